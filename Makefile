@@ -1,0 +1,42 @@
+# Anju — two commands: `make run` and `make test`. Everything else is bootstrapped here.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test venv lint format messages clean-db bench
+
+$(STAMP): requirements/base.txt requirements/dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## run: migrate, load demo data once, start web + worker + scheduler (Ctrl-C stops all)
+run: $(STAMP)
+	$(PY) scripts/run_dev.py
+
+## test: the whole suite (browser tests run when /usr/bin/chromium exists)
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## messages: refresh the zh-hans catalogue (needs GNU gettext) and compile it (pure Python)
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
+	$(PY) scripts/compile_messages.py
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean-db:
+	rm -f var/anju.sqlite3

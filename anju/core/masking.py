@@ -1,0 +1,41 @@
+"""Masking of personal data (SEC-2): what a screen shows unless the role may see it in full."""
+
+import re
+
+_DIGITS = re.compile(r"\D")
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****5678 for a mainland mobile; otherwise keep only the last four characters."""
+    if not phone:
+        return ""
+    raw = str(phone)
+    digits = _DIGITS.sub("", raw)
+    if raw.startswith("+86") or digits.startswith("86") and len(digits) == 13:
+        digits = digits[-11:]
+    if len(digits) == 11:
+        return f"{digits[:3]}****{digits[-4:]}"
+    if len(raw) <= 4:
+        return "*" * len(raw)
+    return "*" * (len(raw) - 4) + raw[-4:]
+
+
+def mask_id_number(number: str | None) -> str:
+    """Resident ID 440301199001011234 → 4403**********1234 (region prefix and last four kept)."""
+    if not number:
+        return ""
+    s = str(number).strip()
+    if len(s) <= 8:
+        return "*" * len(s)
+    return s[:4] + "*" * (len(s) - 8) + s[-4:]
+
+
+def mask_name(name: str | None) -> str:
+    """张三丰 → 张*丰, 李四 → 李*: enough to greet, not enough to identify."""
+    if not name:
+        return ""
+    if len(name) == 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

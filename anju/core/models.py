@@ -1,0 +1,166 @@
+"""Kernel tables shared by every app: numbering, business events, personal-data access, tokens.
+
+No business rules live here; the abstract bases give every business row its company/project
+(ORG-1) and timestamps.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .scope import ScopedQuerySet, ScopeSpec
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class CompanyOwned(TimeStamped):
+    """A business record that belongs to one city company (ORG-1)."""
+
+    company = models.ForeignKey(
+        "org.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    scope = ScopeSpec(company="company")
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class ProjectOwned(CompanyOwned):
+    """A business record that belongs to one project of one company (ORG-1)."""
+
+    project = models.ForeignKey(
+        "org.Project", verbose_name=_("project"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    scope = ScopeSpec(company="company", project="project")
+
+    class Meta:
+        abstract = True
+
+
+class NumberSequence(models.Model):
+    """Last number issued per (kind, scope): gap-free counters, see ``core.numbering``."""
+
+    kind = models.CharField(max_length=40)
+    scope_key = models.CharField(max_length=80)
+    last_value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "scope_key"], name="uniq_number_sequence")
+        ]
+        verbose_name = _("number sequence")
+
+    def __str__(self):
+        return f"{self.kind}@{self.scope_key}={self.last_value}"
+
+
+class Event(models.Model):
+    """A business state change (业务事件): who did what to which record, and for whom.
+
+    ``target`` is the record that changed; ``subject`` is the person it is about (usually a
+    customer), which is how timelines find it without each app knowing the others.
+    """
+
+    company = models.ForeignKey("org.Company", on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(
+        "org.Project", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verb = models.CharField(max_length=60)
+    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    target_id = models.BigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    subject_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    subject_id = models.BigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    scope = ScopeSpec(company="company", project="project", owner="actor")
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "-created_at"]),
+            models.Index(fields=["subject_type", "subject_id", "-created_at"]),
+        ]
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("event")
+
+    def __str__(self):
+        return f"{self.verb} {self.target_type_id}:{self.target_id}"
+
+
+class PersonalDataAccess(models.Model):
+    """Every full view and every export of personal data (SEC-2): who, what, when."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed in full")
+        EXPORT = "export", _("Exported")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    company = models.ForeignKey(
+        "org.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    target_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    target_id = models.BigIntegerField(null=True, blank=True)
+    fields = models.CharField(max_length=200, blank=True)
+    record_count = models.PositiveIntegerField(default=1)
+    description = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    scope = ScopeSpec(company="company", owner="user")
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data access log")
+
+
+class ApiToken(models.Model):
+    """A bearer token for integrations; acts with its owner's roles and scope (SEC-1)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=8, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
+
+
+def content_type_of(obj_or_model) -> ContentType:
+    return ContentType.objects.get_for_model(obj_or_model)

@@ -1,0 +1,59 @@
+"""The navigation menu: which areas a user's roles open. Apps add their entries here.
+
+Menus only hide what is useless to a role; the real checks are in selectors and services.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .permissions import user_roles
+from .roles import Role
+
+ALL_ROLES = frozenset(Role.values)
+SALES = frozenset(
+    {
+        Role.SALES_CONSULTANT,
+        Role.SALES_MANAGER,
+        Role.COMPANY_MANAGEMENT,
+        Role.GROUP_CENTRE,
+        Role.ADMINISTRATOR,
+        Role.DATA_STEWARD,
+        Role.KEY_ACCOUNT_REP,
+        Role.CALLCENTRE_AGENT,
+    }
+)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset
+    icon: str = ""
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem(_("Home"), "home", ALL_ROLES),
+    NavItem(_("Units"), "inventory:index", ALL_ROLES),
+]
+
+
+def register_nav(item: NavItem, *, after: str | None = None) -> None:
+    """Apps call this from AppConfig.ready() to add their menu entry."""
+    if any(i.url_name == item.url_name for i in NAV_ITEMS):
+        return
+    index = next((n + 1 for n, i in enumerate(NAV_ITEMS) if i.url_name == after), len(NAV_ITEMS))
+    NAV_ITEMS.insert(index, item)
+
+
+def nav_for(user, current_path: str = "") -> list[dict]:
+    roles = ALL_ROLES if user.is_superuser else user_roles(user)
+    items = []
+    for item in NAV_ITEMS:
+        if roles & item.roles:
+            url = reverse(item.url_name)
+            active = current_path == url if url == "/" else current_path.startswith(url)
+            items.append({"label": item.label, "url": url, "active": active})
+    return items

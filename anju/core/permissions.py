@@ -1,0 +1,49 @@
+"""Action permissions: does a user's role, where he holds it, allow this action here?
+
+Services call ``require_perm`` before writing; templates may call ``has_perm`` only to hide
+buttons, never as the check itself.
+"""
+
+from .errors import NotPermitted
+from .roles import ROLE_PERMS, ROLE_SCOPE, ScopeLevel
+
+
+def _assignment_covers(assignment, company_id, project_id) -> bool:
+    level = ROLE_SCOPE[assignment.role]
+    if level == ScopeLevel.ALL:
+        return True
+    if company_id is not None and assignment.company_id != company_id:
+        return False
+    if level == ScopeLevel.COMPANY or project_id is None:
+        return True
+    return assignment.project_id in (None, project_id)
+
+
+def has_perm(user, perm, *, company=None, project=None) -> bool:
+    """True if one of the user's role assignments grants ``perm`` covering company/project.
+
+    ``company``/``project`` may be model instances or ids; leave both out to ask "anywhere".
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    company_id = getattr(company, "pk", company)
+    project_id = getattr(project, "pk", project)
+    if project is not None and company_id is None:
+        company_id = getattr(project, "company_id", None)
+    return any(
+        perm in ROLE_PERMS[a.role] and _assignment_covers(a, company_id, project_id)
+        for a in user.role_assignments.all()
+    )
+
+
+def require_perm(user, perm, *, company=None, project=None) -> None:
+    if not has_perm(user, perm, company=company, project=project):
+        raise NotPermitted()
+
+
+def user_roles(user) -> set[str]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return {a.role for a in user.role_assignments.all()}

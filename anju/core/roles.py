@@ -1,0 +1,107 @@
+"""Roles (SPEC §0), how far each one sees (ORG-2), and what each may do.
+
+Kept in the kernel because both the scope mechanism and every app's permission checks read
+this one table; `org.RoleAssignment` records who holds which role where.
+"""
+
+from enum import IntEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    SALES_CONSULTANT = "sales_consultant", _("Sales consultant")  # 置业顾问
+    SALES_MANAGER = "sales_manager", _("Sales manager")  # 销售经理
+    SERVICE_AGENT = "service_agent", _("Service agent")  # 客服专员
+    SERVICE_MANAGER = "service_manager", _("Service manager")  # 客服经理
+    CALLCENTRE_AGENT = "callcentre_agent", _("Call-centre agent")  # 呼叫中心坐席
+    ENGINEER = "engineer", _("Engineer")  # 工程师
+    PROPERTY_STEWARD = "property_steward", _("Property steward")  # 物业管家
+    KEY_ACCOUNT_REP = "key_account_rep", _("Key-account rep")  # 大客户专员
+    COMPANY_MANAGEMENT = "company_management", _("Company management")  # 城市公司管理层
+    GROUP_CENTRE = "group_centre", _("Group relations centre")  # 集团客户关系中心
+    DATA_STEWARD = "data_steward", _("Data steward")  # 客户信息管理专员
+    ADMINISTRATOR = "administrator", _("Administrator")  # 系统管理员
+
+
+class ScopeLevel(IntEnum):
+    """How much of the business a role assignment opens up (ORG-2)."""
+
+    OWN = 1  # records the user owns; for records without an owner, the assigned projects
+    PROJECT = 2  # the assigned project(s)
+    COMPANY = 3  # the whole city company
+    ALL = 4  # every company of the group
+
+
+ROLE_SCOPE = {
+    Role.SALES_CONSULTANT: ScopeLevel.OWN,
+    Role.KEY_ACCOUNT_REP: ScopeLevel.OWN,
+    Role.SALES_MANAGER: ScopeLevel.PROJECT,
+    Role.ENGINEER: ScopeLevel.PROJECT,
+    Role.PROPERTY_STEWARD: ScopeLevel.PROJECT,
+    Role.SERVICE_AGENT: ScopeLevel.COMPANY,
+    Role.SERVICE_MANAGER: ScopeLevel.COMPANY,
+    Role.CALLCENTRE_AGENT: ScopeLevel.COMPANY,
+    Role.COMPANY_MANAGEMENT: ScopeLevel.COMPANY,
+    Role.DATA_STEWARD: ScopeLevel.COMPANY,
+    Role.GROUP_CENTRE: ScopeLevel.ALL,
+    Role.ADMINISTRATOR: ScopeLevel.ALL,
+}
+
+# Roles whose assignment must name a project (they see by project, or own within projects).
+PROJECT_BOUND_ROLES = frozenset(r for r, lvl in ROLE_SCOPE.items() if lvl <= ScopeLevel.PROJECT)
+
+
+class Perm(models.TextChoices):
+    """Actions that need more than seeing the record. Checked in services, never in templates."""
+
+    MANAGE_INVENTORY = "manage_inventory", _("Manage buildings, units and prices")
+    UNMASK_PERSONAL_DATA = "unmask_personal_data", _("See phone and ID numbers in full")
+    EXPORT_DATA = "export_data", _("Export lists")
+    REASSIGN_CUSTOMERS = "reassign_customers", _("Reassign customers between consultants")
+    APPROVE_DISCOUNT = "approve_discount", _("Approve discounts beyond a consultant's authority")
+    APPROVE_SALES_CHANGE = "approve_sales_change", _("Approve sales changes")
+    APPROVE_SOLUTION = "approve_solution", _("Approve complaint solutions")
+    MANAGE_ORG = "manage_org", _("Manage companies, projects and staff")
+    VIEW_REPORTS = "view_reports", _("View team and company reports")
+
+
+_P = Perm
+ROLE_PERMS = {
+    Role.SALES_CONSULTANT: set(),
+    Role.KEY_ACCOUNT_REP: set(),
+    Role.SALES_MANAGER: {
+        _P.UNMASK_PERSONAL_DATA,
+        _P.EXPORT_DATA,
+        _P.REASSIGN_CUSTOMERS,
+        _P.APPROVE_DISCOUNT,
+        _P.APPROVE_SALES_CHANGE,
+        _P.VIEW_REPORTS,
+        _P.MANAGE_INVENTORY,
+    },
+    Role.SERVICE_AGENT: set(),
+    Role.SERVICE_MANAGER: {_P.APPROVE_SOLUTION, _P.EXPORT_DATA, _P.VIEW_REPORTS},
+    Role.CALLCENTRE_AGENT: set(),
+    Role.ENGINEER: set(),
+    Role.PROPERTY_STEWARD: set(),
+    Role.COMPANY_MANAGEMENT: {
+        _P.UNMASK_PERSONAL_DATA,
+        _P.EXPORT_DATA,
+        _P.REASSIGN_CUSTOMERS,
+        _P.APPROVE_DISCOUNT,
+        _P.APPROVE_SALES_CHANGE,
+        _P.APPROVE_SOLUTION,
+        _P.VIEW_REPORTS,
+        _P.MANAGE_INVENTORY,
+    },
+    Role.GROUP_CENTRE: {_P.EXPORT_DATA, _P.VIEW_REPORTS, _P.APPROVE_SOLUTION},
+    Role.DATA_STEWARD: {_P.UNMASK_PERSONAL_DATA, _P.EXPORT_DATA, _P.REASSIGN_CUSTOMERS},
+    Role.ADMINISTRATOR: {
+        _P.MANAGE_ORG,
+        _P.MANAGE_INVENTORY,
+        _P.EXPORT_DATA,
+        _P.VIEW_REPORTS,
+    },
+}
+ROLE_PERMS = {role: frozenset(perms) for role, perms in ROLE_PERMS.items()}

@@ -1,0 +1,13 @@
+"""Kernel background tasks."""
+
+from django.core.management import call_command
+from django_tasks import task
+
+from .scheduling import periodic
+
+
+@periodic(cron="40 3 * * *")
+@task()
+def prune_finished_task_results():
+    """Keep the task table small: drop results of tasks finished more than 14 days ago."""
+    call_command("prune_db_task_results", "--min-age-days", "14", verbosity=0)

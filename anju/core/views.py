@@ -1,0 +1,44 @@
+"""Kernel pages: the profile (API tokens, language)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .errors import ApplicationError
+from .forms import ApiTokenForm
+
+
+@login_required
+def profile(request):
+    form = ApiTokenForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _token, new_secret = services.api_token_create(
+                by=request.user, name=form.cleaned_data["name"]
+            )
+        except ApplicationError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, _("Token created. Copy it now: it will not be shown again."))
+            form = ApiTokenForm()
+    return render(
+        request,
+        "core/profile.html",
+        {"form": form, "new_secret": new_secret, "tokens": selectors.tokens_of(request.user)},
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request, token_id):
+    token = selectors.tokens_of(request.user).filter(pk=token_id).first()
+    if token is None:
+        raise Http404("not found")
+    services.api_token_revoke(by=request.user, token=token)
+    messages.success(request, _("Token revoked."))
+    return redirect("profile")

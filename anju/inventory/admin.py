@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from .models import Building, Unit
+
+
+@admin.register(Building)
+class BuildingAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "project", "floors"]
+    list_filter = ["company", "project"]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["number", "building", "floor", "layout", "area", "list_price", "status"]
+    list_filter = ["company", "status", "building__project"]
+    search_fields = ["number"]
+    readonly_fields = ["status", "status_changed_at"]

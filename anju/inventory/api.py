@@ -1,0 +1,89 @@
+from decimal import Decimal
+
+from ninja import Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from . import selectors
+from .models import UnitStatus
+
+router = Router(tags=["units"])
+
+
+class BuildingOut(Schema):
+    id: int
+    company_id: int
+    project_id: int
+    code: str
+    name: str
+    floors: int
+
+
+class UnitOut(Schema):
+    id: int
+    company_id: int
+    project_id: int
+    building_id: int
+    number: str
+    floor: int
+    position: int
+    layout: str
+    area: Decimal
+    orientation: str
+    list_price: Decimal
+    status: UnitStatus
+
+
+class BoardCell(Schema):
+    id: int
+    number: str
+    status: UnitStatus
+    layout: str
+    area: Decimal
+    list_price: Decimal
+
+
+class BoardRow(Schema):
+    floor: int
+    cells: list[BoardCell | None]
+
+
+class BoardOut(Schema):
+    building: BuildingOut
+    positions: list[int]
+    counts: dict[str, int]
+    rows: list[BoardRow]
+
+
+@router.get("/buildings", response=list[BuildingOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_buildings(request, project_id: int | None = None):
+    return selectors.buildings_visible_to(request.user, project=project_id)
+
+
+@router.get("/buildings/{building_id}/board", response=BoardOut)
+def building_board(request, building_id: int):
+    board = selectors.sales_board(request.user, building_id)
+    return {
+        "building": board.building,
+        "positions": board.positions,
+        "counts": board.counts,
+        "rows": [{"floor": floor, "cells": cells} for floor, cells in board.rows],
+    }
+
+
+@router.get("/units", response=list[UnitOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_units(
+    request,
+    project_id: int | None = None,
+    building_id: int | None = None,
+    status: UnitStatus | None = None,
+):
+    return selectors.units_visible_to(
+        request.user, project=project_id, building=building_id, status=status
+    )
+
+
+@router.get("/units/{unit_id}", response=UnitOut)
+def get_unit(request, unit_id: int):
+    return selectors.unit_detail(request.user, unit_id)

@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Company, Department, Holding, Project, RoleAssignment, User
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 1
+    autocomplete_fields = ["project"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "display_name", "company", "department", "is_active"]
+    list_filter = ["company", "is_active", "role_assignments__role"]
+    search_fields = ["username", "display_name", "phone"]
+    fieldsets = BaseUserAdmin.fieldsets + (
+        (_("Anju"), {"fields": ["display_name", "phone", "company", "department"]}),
+    )
+    inlines = [RoleAssignmentInline]
+
+
+@admin.register(Holding)
+class HoldingAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "city", "is_active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "company", "is_active"]
+    list_filter = ["company"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "company", "project"]
+    list_filter = ["company", "kind"]

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgConfig(AppConfig):
+    name = "anju.org"
+    label = "org"
+    verbose_name = _("Organisation")
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from . import models
+
+        auditlog.register(models.Company)
+        auditlog.register(models.Project)
+        auditlog.register(models.Department)
+        auditlog.register(models.RoleAssignment)
+        auditlog.register(models.User, exclude_fields=["password", "last_login"])

@@ -1,0 +1,102 @@
+"""Organisation writes: companies, projects, staff and their roles."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from anju.core.errors import ApplicationError
+from anju.core.permissions import require_perm
+from anju.core.roles import PROJECT_BOUND_ROLES, Perm, Role
+from anju.core.scope import forget_grants
+
+from .models import Company, Department, Holding, Project, RoleAssignment, User
+
+
+def _require_admin(by, company=None):
+    if by is not None:  # None: the system itself (demo data, migrations)
+        require_perm(by, Perm.MANAGE_ORG, company=company)
+
+
+@transaction.atomic
+def company_create(*, by, holding: Holding, code: str, name: str, city: str) -> Company:
+    _require_admin(by)
+    if Company.objects.filter(code=code).exists():
+        raise ApplicationError(
+            _("A company with code %(code)s exists.") % {"code": code}, field="code"
+        )
+    return Company.objects.create(holding=holding, code=code, name=name, city=city)
+
+
+@transaction.atomic
+def project_create(*, by, company: Company, code: str, name: str, address: str = "") -> Project:
+    _require_admin(by, company)
+    if Project.objects.filter(company=company, code=code).exists():
+        raise ApplicationError(
+            _("A project with code %(code)s exists.") % {"code": code}, field="code"
+        )
+    return Project.objects.create(company=company, code=code, name=name, address=address)
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    by,
+    username: str,
+    password: str,
+    display_name: str,
+    company: Company | None,
+    department: Department | None = None,
+    phone: str = "",
+    roles=(),
+) -> User:
+    """Create a staff account with its roles: ``roles`` is a list of (role, project-or-None)."""
+    _require_admin(by, company)
+    if User.objects.filter(username=username).exists():
+        raise ApplicationError(
+            _("The login name %(u)s is taken.") % {"u": username}, field="username"
+        )
+    user = User(
+        username=username,
+        display_name=display_name,
+        company=company,
+        department=department,
+        phone=phone,
+    )
+    user.set_password(password)
+    user.save()
+    for role, project in roles:
+        role_assign(by=by, user=user, role=role, company=company, project=project)
+    return user
+
+
+@transaction.atomic
+def role_assign(*, by, user: User, role: str, company: Company, project: Project | None = None):
+    _require_admin(by, company)
+    if role not in Role.values:
+        raise ApplicationError(_("Unknown role %(r)s.") % {"r": role}, field="role")
+    if role in PROJECT_BOUND_ROLES and project is None:
+        raise ApplicationError(_("This role must be given for a project."), field="project")
+    if project is not None and project.company_id != company.pk:
+        raise ApplicationError(_("The project belongs to another company."), field="project")
+    if role not in PROJECT_BOUND_ROLES:
+        project = None  # company-wide roles see the whole company anyway
+    assignment, _created = RoleAssignment.objects.get_or_create(
+        user=user, role=role, company=company, project=project
+    )
+    forget_grants(user)
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(*, by, assignment: RoleAssignment) -> None:
+    _require_admin(by, assignment.company)
+    user = assignment.user
+    assignment.delete()
+    forget_grants(user)
+
+
+@transaction.atomic
+def staff_deactivate(*, by, user: User) -> None:
+    """A leaver can no longer log in; his records stay (CUS-5 reassigns his customers)."""
+    _require_admin(by, user.company)
+    user.is_active = False
+    user.save(update_fields=["is_active"])

@@ -1,0 +1,74 @@
+"""`make run`: migrate, load the demo once, then run web server + task worker + scheduler.
+
+Ctrl-C stops all three. DATABASE_URL selects PostgreSQL instead of the embedded SQLite.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+HOST = os.environ.get("ANJU_HOST", "127.0.0.1")
+PORT = os.environ.get("ANJU_PORT", "8000")
+
+
+def manage(*args, **kwargs):
+    return subprocess.run([PY, "manage.py", *args], cwd=ROOT, check=True, **kwargs)
+
+
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main():
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    manage("migrate", "--no-input", "-v", "0")
+    manage("seed_demo", "--if-empty")
+    from_demo = [
+        ("admin", "administrator 系统管理员"),
+        ("group", "group relations centre 集团客户关系中心"),
+        ("management", "company management 城市公司管理层 (深圳)"),
+        ("manager", "sales manager 销售经理 (滨海花园)"),
+        ("consultant", "sales consultant 置业顾问 (滨海花园)"),
+        ("consultant2", "sales consultant 置业顾问 (云境)"),
+        ("service / servicemgr", "service agent / manager 客服"),
+        ("callcentre", "call-centre agent 呼叫中心坐席"),
+        ("engineer / steward", "engineer 工程师 / property steward 物业管家"),
+        ("keyaccount / datasteward", "key-account rep / data steward"),
+        ("manager_zh / consultant_zh", "珠海 sales manager / consultant"),
+    ]
+    procs = [
+        subprocess.Popen([PY, "manage.py", "runserver", f"{HOST}:{PORT}"], cwd=ROOT),
+        subprocess.Popen([PY, "manage.py", "db_worker", "--queue-name", "*"], cwd=ROOT),
+        subprocess.Popen([PY, "manage.py", "run_scheduler"], cwd=ROOT),
+    ]
+    time.sleep(2)
+    print(f"\n  Anju is running at http://{HOST}:{PORT}/   (API docs: /api/docs)")
+    print("  Demo logins (password for all: anju2026):")
+    for login, role in from_demo:
+        print(f"    {login:<28} {role}")
+    print("  Ctrl-C stops the web server, the worker and the scheduler.\n", flush=True)
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 10
+        for p in procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
