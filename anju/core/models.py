@@ -136,6 +136,9 @@ class PersonalDataAccess(models.Model):
         verbose_name = _("personal data access")
         verbose_name_plural = _("personal data access log")
 
+    def __str__(self):
+        return f"{self.user_id} {self.action} {self.fields} @ {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class ApiToken(models.Model):
     """A bearer token for integrations; acts with its owner's roles and scope (SEC-1)."""

@@ -29,6 +29,13 @@ class Company(models.Model):
     name = models.CharField(_("name"), max_length=100)
     city = models.CharField(_("city"), max_length=50)
     is_active = models.BooleanField(_("active"), default=True)
+    # CUS-4: how long a consultant's registration protects his customer from colleagues;
+    # each logged follow-up renews it.
+    customer_protection_days = models.PositiveSmallIntegerField(
+        _("customer protection period (days)"), default=30
+    )
+    # CUS-8: a lead with no activity for this long is archived (never deleted).
+    stale_lead_days = models.PositiveSmallIntegerField(_("stale lead after (days)"), default=90)
 
     scope = ScopeSpec(company="pk")
     objects = ScopedQuerySet.as_manager()

@@ -1,5 +1,6 @@
 """Run the periodic scheduler: enqueue each registered job at its cron time (Asia/Shanghai)."""
 
+import contextlib
 import logging
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -43,7 +44,5 @@ class Command(BaseCommand):
                 misfire_grace_time=3600,
             )
         self.stdout.write(f"Scheduler started with {len(jobs)} job(s).")
-        try:
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
             scheduler.start()
-        except (KeyboardInterrupt, SystemExit):
-            pass
