@@ -11,8 +11,10 @@ from ninja.errors import ValidationError
 
 from anju.core.api_auth import session_auth, token_auth
 from anju.core.errors import ApplicationError
+from anju.customers.api import router as customers_router
 from anju.inventory.api import router as inventory_router
 from anju.org.api import router as org_router
+from anju.reception.api import router as reception_router
 
 api = NinjaAPI(
     title="Anju API",
@@ -46,3 +48,5 @@ def validation_error(request, exc: ValidationError):
 
 api.add_router("/", org_router)
 api.add_router("/", inventory_router)
+api.add_router("/", customers_router)
+api.add_router("/", reception_router)

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "anju.core",
     "anju.org",
     "anju.inventory",
+    "anju.customers",
+    "anju.reception",
 ]
 
 MIDDLEWARE = [

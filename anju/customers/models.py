@@ -1,0 +1,246 @@
+"""Customer information (CUS-1 … CUS-8): the profile, its phones and related people."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from anju.core.models import CompanyOwned
+from anju.core.scope import ScopedQuerySet, ScopeSpec
+
+
+class CustomerStatus(models.TextChoices):
+    """The customer's stage in the lifecycle (SPEC intro, CUS-2)."""
+
+    LEAD = "lead", _("Lead")  # 线索
+    VISITOR = "visitor", _("Visitor")  # 来访
+    INTENTION = "intention", _("Intention")  # 意向
+    SUBSCRIBED = "subscribed", _("Subscribed")  # 认购
+    SIGNED = "signed", _("Signed")  # 签约
+    OWNER = "owner", _("Owner")  # 交付/入住
+    SATISFIED = "satisfied", _("Satisfied")  # 满意
+    LOYAL = "loyal", _("Loyal")  # 忠诚
+    LIFETIME = "lifetime", _("Lifetime customer")  # 终身
+
+
+class Source(models.TextChoices):
+    """Source channel (CUS-1)."""
+
+    ADVERTISING = "advertising", _("Advertising")  # 广告
+    REFERRAL = "referral", _("Friend referral")  # 朋友介绍
+    WALK_BY = "walk_by", _("Walk-by")  # 路过
+    ONLINE = "online", _("Online")  # 网络
+    EXHIBITION = "exhibition", _("Exhibition")  # 展会
+    OWNER_REFERRAL = "owner_referral", _("Owner referral")  # 老带新
+    KEY_ACCOUNT = "key_account", _("Key account")  # 大客户
+    HOTLINE = "hotline", _("Hotline")  # 来电
+    OTHER = "other", _("Other")  # 其他
+
+
+ONLINE_SOURCES = frozenset({Source.ONLINE})
+
+
+class Grade(models.TextChoices):
+    """Intention grade (CUS-2)."""
+
+    A = "A", _("A – ready to buy")
+    B = "B", _("B – strong interest")
+    C = "C", _("C – some interest")
+    D = "D", _("D – little interest")
+
+
+class LifeStage(models.TextChoices):
+    """Life-stage segment (CUS-2), after the 11 segments of a large US home builder."""
+
+    SINGLE_FIRST = "single_first", _("Single first-time buyer")  # 单身首次置业
+    YOUNG_COUPLE = "young_couple", _("Young couple")  # 青年之家
+    FAMILY_BABY = "family_baby", _("Family with a baby")  # 小太阳
+    FAMILY_YOUNG_KIDS = "family_young_kids", _("Family with young children")  # 小学家庭
+    FAMILY_TEENS = "family_teens", _("Family with teenagers")  # 中学家庭
+    MATURE_FAMILY = "mature_family", _("Mature family")  # 成熟家庭
+    THREE_GENERATIONS = "three_generations", _("Three generations")  # 三代同堂
+    EMPTY_NEST = "empty_nest", _("Empty nest")  # 空巢
+    ACTIVE_SENIOR = "active_senior", _("Active senior")  # 活跃长者
+    AFFLUENT_UPGRADER = "affluent_upgrader", _("Affluent upgrader")  # 富贵之家
+    INVESTOR = "investor", _("Investor")  # 投资客
+
+
+class PaymentAbility(models.TextChoices):
+    LOW = "low", _("Low")
+    MIDDLE = "middle", _("Middle")
+    HIGH = "high", _("High")
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+    UNKNOWN = "U", _("Unknown")
+
+
+class Purpose(models.TextChoices):
+    SELF_USE = "self_use", _("Own use")  # 自住
+    INVESTMENT = "investment", _("Investment")  # 投资
+    BOTH = "both", _("Both")
+
+
+class Customer(CompanyOwned):
+    """客户 One person known to one city company (CUS-3: one person, one customer).
+
+    ``project`` is where the customer was registered (it decides what project-level roles
+    see); ``owner`` is the consultant whose customer this is, protected until
+    ``protected_until`` (CUS-4).
+    """
+
+    code = models.CharField(_("customer code"), max_length=20, unique=True)
+    project = models.ForeignKey(
+        "org.Project",
+        verbose_name=_("project"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("consultant"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
+    )
+    protected_until = models.DateTimeField(_("protected until"), null=True, blank=True)
+
+    name = models.CharField(_("name"), max_length=50)
+    name_pinyin = models.CharField(max_length=200, blank=True, db_index=True)
+    name_initials = models.CharField(max_length=50, blank=True, db_index=True)
+    gender = models.CharField(
+        _("gender"), max_length=1, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=20)  # primary, normalised
+    phone_last4 = models.CharField(max_length=4, db_index=True)
+    id_number = models.CharField(_("ID document number"), max_length=30, blank=True)
+    occupation = models.CharField(_("occupation"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    family_structure = models.CharField(_("family structure"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    # Needs (CUS-1)
+    area_min = models.DecimalField(
+        _("area from (m²)"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    area_max = models.DecimalField(
+        _("area to (m²)"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    layout_wanted = models.CharField(_("layout wanted"), max_length=50, blank=True)
+    budget_min = models.DecimalField(
+        _("budget from (CNY)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    budget_max = models.DecimalField(
+        _("budget to (CNY)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    purpose = models.CharField(_("purpose"), max_length=12, choices=Purpose.choices, blank=True)
+
+    # Classification (CUS-2)
+    source = models.CharField(
+        _("source channel"), max_length=20, choices=Source.choices, default=Source.OTHER
+    )
+    referrer = models.ForeignKey(
+        "self",
+        verbose_name=_("referred by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referred",
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=CustomerStatus.choices, default=CustomerStatus.LEAD
+    )
+    grade = models.CharField(_("intention grade"), max_length=1, choices=Grade.choices, blank=True)
+    life_stage = models.CharField(
+        _("life stage"), max_length=20, choices=LifeStage.choices, blank=True
+    )
+    payment_ability = models.CharField(
+        _("payment ability"), max_length=6, choices=PaymentAbility.choices, blank=True
+    )
+
+    # Data quality and lifecycle (CUS-8, CUS-3 merge)
+    completeness = models.PositiveSmallIntegerField(_("completeness (%)"), default=0)
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+    )
+
+    scope = ScopeSpec(company="company", project="project", owner="owner")
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["company", "phone"]),
+            models.Index(fields=["company", "phone_last4"]),
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["project", "-created_at"]),
+            models.Index(fields=["company", "-created_at"]),
+            models.Index(fields=["company", "status"]),
+        ]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class CustomerPhone(CompanyOwned):
+    """Every phone number of a customer; unique per company, so a number finds one person."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    phone = models.CharField(_("phone"), max_length=20)
+    label = models.CharField(_("label"), max_length=20, blank=True)
+
+    scope = ScopeSpec(company="company", project="customer__project", owner="customer__owner")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "phone"], name="uniq_company_phone")
+        ]
+        verbose_name = _("customer phone")
+
+    def __str__(self):
+        return self.phone
+
+
+class RelationKind(models.TextChoices):
+    CO_BUYER = "co_buyer", _("Co-buyer")  # 共同购房人
+    SPOUSE = "spouse", _("Spouse")
+    PARENT = "parent", _("Parent")
+    CHILD = "child", _("Child")
+    SIBLING = "sibling", _("Sibling")
+    OTHER_FAMILY = "other_family", _("Other family")
+    REFERRER = "referrer", _("Referred this customer")  # 推荐人
+    FRIEND = "friend", _("Friend")
+
+
+DIRECT_RELATIVES = frozenset({RelationKind.SPOUSE, RelationKind.PARENT, RelationKind.CHILD})
+
+
+class CustomerRelation(CompanyOwned):
+    """A related person (CUS-7): co-buyer, family member (membership discount rules), referrer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="relations")
+    related = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("relation"), max_length=20, choices=RelationKind.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    scope = ScopeSpec(company="company", project="customer__project", owner="customer__owner")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "related", "kind"], name="uniq_customer_relation"
+            )
+        ]
+        verbose_name = _("related person")
+
+    def __str__(self):
+        return f"{self.customer_id} {self.kind} {self.related_id}"
