@@ -1,6 +1,6 @@
 """Shared test fixtures. ``world`` is the demo world (seed_demo), built once per test."""
 
-import os
+import io
 from types import SimpleNamespace
 
 import pytest
@@ -17,7 +17,7 @@ def _fast_passwords(settings):
 def world(db, settings):
     """The demo world: companies sz/zh, projects binhai/yunjing/haiwan, one user per role."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     from anju.inventory.models import Building
     from anju.org.models import Company, Project, User
 

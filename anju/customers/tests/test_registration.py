@@ -1,0 +1,55 @@
+"""CUS-3 one person one customer; CUS-4 ownership protection."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from anju.core.errors import ApplicationError
+from anju.customers.models import Customer
+from anju.customers.services import customer_register
+
+
+def register(world, who, phone="138 1234 5678", name="张三丰"):
+    return customer_register(
+        by=world.users[who],
+        company=world.companies["sz"],
+        project=world.projects["binhai"],
+        phone=phone,
+        name=name,
+    )
+
+
+def test_new_number_creates_customer_owned_and_protected(world):
+    reg = register(world, "consultant")
+    c = reg.customer
+    assert reg.created and c.phone == "13812345678" and c.phone_last4 == "5678"
+    assert c.owner == world.users["consultant"]
+    assert c.code == "SZ0000001" and c.name_initials == "zsf"
+    assert c.protected_until > timezone.now() + timedelta(days=29)
+
+
+def test_same_number_any_format_returns_existing(world):
+    first = register(world, "consultant").customer
+    again = register(world, "consultant", phone="+86 138-1234-5678")
+    assert not again.created and again.customer.pk == first.pk
+    assert Customer.objects.count() == 1
+
+
+def test_second_consultant_refused_naming_owner_then_claims_after_expiry(world):
+    first = register(world, "consultant").customer
+    with pytest.raises(ApplicationError) as exc:
+        register(world, "consultant2")
+    assert "置业顾问·李娜" in str(exc.value)
+    Customer.objects.filter(pk=first.pk).update(
+        protected_until=timezone.now() - timedelta(seconds=1)
+    )
+    reg = register(world, "consultant2")
+    assert not reg.created and reg.customer.owner == world.users["consultant2"]
+
+
+def test_invalid_phone_is_a_clear_error(world):
+    with pytest.raises(ApplicationError) as exc:
+        register(world, "consultant", phone="12345")
+    assert exc.value.field == "phone"
+    assert Customer.objects.count() == 0
