@@ -1,6 +1,8 @@
 """Shared test fixtures. ``world`` is the demo world (seed_demo), built once per test."""
 
 import io
+import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -41,3 +43,84 @@ def login(client):
         return client
 
     return _login
+
+
+# --- Browser tests (headless Chromium from Debian, driven by Playwright) -------------------
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests skip, with the reason, when Chromium is missing — unless CI demands them."""
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("ANJU_REQUIRE_BROWSER") == "1":
+        return  # the fixture below fails loudly instead
+    skip = pytest.mark.skip(reason=f"browser tests need {CHROMIUM} (apt-get install chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def _chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"ANJU_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_chromium, live_server, settings):
+    """A fresh browser page (1366×900, zh-CN) pointed at the live test server."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    context = _chromium.new_context(
+        viewport={"width": 1366, "height": 900}, locale="zh-CN", base_url=live_server.url
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def browser_login(page):
+    """browser_login(username) logs in through the real login form (demo password)."""
+
+    def _login(username, password="anju2026"):
+        page.goto("/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/login/" not in url)
+        return page
+
+    return _login
+
+
+@pytest.fixture
+def screenshot(page):
+    """screenshot(name) saves a full-page PNG under test-artifacts/screenshots/."""
+
+    def _shot(name):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot
