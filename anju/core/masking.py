@@ -9,10 +9,12 @@ def mask_phone(phone: str | None) -> str:
     """138****5678 for a mainland mobile; otherwise keep only the last four characters."""
     if not phone:
         return ""
-    raw = str(phone)
+    raw = str(phone).strip()
     digits = _DIGITS.sub("", raw)
-    if raw.startswith("+86") or digits.startswith("86") and len(digits) == 13:
-        digits = digits[-11:]
+    if raw.startswith("+") and not digits.startswith("86"):
+        return "*" * (len(digits) - 4) + digits[-4:]  # abroad: only the last four
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
     if len(digits) == 11:
         return f"{digits[:3]}****{digits[-4:]}"
     if len(raw) <= 4:

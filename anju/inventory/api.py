@@ -3,7 +3,7 @@ from decimal import Decimal
 from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from . import selectors
+from . import selectors, services
 from .models import UnitStatus
 
 router = Router(tags=["units"])
@@ -87,3 +87,17 @@ def list_units(
 @router.get("/units/{unit_id}", response=UnitOut)
 def get_unit(request, unit_id: int):
     return selectors.unit_detail(request.user, unit_id)
+
+
+class PriceChangeIn(Schema):
+    list_price: Decimal
+    reason: str
+
+
+@router.post("/units/{unit_id}/price", response=UnitOut)
+def change_unit_price(request, unit_id: int, payload: PriceChangeIn):
+    """Change a unit's list price (needs the inventory-management permission; audited)."""
+    unit = selectors.unit_detail(request.user, unit_id)
+    return services.unit_set_list_price(
+        by=request.user, unit=unit, list_price=payload.list_price, reason=payload.reason
+    )
