@@ -13,5 +13,15 @@ class TokenAuth(HttpBearer):
         return user
 
 
-session_auth = SessionAuth()
+class SessionAuthUnlessBearer(SessionAuth):
+    """Browser session auth, except for requests that present a token: a revoked or wrong
+    token is refused even if the same browser also has a session."""
+
+    def authenticate(self, request, key):
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            return None
+        return super().authenticate(request, key)
+
+
+session_auth = SessionAuthUnlessBearer()
 token_auth = TokenAuth()

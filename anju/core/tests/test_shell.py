@@ -1,0 +1,93 @@
+"""The shell: audit actor (SEC-3), tokens on the profile page (SEC-1), background work, demo."""
+
+import io
+
+import pytest
+from auditlog.models import LogEntry
+from django.core.management import call_command
+
+from anju.core.models import ApiToken
+from anju.inventory.models import Unit
+
+
+def test_audit_records_the_acting_user_of_a_request(world, client):
+    unit = Unit.objects.filter(project=world.projects["binhai"], status="available").first()
+    client.force_login(world.users["manager"])
+    response = client.post(
+        f"/api/v1/units/{unit.pk}/price",
+        {"list_price": "1000000", "reason": "调价"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    entry = LogEntry.objects.get_for_object(unit).latest("timestamp")
+    assert entry.actor == world.users["manager"]
+    assert entry.changes_dict["list_price"][1] == "1000000.00"
+
+
+def test_profile_page_creates_shows_once_and_revokes_a_token(world, login):
+    client = login(world.users["consultant"])
+    page = client.post("/profile/", {"name": "电话系统"})
+    secret = page.context["new_secret"]
+    assert secret.startswith("anju_") and secret in page.content.decode()
+    token = ApiToken.objects.get(user=world.users["consultant"])
+    assert secret not in token.key_hash  # only the hash is stored
+    assert secret not in client.get("/profile/").content.decode()
+    assert client.get("/api/v1/projects", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+    client.post(f"/profile/tokens/{token.pk}/revoke/")
+    assert client.get("/api/v1/projects", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+
+
+def test_profile_token_needs_a_name_and_others_tokens_are_404(world, login):
+    other = ApiToken.objects.create(user=world.users["manager"], name="x", prefix="x", key_hash="h")
+    client = login(world.users["consultant"])
+    page = client.post("/profile/", {"name": ""})
+    assert page.status_code == 200 and page.context["form"].errors
+    assert client.post(f"/profile/tokens/{other.pk}/revoke/").status_code == 404
+    assert ApiToken.objects.get(pk=other.pk).revoked_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_task_queue_runs_enqueued_work(settings):
+    """The configured backend really queues in the database and db_worker runs it."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from django_tasks_db.models import DBTaskResult
+
+    from anju.core.tasks import prune_finished_task_results
+
+    result = prune_finished_task_results.enqueue()
+    assert DBTaskResult.objects.filter(id=result.id, status="READY").exists()
+    call_command(
+        "db_worker",
+        "--batch",
+        "--queue-name",
+        "*",
+        "--no-reload",
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    assert DBTaskResult.objects.get(id=result.id).status == "SUCCESSFUL"
+
+
+def test_scheduler_lists_periodic_jobs():
+    out = io.StringIO()
+    call_command("run_scheduler", "--list", stdout=out)
+    assert "anju.core.tasks.prune_finished_task_results" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_scale_multiplies_projects_and_units():
+    from anju.org.models import Project
+
+    call_command("seed_demo", "--scale", "3", stdout=io.StringIO())
+    assert Project.objects.count() == 9
+    assert Unit.objects.count() == 3 * 648
+
+
+@pytest.mark.django_db
+def test_seed_demo_if_empty_is_idempotent():
+    from anju.org.models import User
+
+    call_command("seed_demo", stdout=io.StringIO())
+    users = User.objects.count()
+    call_command("seed_demo", "--if-empty", stdout=io.StringIO())
+    assert User.objects.count() == users

@@ -1,0 +1,75 @@
+"""SPEC §0 / ORG-2: several roles and several projects per user; role rules."""
+
+import pytest
+
+from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.permissions import has_perm
+from anju.core.roles import Perm, Role
+from anju.inventory.selectors import units_visible_to
+from anju.org.services import role_assign, role_revoke, staff_create
+
+
+def test_consultant_on_two_projects_sees_both(world):
+    user = world.users["consultant"]
+    role_assign(
+        by=world.users["admin"],
+        user=user,
+        role=Role.SALES_CONSULTANT,
+        company=world.companies["sz"],
+        project=world.projects["yunjing"],
+    )
+    projects = set(units_visible_to(user).values_list("project__code", flat=True).distinct())
+    assert projects == {"binhai", "yunjing"}
+
+
+def test_second_role_widens_scope_and_revoking_narrows_it(world):
+    user = world.users["engineer"]
+    assert not units_visible_to(user).filter(project=world.projects["yunjing"]).exists()
+    extra = role_assign(
+        by=world.users["admin"], user=user, role=Role.SERVICE_AGENT, company=world.companies["sz"]
+    )
+    assert units_visible_to(user).filter(project=world.projects["yunjing"]).exists()
+    role_revoke(by=world.users["admin"], assignment=extra)
+    assert not units_visible_to(user).filter(project=world.projects["yunjing"]).exists()
+
+
+def test_project_role_needs_a_project_of_the_same_company(world):
+    admin = world.users["admin"]
+    user = world.users["service"]
+    with pytest.raises(ApplicationError):
+        role_assign(by=admin, user=user, role=Role.SALES_MANAGER, company=world.companies["sz"])
+    with pytest.raises(ApplicationError):
+        role_assign(
+            by=admin,
+            user=user,
+            role=Role.SALES_MANAGER,
+            company=world.companies["sz"],
+            project=world.projects["haiwan"],
+        )
+
+
+def test_only_administrators_manage_staff(world):
+    with pytest.raises(NotPermitted):
+        staff_create(
+            by=world.users["manager"],
+            username="x",
+            password="p",
+            display_name="x",
+            company=world.companies["sz"],
+        )
+    from anju.org.models import User
+
+    assert not User.objects.filter(username="x").exists()
+
+
+def test_permissions_follow_where_the_role_is_held(world):
+    manager = world.users["manager"]
+    assert has_perm(manager, Perm.APPROVE_DISCOUNT, project=world.projects["binhai"])
+    assert not has_perm(manager, Perm.APPROVE_DISCOUNT, project=world.projects["yunjing"])
+    assert not has_perm(world.users["consultant"], Perm.APPROVE_DISCOUNT)
+    assert has_perm(
+        world.users["management"], Perm.APPROVE_DISCOUNT, project=world.projects["yunjing"]
+    )
+    assert not has_perm(
+        world.users["management"], Perm.APPROVE_DISCOUNT, project=world.projects["haiwan"]
+    )
