@@ -111,7 +111,9 @@ def customer_register(
         raise ApplicationError(_("The project belongs to another company."), field="project")
     now = timezone.now()
     existing = (
-        CustomerPhone.objects.select_for_update()
+        # Lock the phone row and its customer; the owner is joined for the message only
+        # (PostgreSQL cannot lock the nullable side of an outer join).
+        CustomerPhone.objects.select_for_update(of=("self", "customer"))
         .select_related("customer__owner")
         .filter(company=company, phone=phone)
         .first()

@@ -1,5 +1,6 @@
 """CUS-3 one person one customer; CUS-4 ownership protection."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from anju.customers.models import Customer
 from anju.customers.services import customer_register
 
 
-def register(world, who, phone="138 1234 5678", name="张三丰"):
+def register(world, who, phone="138 0013 5678", name="张三丰"):
     return customer_register(
         by=world.users[who],
         company=world.companies["sz"],
@@ -21,19 +22,22 @@ def register(world, who, phone="138 1234 5678", name="张三丰"):
 
 
 def test_new_number_creates_customer_owned_and_protected(world):
+    before = Customer.objects.count()
     reg = register(world, "consultant")
     c = reg.customer
-    assert reg.created and c.phone == "13812345678" and c.phone_last4 == "5678"
+    assert reg.created and c.phone == "13800135678" and c.phone_last4 == "5678"
     assert c.owner == world.users["consultant"]
-    assert c.code == "SZ0000001" and c.name_initials == "zsf"
+    assert re.fullmatch(r"SZ\d{7}", c.code) and c.name_initials == "zsf"
+    assert Customer.objects.count() == before + 1
     assert c.protected_until > timezone.now() + timedelta(days=29)
 
 
 def test_same_number_any_format_returns_existing(world):
     first = register(world, "consultant").customer
-    again = register(world, "consultant", phone="+86 138-1234-5678")
+    count = Customer.objects.count()
+    again = register(world, "consultant", phone="+86 138-0013-5678")
     assert not again.created and again.customer.pk == first.pk
-    assert Customer.objects.count() == 1
+    assert Customer.objects.count() == count
 
 
 def test_second_consultant_refused_naming_owner_then_claims_after_expiry(world):
@@ -49,7 +53,8 @@ def test_second_consultant_refused_naming_owner_then_claims_after_expiry(world):
 
 
 def test_invalid_phone_is_a_clear_error(world):
+    before = Customer.objects.count()
     with pytest.raises(ApplicationError) as exc:
         register(world, "consultant", phone="12345")
     assert exc.value.field == "phone"
-    assert Customer.objects.count() == 0
+    assert Customer.objects.count() == before
