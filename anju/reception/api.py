@@ -1,3 +1,319 @@
-from ninja import Router
+"""Reception API (SAL-1 … SAL-5): the same selectors and services as the pages."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from ninja import Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from anju.core.masking import mask_phone
+from anju.core.scope import get_visible_or_404
+from anju.customers.selectors import customer_detail
+from anju.org.models import Project
+
+from . import selectors, services
+from .models import Stage, TaskKind, TaskStatus
 
 router = Router(tags=["reception"])
+
+
+class TaskOut(Schema):
+    id: int
+    kind: TaskKind
+    rule: str
+    status: TaskStatus
+    due_date: date
+    title: str
+    message: str
+    project_id: int
+    customer_id: int
+    assignee_id: int
+    done_at: datetime | None
+    outcome: str
+    satisfaction: int | None
+    needs_changed: bool | None
+
+
+class CallIn(Schema):
+    project_id: int
+    called_at: datetime | None = None
+    rings: int
+    answer_seconds: int
+    duration_seconds: int
+    phone: str = ""
+    name: str = ""
+    gender: str = "U"
+    source: str = "hotline"
+    details_declined: bool = False
+    questions: str = ""
+    visit_wanted: bool = False
+    visit_booked_for: datetime | None = None
+
+
+class CallOut(Schema):
+    id: int
+    project_id: int
+    consultant_id: int
+    customer_id: int | None
+    called_at: datetime
+    rings: int
+    answer_seconds: int
+    duration_seconds: int
+    phone_masked: str
+    caller_name: str
+    details_declined: bool
+    is_repeat: bool
+    questions: str
+    visit_wanted: bool
+    visit_booked_for: datetime | None
+
+    @staticmethod
+    def resolve_phone_masked(obj):
+        return mask_phone(obj.phone) if obj.phone else ""
+
+
+class CallLogged(Schema):
+    call: CallOut
+    customer_id: int | None
+    tasks: list[TaskOut]
+    message: str
+
+
+def _project(request, project_id):
+    return get_visible_or_404(Project, request.user, pk=project_id)
+
+
+@router.post("/calls", response={201: CallLogged})
+def log_call(request, payload: CallIn):
+    """Log a phone inquiry (SAL-1); the follow-up tasks (SAL-2) come back with it."""
+    data = payload.dict()
+    project = _project(request, data.pop("project_id"))
+    result = services.call_log(by=request.user, project=project, **data)
+    return 201, {
+        "call": result.call,
+        "customer_id": result.customer.pk if result.customer else None,
+        "tasks": result.tasks,
+        "message": result.message,
+    }
+
+
+@router.get("/calls", response=list[CallOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_calls(
+    request,
+    project_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+):
+    return selectors.calls_visible_to(
+        request.user, project=project_id, date_from=date_from, date_to=date_to
+    )
+
+
+@router.get("/calls/{call_id}", response=CallOut)
+def get_call(request, call_id: int):
+    return selectors.call_detail(request.user, call_id)
+
+
+class VisitIn(Schema):
+    project_id: int
+    arrived_at: datetime
+    reception_started_at: datetime
+    customer_id: int | None = None
+    phone: str = ""
+    name: str = ""
+    gender: str = "U"
+    source: str = "walk_by"
+    party_size: int = 1
+    products_shown: str = ""
+    risk_factor_ids: list[int] = []
+    club_invited: bool = False
+    next_step: str = ""
+
+
+class VisitOut(Schema):
+    id: int
+    project_id: int
+    consultant_id: int
+    customer_id: int
+    arrived_at: datetime
+    reception_started_at: datetime
+    waiting_seconds: int
+    party_size: int
+    products_shown: str
+    risk_factors_total: int
+    risk_factors_disclosed_count: int
+    club_invited: bool
+    next_step: str
+
+
+class VisitRegistered(Schema):
+    visit: VisitOut
+    risk_factor_ids_disclosed: list[int]
+    risk_factor_ids_missing: list[int]
+    message: str
+
+
+@router.post("/visits", response={201: VisitRegistered})
+def register_visit(request, payload: VisitIn):
+    """Register a visit (SAL-3) with the risk factors disclosed; missing ones are listed."""
+    data = payload.dict()
+    project = _project(request, data.pop("project_id"))
+    customer_id = data.pop("customer_id")
+    customer = customer_detail(request.user, customer_id) if customer_id else None
+    factor_ids = data.pop("risk_factor_ids")
+    result = services.visit_register(
+        by=request.user, project=project, customer=customer, risk_factors=factor_ids, **data
+    )
+    return 201, {
+        "visit": result.visit,
+        "risk_factor_ids_disclosed": sorted(set(factor_ids)),
+        "risk_factor_ids_missing": [f.pk for f in result.missing_risk_factors],
+        "message": result.message,
+    }
+
+
+@router.get("/visits", response=list[VisitOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_visits(
+    request,
+    project_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+):
+    return selectors.visits_visible_to(
+        request.user, project=project_id, date_from=date_from, date_to=date_to
+    )
+
+
+class RiskFactorOut(Schema):
+    id: int
+    project_id: int
+    title: str
+    description: str
+    is_active: bool
+
+
+@router.get("/risk-factors", response=list[RiskFactorOut])
+def list_risk_factors(request, project_id: int):
+    project = _project(request, project_id)
+    return list(selectors.risk_factors_of(project))
+
+
+@router.get("/tasks", response=list[TaskOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_my_tasks(request, bucket: str | None = None, status: TaskStatus | None = None):
+    """My follow-up tasks; ``bucket`` = overdue | today | upcoming (open tasks)."""
+    if bucket not in (None, "overdue", "today", "upcoming"):
+        from anju.core.errors import ApplicationError
+
+        raise ApplicationError("bucket: overdue, today or upcoming", field="bucket")
+    return selectors.tasks_visible_to(
+        request.user, assignee=request.user, bucket=bucket, status=status
+    )
+
+
+class TaskCompleteIn(Schema):
+    outcome: str = ""
+    satisfaction: int | None = None
+    needs_changed: bool | None = None
+
+
+@router.post("/tasks/{task_id}/complete", response=TaskOut)
+def complete_task(request, task_id: int, payload: TaskCompleteIn):
+    task = selectors.task_detail(request.user, task_id)
+    return services.task_complete(by=request.user, task=task, **payload.dict())
+
+
+class OpportunityIn(Schema):
+    customer_id: int
+    project_id: int | None = None
+    products_of_interest: str
+    expected_value: Decimal
+    stage: Stage = Stage.CONTACT
+    expected_close: date | None = None
+
+
+class OpportunityOut(Schema):
+    id: int
+    project_id: int
+    consultant_id: int
+    customer_id: int
+    stage: Stage
+    products_of_interest: str
+    expected_value: Decimal
+    expected_close: date | None
+    win_reason_id: int | None
+    loss_reason_id: int | None
+    close_note: str
+    closed_at: datetime | None
+    created_at: datetime
+
+
+@router.post("/opportunities", response={201: OpportunityOut})
+def open_opportunity(request, payload: OpportunityIn):
+    customer = customer_detail(request.user, payload.customer_id)
+    project = _project(request, payload.project_id) if payload.project_id else None
+    opportunity = services.opportunity_open(
+        by=request.user,
+        customer=customer,
+        project=project,
+        products_of_interest=payload.products_of_interest,
+        expected_value=payload.expected_value,
+        stage=payload.stage,
+        expected_close=payload.expected_close,
+    )
+    return 201, opportunity
+
+
+@router.get("/opportunities", response=list[OpportunityOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_opportunities(
+    request,
+    state: str | None = None,
+    stage: Stage | None = None,
+    project_id: int | None = None,
+):
+    if state not in (None, "open", "closed"):
+        state = None
+    return selectors.opportunities_visible_to(
+        request.user, state=state, stage=stage, project=project_id
+    )
+
+
+class CloseIn(Schema):
+    won: bool
+    reason_id: int | None = None
+    note: str = ""
+
+
+@router.post("/opportunities/{opportunity_id}/close", response=OpportunityOut)
+def close_opportunity(request, opportunity_id: int, payload: CloseIn):
+    """Close as won or lost; ``reason_id`` from the company's win or loss reasons (SAL-4)."""
+    opportunity = selectors.opportunity_detail(request.user, opportunity_id)
+    return services.opportunity_close(
+        by=request.user,
+        opportunity=opportunity,
+        won=payload.won,
+        reason=payload.reason_id,
+        note=payload.note,
+    )
+
+
+class ReasonOut(Schema):
+    id: int
+    name: str
+
+
+class ReasonsOut(Schema):
+    win: list[ReasonOut]
+    loss: list[ReasonOut]
+
+
+@router.get("/opportunity-reasons", response=ReasonsOut)
+def list_reasons(request, project_id: int):
+    project = _project(request, project_id)
+    return {
+        "win": list(selectors.reasons_for(project.company_id, won=True)),
+        "loss": list(selectors.reasons_for(project.company_id, won=False)),
+    }

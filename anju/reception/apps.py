@@ -6,3 +6,48 @@ class ReceptionConfig(AppConfig):
     name = "anju.reception"
     label = "reception"
     verbose_name = _("Sales reception")
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from anju.core.navigation import SALES, NavItem, register_nav
+        from anju.core.roles import Role
+        from anju.customers.timeline import register_timeline_provider
+
+        from . import models, timeline
+
+        for model in (
+            models.PhoneCall,
+            models.Visit,
+            models.FollowUpTask,
+            models.Opportunity,
+            models.RiskFactor,
+            models.WinReason,
+            models.LossReason,
+        ):
+            auditlog.register(model)
+
+        managers = frozenset(
+            {
+                Role.SALES_MANAGER,
+                Role.COMPANY_MANAGEMENT,
+                Role.GROUP_CENTRE,
+                Role.ADMINISTRATOR,
+            }
+        )
+        register_nav(NavItem(_("Reception"), "reception:calls", SALES))
+        register_nav(NavItem(_("Follow-up tasks"), "reception:tasks", SALES))
+        register_nav(NavItem(_("Opportunities"), "reception:opportunities", SALES))
+        register_nav(NavItem(_("Reception metrics"), "reception:metrics", managers))
+
+        for provider in timeline.PROVIDERS:
+            register_timeline_provider(provider)
+
+        try:
+            from anju.customers import merging
+        except ImportError:
+            merging = None
+        if merging is not None and hasattr(merging, "register_merge_handler"):
+            from .merging import reassign_to_survivor
+
+            merging.register_merge_handler(reassign_to_survivor)

@@ -1,1 +1,329 @@
-"""Sales reception (SAL-1 … SAL-5): calls, visits, follow-up tasks, opportunities."""
+"""Sales reception (SAL-1 … SAL-5): calls, visits, follow-up tasks, opportunities.
+
+Every row belongs to one project of one company (ORG-1) and to the consultant who handles
+it (``owner`` in the scope), so a consultant sees his own, a sales manager his project's.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from anju.core.models import CompanyOwned, ProjectOwned
+from anju.core.scope import ScopedQuerySet, ScopeSpec
+
+# The reception standards of seed 001 (万科客户接待流程).
+MAX_RINGS = 3  # 铃响 3 声以内必须接听
+MAX_CALL_SECONDS = 10 * 60  # 接听客户来电不应超过十分钟
+MAX_WAIT_SECONDS = 60  # 客户等待时间不超过 1 分钟
+
+
+class RiskFactor(ProjectOwned):
+    """风险提示 A known adverse factor of a project that every visitor must be told about."""
+
+    title = models.CharField(_("adverse factor"), max_length=200)
+    description = models.TextField(_("what to tell the customer"), blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["project", "sort_order", "id"]
+        verbose_name = _("risk factor")
+        verbose_name_plural = _("risk factors")
+
+    def __str__(self):
+        return self.title
+
+
+class PhoneCall(ProjectOwned):
+    """来电 One phone inquiry (SAL-1), answered by a consultant."""
+
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("consultant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="calls",
+    )
+    called_at = models.DateTimeField(_("call time"))
+    rings = models.PositiveSmallIntegerField(_("rings before answer"))
+    answer_seconds = models.PositiveIntegerField(_("seconds to answer"))
+    duration_seconds = models.PositiveIntegerField(_("call duration (seconds)"))
+    phone = models.CharField(_("caller's number"), max_length=20, blank=True)
+    caller_name = models.CharField(_("caller's name"), max_length=50, blank=True)
+    details_declined = models.BooleanField(_("caller declined to give details"), default=False)
+    is_repeat = models.BooleanField(_("repeat caller"), default=False)
+    questions = models.TextField(_("questions asked"), blank=True)
+    visit_wanted = models.BooleanField(_("wants to visit"), default=False)
+    visit_booked_for = models.DateTimeField(_("visit booked for"), null=True, blank=True)
+
+    scope = ScopeSpec(company="company", project="project", owner="consultant")
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-called_at", "-id"]
+        indexes = [
+            models.Index(fields=["project", "phone", "called_at"]),
+            models.Index(fields=["consultant", "-called_at"]),
+            models.Index(fields=["project", "-called_at"]),
+            models.Index(fields=["company", "-called_at"]),
+        ]
+        verbose_name = _("phone call")
+        verbose_name_plural = _("phone calls")
+
+    def __str__(self):
+        return f"{self.caller_name or self.phone or '—'} @ {self.called_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def answered_in_time(self) -> bool:
+        return self.rings <= MAX_RINGS
+
+    @property
+    def too_long(self) -> bool:
+        return self.duration_seconds > MAX_CALL_SECONDS
+
+
+class Visit(ProjectOwned):
+    """来访 A customer's visit to the sales office (SAL-3)."""
+
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("consultant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
+    arrived_at = models.DateTimeField(_("arrival"))
+    reception_started_at = models.DateTimeField(_("reception started"))
+    waiting_seconds = models.PositiveIntegerField(_("waiting time (seconds)"))
+    party_size = models.PositiveSmallIntegerField(_("party size"), default=1)
+    products_shown = models.TextField(_("products shown"), blank=True)
+    risk_factors_disclosed = models.ManyToManyField(
+        RiskFactor, verbose_name=_("risk factors disclosed"), blank=True, related_name="+"
+    )
+    # Counted when the visit is registered, so later edits of the list keep history honest.
+    risk_factors_total = models.PositiveSmallIntegerField(default=0)
+    risk_factors_disclosed_count = models.PositiveSmallIntegerField(default=0)
+    club_invited = models.BooleanField(_("invited to the club"), default=False)
+    next_step = models.CharField(_("next step"), max_length=300, blank=True)
+
+    scope = ScopeSpec(company="company", project="project", owner="consultant")
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-arrived_at", "-id"]
+        indexes = [
+            models.Index(fields=["consultant", "-arrived_at"]),
+            models.Index(fields=["project", "-arrived_at"]),
+            models.Index(fields=["company", "-arrived_at"]),
+        ]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+
+    def __str__(self):
+        return f"{self.customer_id} @ {self.arrived_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def waited_in_time(self) -> bool:
+        return self.waiting_seconds < MAX_WAIT_SECONDS
+
+    @property
+    def fully_disclosed(self) -> bool:
+        return self.risk_factors_disclosed_count >= self.risk_factors_total
+
+
+class TaskKind(models.TextChoices):
+    SMS = "sms", _("Thank-you SMS")
+    CALL = "call", _("Invitation call")
+    VISIT_CONFIRMATION = "visit_confirmation", _("Visit confirmation call")
+    REVISIT = "revisit", _("Revisit")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+TASK_TRANSITIONS = {
+    TaskStatus.OPEN: {TaskStatus.DONE, TaskStatus.CANCELLED},
+    TaskStatus.DONE: set(),
+    TaskStatus.CANCELLED: set(),
+}
+
+
+class FollowUpTask(ProjectOwned):
+    """跟进任务 A follow-up generated by the rules (SAL-2) or scheduled after a deal (SAL-5)."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=TaskKind.choices)
+    rule = models.CharField(_("rule"), max_length=40)
+    status = models.CharField(
+        _("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN
+    )
+    due_date = models.DateField(_("due date"))
+    title = models.CharField(_("task"), max_length=200)
+    message = models.TextField(_("message text"), blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("consultant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="followup_tasks",
+    )
+    source_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source_id = models.BigIntegerField(null=True, blank=True)
+    source = GenericForeignKey("source_type", "source_id")
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    # SAL-5 revisit results
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
+    needs_changed = models.BooleanField(_("needs changed"), null=True, blank=True)
+
+    scope = ScopeSpec(company="company", project="project", owner="assignee")
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_date"]),
+            models.Index(fields=["project", "status", "due_date"]),
+            models.Index(fields=["company", "status", "due_date"]),
+            models.Index(fields=["customer", "-due_date"]),
+            models.Index(fields=["source_type", "source_id"]),
+        ]
+        verbose_name = _("follow-up task")
+        verbose_name_plural = _("follow-up tasks")
+
+    def __str__(self):
+        return f"{self.title} ({self.due_date})"
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.status == TaskStatus.OPEN and self.due_date < timezone.localdate()
+
+
+class _Reason(CompanyOwned):
+    """A managed list entry (per company) explaining why opportunities are won or lost."""
+
+    name = models.CharField(_("reason"), max_length=100)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["company", "sort_order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class WinReason(_Reason):
+    class Meta(_Reason.Meta):
+        verbose_name = _("win reason")
+        verbose_name_plural = _("win reasons")
+
+
+class LossReason(_Reason):
+    class Meta(_Reason.Meta):
+        verbose_name = _("loss reason")
+        verbose_name_plural = _("loss reasons")
+
+
+class Stage(models.TextChoices):
+    CONTACT = "contact", _("First contact")  # 初步接触
+    NEEDS = "needs", _("Needs confirmed")  # 需求确认
+    PROPOSAL = "proposal", _("Units proposed")  # 推荐房源
+    NEGOTIATION = "negotiation", _("Negotiation")  # 价格洽谈
+    WON = "won", _("Won")  # 赢得
+    LOST = "lost", _("Lost")  # 丢失
+
+
+OPEN_STAGES = (Stage.CONTACT, Stage.NEEDS, Stage.PROPOSAL, Stage.NEGOTIATION)
+CLOSED_STAGES = (Stage.WON, Stage.LOST)
+STAGE_TRANSITIONS = {
+    **{s: set(Stage) - {s} for s in OPEN_STAGES},
+    Stage.WON: set(),
+    Stage.LOST: set(),
+}
+
+
+class Opportunity(ProjectOwned):
+    """销售机会 A chance to sell to a customer (SAL-4), closed as won or lost with a reason."""
+
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("consultant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+    )
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default="contact")
+    products_of_interest = models.CharField(_("products of interest"), max_length=300)
+    expected_value = models.DecimalField(_("expected value (CNY)"), max_digits=14, decimal_places=2)
+    expected_close = models.DateField(_("expected close"), null=True, blank=True)
+    win_reason = models.ForeignKey(
+        WinReason,
+        verbose_name=_("win reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    loss_reason = models.ForeignKey(
+        LossReason,
+        verbose_name=_("loss reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    close_note = models.TextField(_("closing note"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    scope = ScopeSpec(company="company", project="project", owner="consultant")
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["consultant", "stage"]),
+            models.Index(fields=["project", "stage"]),
+            models.Index(fields=["company", "stage"]),
+            models.Index(fields=["company", "closed_at"]),
+        ]
+        verbose_name = _("sales opportunity")
+        verbose_name_plural = _("sales opportunities")
+
+    def __str__(self):
+        return f"{self.customer_id} · {self.products_of_interest}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES

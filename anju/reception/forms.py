@@ -1,0 +1,335 @@
+"""Reception forms: input shapes only. The rules live in services; their refusals come back
+as ApplicationError and are put on the matching field by ``add_service_error``."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from anju.customers.models import Gender, Source
+
+from .models import OPEN_STAGES, Stage
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+DATETIME_SECONDS_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+def _datetime_widget(with_seconds=False):
+    return forms.DateTimeInput(
+        attrs={"type": "datetime-local", **({"step": "1"} if with_seconds else {})},
+        format=DATETIME_SECONDS_FORMAT if with_seconds else DATETIME_FORMAT,
+    )
+
+
+def now_local(with_seconds=False):
+    now = timezone.localtime()
+    return now.replace(microsecond=0) if with_seconds else now.replace(second=0, microsecond=0)
+
+
+class BootstrapForm(forms.Form):
+    """Adds Bootstrap 5 classes to every widget."""
+
+    field_aliases: dict = {}  # service field name → form field name
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(
+                widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect
+            ):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            if css:
+                widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+
+    def add_service_error(self, exc):
+        """Show an ApplicationError on its field, or on the form if the field is not here."""
+        name = self.field_aliases.get(exc.field, exc.field)
+        if name in self.fields:
+            self.add_error(name, str(exc.message))
+        else:
+            self.add_error(None, str(exc.message))
+
+
+GENDER_CHOICES = [
+    (Gender.MALE, _("Mr")),
+    (Gender.FEMALE, _("Ms")),
+    (Gender.UNKNOWN, _("Unknown")),
+]
+
+
+class ProjectChoiceMixin:
+    def set_projects(self, projects):
+        self.fields["project"].queryset = projects
+        if len(projects) == 1:
+            self.fields["project"].initial = projects[0].pk
+            self.fields["project"].empty_label = None
+
+
+class CallForm(ProjectChoiceMixin, BootstrapForm):
+    """来电登记: built for speed on a launch day — the defaults fit the usual call."""
+
+    field_aliases = {"duration_seconds": "duration_minutes", "consultant": "project"}
+
+    project = forms.ModelChoiceField(label=_("Project"), queryset=None)
+    called_at = forms.DateTimeField(label=_("Call time"), widget=_datetime_widget())
+    phone = forms.CharField(label=_("Caller's number"), max_length=30, required=False)
+    name = forms.CharField(label=_("Caller's name"), max_length=50, required=False)
+    gender = forms.ChoiceField(
+        label=_("Salutation"),
+        choices=GENDER_CHOICES,
+        initial=Gender.UNKNOWN,
+        widget=forms.RadioSelect,
+    )
+    details_declined = forms.BooleanField(
+        label=_("Caller declined to give details"), required=False
+    )
+    source = forms.ChoiceField(
+        label=_("How did the caller hear of us?"), choices=Source.choices, initial=Source.HOTLINE
+    )
+    rings = forms.IntegerField(label=_("Rings before answer"), min_value=0, max_value=99, initial=2)
+    answer_seconds = forms.IntegerField(
+        label=_("Seconds to answer"), min_value=0, max_value=3600, initial=6
+    )
+    duration_minutes = forms.DecimalField(
+        label=_("Call duration (minutes)"),
+        min_value=Decimal("0"),
+        max_value=Decimal("1440"),
+        decimal_places=1,
+        initial=Decimal("5"),
+        widget=forms.NumberInput(attrs={"step": "0.5"}),
+    )
+    questions = forms.CharField(
+        label=_("Questions asked"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+    visit_wanted = forms.BooleanField(label=_("Wants to visit"), required=False)
+    visit_booked_for = forms.DateTimeField(
+        label=_("Visit booked for"), required=False, widget=_datetime_widget()
+    )
+
+    def __init__(self, *args, projects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_projects(projects)
+        self.fields["called_at"].initial = now_local
+
+    def service_kwargs(self):
+        d = self.cleaned_data
+        return {
+            "project": d["project"],
+            "called_at": d["called_at"],
+            "phone": d["phone"],
+            "name": d["name"],
+            "gender": d["gender"],
+            "source": d["source"],
+            "details_declined": d["details_declined"],
+            "rings": d["rings"],
+            "answer_seconds": d["answer_seconds"],
+            "duration_seconds": int(round(d["duration_minutes"] * 60)),
+            "questions": d["questions"],
+            "visit_wanted": d["visit_wanted"],
+            "visit_booked_for": d["visit_booked_for"],
+        }
+
+
+class VisitForm(BootstrapForm):
+    """来访登记 with the project's risk factors as a checklist (SAL-3)."""
+
+    project = forms.IntegerField(widget=forms.HiddenInput)
+    phone = forms.CharField(label=_("Mobile number"), max_length=30)
+    name = forms.CharField(label=_("Customer's name"), max_length=50)
+    gender = forms.ChoiceField(
+        label=_("Salutation"),
+        choices=GENDER_CHOICES,
+        initial=Gender.UNKNOWN,
+        widget=forms.RadioSelect,
+    )
+    source = forms.ChoiceField(
+        label=_("How did the customer hear of us?"),
+        choices=Source.choices,
+        initial=Source.WALK_BY,
+    )
+    party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=50, initial=1)
+    arrived_at = forms.DateTimeField(label=_("Arrival"), widget=_datetime_widget(True))
+    reception_started_at = forms.DateTimeField(
+        label=_("Reception started"), widget=_datetime_widget(True)
+    )
+    products_shown = forms.CharField(
+        label=_("Products shown (units, layouts)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    risk_factors = forms.MultipleChoiceField(
+        label=_("Risk factors disclosed"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    club_invited = forms.BooleanField(label=_("Invited to join the club"), required=False)
+    next_step = forms.CharField(label=_("Next step"), required=False, max_length=300)
+
+    def __init__(self, *args, project, risk_factors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].initial = project.pk
+        self.fields["risk_factors"].choices = [(str(f.pk), f.title) for f in risk_factors]
+        self.fields["arrived_at"].initial = lambda: now_local(True)
+        self.fields["reception_started_at"].initial = lambda: now_local(True)
+        self.risk_factor_objects = {str(f.pk): f for f in risk_factors}
+
+    def service_kwargs(self):
+        d = self.cleaned_data
+        return {
+            "phone": d["phone"],
+            "name": d["name"],
+            "gender": d["gender"],
+            "source": d["source"],
+            "party_size": d["party_size"],
+            "arrived_at": d["arrived_at"],
+            "reception_started_at": d["reception_started_at"],
+            "products_shown": d["products_shown"],
+            "risk_factors": [int(x) for x in d["risk_factors"]],
+            "club_invited": d["club_invited"],
+            "next_step": d["next_step"],
+        }
+
+
+class TaskCompleteForm(BootstrapForm):
+    outcome = forms.CharField(label=_("Outcome"), required=False, max_length=2000)
+    satisfaction = forms.TypedChoiceField(
+        label=_("Satisfaction"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—")] + [(i, str(i)) for i in range(1, 6)],
+    )
+    needs_changed = forms.NullBooleanField(
+        label=_("Needs changed"),
+        required=False,
+        widget=forms.Select(choices=[("unknown", "—"), ("true", _("Yes")), ("false", _("No"))]),
+    )
+
+
+class TaskCancelForm(BootstrapForm):
+    reason = forms.CharField(label=_("Reason for cancelling"), max_length=500)
+
+
+class OpportunityForm(ProjectChoiceMixin, BootstrapForm):
+    project = forms.ModelChoiceField(label=_("Project"), queryset=None)
+    customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    phone = forms.CharField(
+        label=_("Customer's mobile number"),
+        max_length=30,
+        required=False,
+        help_text=_("The customer must be registered (by a call or a visit) first."),
+    )
+    products_of_interest = forms.CharField(label=_("Products of interest"), max_length=300)
+    expected_value = forms.DecimalField(
+        label=_("Expected value (CNY)"),
+        min_value=Decimal("0"),
+        max_digits=14,
+        decimal_places=2,
+    )
+    stage = forms.ChoiceField(
+        label=_("Stage"),
+        choices=[(s.value, s.label) for s in OPEN_STAGES],
+        initial=Stage.CONTACT,
+    )
+    expected_close = forms.DateField(
+        label=_("Expected close"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, projects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_projects(projects)
+
+
+class StageForm(BootstrapForm):
+    stage = forms.ChoiceField(label=_("Stage"), choices=[(s.value, s.label) for s in OPEN_STAGES])
+
+
+class CloseForm(BootstrapForm):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[("won", _("Won")), ("lost", _("Lost"))],
+        widget=forms.RadioSelect,
+    )
+    win_reason = forms.ChoiceField(label=_("Why was it won?"), required=False)
+    loss_reason = forms.ChoiceField(label=_("Why was it lost?"), required=False)
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    field_aliases = {"reason": "__reason__"}
+
+    def __init__(self, *args, win_reasons, loss_reasons, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["win_reason"].choices = [("", "—")] + [(str(r.pk), r.name) for r in win_reasons]
+        self.fields["loss_reason"].choices = [("", "—")] + [
+            (str(r.pk), r.name) for r in loss_reasons
+        ]
+
+    def add_service_error(self, exc):
+        if exc.field == "reason":
+            won = self.cleaned_data.get("outcome") == "won"
+            self.add_error("win_reason" if won else "loss_reason", str(exc.message))
+        else:
+            super().add_service_error(exc)
+
+    def service_kwargs(self):
+        d = self.cleaned_data
+        won = d["outcome"] == "won"
+        return {
+            "won": won,
+            "reason": d["win_reason"] if won else d["loss_reason"],
+            "note": d["note"],
+        }
+
+
+class PeriodForm(BootstrapForm):
+    """Filters of the analysis pages: a project and a date range (defaults: last 90 days)."""
+
+    project = forms.ModelChoiceField(label=_("Project"), queryset=None, required=False)
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, projects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects
+        self.fields["project"].empty_label = _("All projects")
+
+    def filters(self):
+        if not self.is_valid():
+            return {}
+        d = self.cleaned_data
+        if d.get("date_from") and d.get("date_to") and d["date_from"] > d["date_to"]:
+            self.add_error("date_to", _("The end date is before the start date."))
+            return {}
+        return {k: d.get(k) for k in ("project", "date_from", "date_to")}
+
+
+class RiskFactorForm(BootstrapForm):
+    title = forms.CharField(label=_("Adverse factor"), max_length=200)
+    description = forms.CharField(
+        label=_("What to tell the customer"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    sort_order = forms.IntegerField(label=_("Order"), min_value=0, max_value=999, initial=0)

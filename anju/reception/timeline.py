@@ -1,0 +1,86 @@
+"""Customer timeline providers (CUS-6): calls, visits, follow-up tasks and opportunities.
+
+Registered from ``ReceptionConfig.ready()``; each provider reads through the scoped
+selectors, one query each, so the timeline stays constant in queries.
+"""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from anju.customers.timeline import TimelineEntry
+
+from . import selectors
+from .models import TaskStatus
+
+
+def _minutes(seconds):
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def calls_timeline(user, customer, limit):
+    for call in selectors.customer_calls(user, customer, limit):
+        body = call.questions
+        if call.visit_booked_for:
+            body = f"{body} · " if body else ""
+            body += _("visit booked")
+        yield TimelineEntry(
+            when=call.called_at,
+            kind="call",
+            title=_("Phone call (%(rings)s rings, %(duration)s)")
+            % {"rings": call.rings, "duration": _minutes(call.duration_seconds)},
+            body=body,
+            url=reverse("reception:call_detail", args=[call.pk]),
+            actor=str(call.consultant),
+            extra={"repeat": call.is_repeat},
+        )
+
+
+def visits_timeline(user, customer, limit):
+    for visit in selectors.customer_visits(user, customer, limit):
+        yield TimelineEntry(
+            when=visit.arrived_at,
+            kind="visit",
+            title=_("Visit to %(project)s") % {"project": visit.project.name},
+            body=" · ".join(p for p in (visit.products_shown, visit.next_step) if p),
+            url=reverse("reception:visit_detail", args=[visit.pk]),
+            actor=str(visit.consultant),
+            extra={
+                "risk_disclosed": visit.risk_factors_disclosed_count,
+                "risk_total": visit.risk_factors_total,
+            },
+        )
+
+
+def tasks_timeline(user, customer, limit):
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    for task in selectors.customer_tasks(user, customer, limit):
+        when = task.done_at or timezone.make_aware(datetime.combine(task.due_date, time(9)))
+        yield TimelineEntry(
+            when=when,
+            kind="task",
+            title=f"{task.title} · {task.get_status_display()}",
+            body=task.outcome if task.status != TaskStatus.OPEN else task.message,
+            url=reverse("reception:tasks"),
+            actor=str(task.assignee),
+            extra={"status": task.status, "due": task.due_date.isoformat()},
+        )
+
+
+def opportunities_timeline(user, customer, limit):
+    for opp in selectors.customer_opportunities(user, customer, limit):
+        yield TimelineEntry(
+            when=opp.closed_at or opp.created_at,
+            kind="opportunity",
+            title=_("Opportunity: %(products)s · %(stage)s")
+            % {"products": opp.products_of_interest, "stage": opp.get_stage_display()},
+            body=str(opp.win_reason or opp.loss_reason or ""),
+            url=reverse("reception:opportunity_detail", args=[opp.pk]),
+            actor=str(opp.consultant),
+            extra={"stage": opp.stage, "expected_value": str(opp.expected_value)},
+        )
+
+
+PROVIDERS = (calls_timeline, visits_timeline, tasks_timeline, opportunities_timeline)

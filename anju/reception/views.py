@@ -1,0 +1,457 @@
+"""Reception pages (thin): read through selectors, write through services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.permissions import has_perm
+from anju.core.roles import Perm
+from anju.customers.selectors import customer_by_phone, customer_detail
+from anju.org.selectors import projects_visible_to
+
+from . import selectors, services
+from .forms import (
+    CallForm,
+    CloseForm,
+    OpportunityForm,
+    PeriodForm,
+    RiskFactorForm,
+    StageForm,
+    TaskCancelForm,
+    TaskCompleteForm,
+    VisitForm,
+)
+from .models import OPEN_STAGES, Stage, TaskKind
+
+PAGE_SIZE = 50
+
+
+def _page(request, qs):
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _project_from(request, projects, key="project"):
+    raw = request.POST.get(key) or request.GET.get(key)
+    projects = list(projects)
+    if raw:
+        for p in projects:
+            if str(p.pk) == str(raw):
+                return p, projects
+        raise Http404("not found")
+    return (projects[0] if projects else None), projects
+
+
+def _require_reports(user):
+    if not has_perm(user, Perm.VIEW_REPORTS):
+        raise NotPermitted(_("This page is for sales managers."))
+
+
+def index(request):
+    return redirect("reception:tasks")
+
+
+# --- calls -------------------------------------------------------------------------------------
+
+
+@login_required
+def calls(request):
+    page = _page(request, selectors.calls_visible_to(request.user))
+    return render(request, "reception/calls.html", {"page": page, "tab": "calls"})
+
+
+@login_required
+def call_new(request):
+    projects = projects_visible_to(request.user)
+    form = CallForm(request.POST or None, projects=projects)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.call_log(by=request.user, **form.service_kwargs())
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, result.message)
+            return redirect("reception:call_detail", result.call.pk)
+    return render(request, "reception/call_form.html", {"form": form, "tab": "calls"})
+
+
+@login_required
+def call_detail(request, call_id):
+    call = selectors.call_detail(request.user, call_id)
+    tasks = selectors.tasks_visible_to(request.user).filter(
+        source_type__app_label="reception",
+        source_type__model="phonecall",
+        source_id=call.pk,
+    )
+    return render(
+        request, "reception/call_detail.html", {"call": call, "tasks": tasks, "tab": "calls"}
+    )
+
+
+# --- visits ------------------------------------------------------------------------------------
+
+
+@login_required
+def visits(request):
+    page = _page(request, selectors.visits_visible_to(request.user))
+    return render(request, "reception/visits.html", {"page": page, "tab": "visits"})
+
+
+@login_required
+def visit_new(request):
+    project, projects = _project_from(request, projects_visible_to(request.user))
+    if project is None:
+        raise NotPermitted(_("No project is assigned to you."))
+    factors = list(selectors.risk_factors_of(project))
+    form = VisitForm(request.POST or None, project=project, risk_factors=factors)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.visit_register(
+                by=request.user, project=project, **form.service_kwargs()
+            )
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            if result.missing_risk_factors:
+                messages.warning(request, result.message)
+            else:
+                messages.success(request, result.message)
+            return redirect("reception:visit_detail", result.visit.pk)
+    return render(
+        request,
+        "reception/visit_form.html",
+        {
+            "form": form,
+            "project": project,
+            "projects": projects,
+            "factors": factors,
+            "tab": "visits",
+            "can_manage_factors": has_perm(
+                request.user, Perm.MANAGE_INVENTORY, company=project.company_id, project=project
+            ),
+        },
+    )
+
+
+@login_required
+def visit_detail(request, visit_id):
+    visit = selectors.visit_detail(request.user, visit_id)
+    return render(
+        request,
+        "reception/visit_detail.html",
+        {"visit": visit, "disclosure": selectors.visit_disclosure(visit), "tab": "visits"},
+    )
+
+
+@login_required
+def risk_factors(request):
+    project, projects = _project_from(request, projects_visible_to(request.user))
+    if project is None:
+        raise Http404("not found")
+    form = RiskFactorForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            if "toggle" in request.POST:
+                factor = selectors.risk_factors_of(project, include_inactive=True).filter(
+                    pk=request.POST.get("toggle")
+                )
+                factor = factor.first()
+                if factor is None:
+                    raise Http404("not found")
+                services.risk_factor_set_active(
+                    by=request.user, factor=factor, active=not factor.is_active
+                )
+                return redirect(f"{request.path}?project={project.pk}")
+            if form.is_valid():
+                services.risk_factor_create(by=request.user, project=project, **form.cleaned_data)
+                messages.success(request, _("Risk factor added."))
+                return redirect(f"{request.path}?project={project.pk}")
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            form.add_service_error(exc)
+    return render(
+        request,
+        "reception/risk_factors.html",
+        {
+            "form": form,
+            "project": project,
+            "projects": projects,
+            "factors": selectors.risk_factors_of(project, include_inactive=True),
+            "can_manage": has_perm(
+                request.user, Perm.MANAGE_INVENTORY, company=project.company_id, project=project
+            ),
+            "tab": "visits",
+        },
+    )
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+
+@login_required
+def tasks(request):
+    buckets = selectors.my_tasks(request.user)
+    return render(
+        request,
+        "reception/tasks.html",
+        {
+            "buckets": buckets,
+            "is_manager": has_perm(request.user, Perm.VIEW_REPORTS),
+            "task_tab": "mine",
+        },
+    )
+
+
+@login_required
+def team_tasks(request):
+    _require_reports(request.user)
+    overdue = list(selectors.team_overdue_tasks(request.user)[:500])
+    return render(
+        request,
+        "reception/team_tasks.html",
+        {
+            "overdue": overdue,
+            "summary": selectors.team_task_summary(request.user),
+            "is_manager": True,
+            "task_tab": "team",
+        },
+    )
+
+
+@login_required
+def task_detail(request, task_id):
+    task = selectors.task_detail(request.user, task_id)
+    return render(
+        request,
+        "reception/task_detail.html",
+        {
+            "task": task,
+            "complete_form": TaskCompleteForm(),
+            "cancel_form": TaskCancelForm(),
+            "kinds": TaskKind,
+        },
+    )
+
+
+def _back_to_tasks(request):
+    nxt = request.POST.get("next", "")
+    if nxt.startswith("/reception/"):
+        return redirect(nxt)
+    return redirect("reception:tasks")
+
+
+@login_required
+@require_POST
+def task_complete(request, task_id):
+    task = selectors.task_detail(request.user, task_id)
+    form = TaskCompleteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.task_complete(
+                by=request.user,
+                task=task,
+                outcome=form.cleaned_data["outcome"],
+                satisfaction=form.cleaned_data["satisfaction"],
+                needs_changed=form.cleaned_data["needs_changed"],
+            )
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Task done: %(title)s") % {"title": task.title})
+            return _back_to_tasks(request)
+    return render(
+        request,
+        "reception/task_detail.html",
+        {"task": task, "complete_form": form, "cancel_form": TaskCancelForm(), "kinds": TaskKind},
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def task_cancel(request, task_id):
+    task = selectors.task_detail(request.user, task_id)
+    form = TaskCancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.task_cancel(by=request.user, task=task, reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Task cancelled."))
+            return _back_to_tasks(request)
+    return render(
+        request,
+        "reception/task_detail.html",
+        {"task": task, "complete_form": TaskCompleteForm(), "cancel_form": form, "kinds": TaskKind},
+        status=400,
+    )
+
+
+# --- opportunities -----------------------------------------------------------------------------
+
+
+@login_required
+def opportunities(request):
+    state = request.GET.get("state", "open")
+    if state not in ("open", "closed", "all"):
+        state = "open"
+    stage = request.GET.get("stage")
+    if stage not in Stage.values:
+        stage = None
+    qs = selectors.opportunities_visible_to(
+        request.user, state=None if state == "all" else state, stage=stage
+    )
+    return render(
+        request,
+        "reception/opportunities.html",
+        {"page": _page(request, qs), "state": state, "stage": stage, "stages": Stage},
+    )
+
+
+@login_required
+def opportunity_new(request):
+    projects = projects_visible_to(request.user)
+    customer = None
+    raw_customer = request.GET.get("customer") or request.POST.get("customer")
+    if raw_customer:
+        customer = customer_detail(request.user, raw_customer)
+    initial = {}
+    if customer is not None:
+        initial = {"customer": customer.pk, "project": customer.project_id}
+    form = OpportunityForm(request.POST or None, projects=projects, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            if customer is None:
+                if not d["phone"]:
+                    raise ApplicationError(_("Enter the customer's mobile number."), field="phone")
+                customer = customer_by_phone(request.user, d["project"].company, d["phone"])
+                if customer is None:
+                    raise ApplicationError(
+                        _("No customer of yours has this number. Log a call or a visit first."),
+                        field="phone",
+                    )
+            opportunity = services.opportunity_open(
+                by=request.user,
+                customer=customer,
+                project=d["project"],
+                products_of_interest=d["products_of_interest"],
+                expected_value=d["expected_value"],
+                stage=d["stage"],
+                expected_close=d["expected_close"],
+            )
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Opportunity opened."))
+            return redirect("reception:opportunity_detail", opportunity.pk)
+    return render(request, "reception/opportunity_form.html", {"form": form, "customer": customer})
+
+
+def _close_form(opportunity, data=None):
+    return CloseForm(
+        data,
+        win_reasons=selectors.reasons_for(opportunity.company_id, won=True),
+        loss_reasons=selectors.reasons_for(opportunity.company_id, won=False),
+    )
+
+
+def _opportunity_page(request, opportunity, *, stage_form=None, close_form=None, status=200):
+    return render(
+        request,
+        "reception/opportunity_detail.html",
+        {
+            "opp": opportunity,
+            "stage_form": stage_form or StageForm(initial={"stage": opportunity.stage}),
+            "close_form": close_form or _close_form(opportunity),
+            "open_stages": OPEN_STAGES,
+        },
+        status=status,
+    )
+
+
+@login_required
+def opportunity_detail(request, opportunity_id):
+    opportunity = selectors.opportunity_detail(request.user, opportunity_id)
+    return _opportunity_page(request, opportunity)
+
+
+@login_required
+@require_POST
+def opportunity_stage(request, opportunity_id):
+    opportunity = selectors.opportunity_detail(request.user, opportunity_id)
+    form = StageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.opportunity_advance(
+                by=request.user, opportunity=opportunity, stage=form.cleaned_data["stage"]
+            )
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Stage updated."))
+            return redirect("reception:opportunity_detail", opportunity.pk)
+    return _opportunity_page(request, opportunity, stage_form=form, status=400)
+
+
+@login_required
+def opportunity_close(request, opportunity_id):
+    opportunity = selectors.opportunity_detail(request.user, opportunity_id)
+    if request.method != "POST":
+        return redirect("reception:opportunity_detail", opportunity.pk)
+    form = _close_form(opportunity, request.POST)
+    if form.is_valid():
+        try:
+            services.opportunity_close(
+                by=request.user, opportunity=opportunity, **form.service_kwargs()
+            )
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Opportunity closed."))
+            return redirect("reception:opportunity_detail", opportunity.pk)
+    return _opportunity_page(request, opportunity, close_form=form, status=400)
+
+
+@login_required
+def win_loss(request):
+    form = PeriodForm(request.GET or None, projects=projects_visible_to(request.user))
+    filters = form.filters() if request.GET else {}
+    analysis = selectors.win_loss_analysis(request.user, **filters)
+    return render(request, "reception/win_loss.html", {"form": form, "a": analysis})
+
+
+# --- metrics -----------------------------------------------------------------------------------
+
+
+@login_required
+def metrics(request):
+    _require_reports(request.user)
+    form = PeriodForm(request.GET or None, projects=projects_visible_to(request.user))
+    filters = form.filters() if request.GET else {}
+    if not request.GET:
+        from datetime import timedelta
+
+        filters = {"date_from": selectors.local_today() - timedelta(days=29)}
+        form = PeriodForm(initial=filters, projects=projects_visible_to(request.user))
+    return render(
+        request,
+        "reception/metrics.html",
+        {"form": form, "m": selectors.reception_metrics(request.user, **filters)},
+    )
