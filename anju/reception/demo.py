@@ -101,7 +101,6 @@ SAMPLE_CUSTOMERS = [
 
 
 def seed(world):
-    rng = world.rng
     projects = world["projects"]
     companies = world["companies"]
     now = timezone.now()

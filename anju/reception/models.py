@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from anju.core.models import CompanyOwned, ProjectOwned
@@ -80,7 +81,8 @@ class PhoneCall(ProjectOwned):
         verbose_name_plural = _("phone calls")
 
     def __str__(self):
-        return f"{self.caller_name or self.phone or '—'} @ {self.called_at:%Y-%m-%d %H:%M}"
+        when = timezone.localtime(self.called_at)
+        return f"{self.caller_name or self.phone or '—'} @ {when:%Y-%m-%d %H:%M}"
 
     @property
     def answered_in_time(self) -> bool:
@@ -134,7 +136,7 @@ class Visit(ProjectOwned):
         verbose_name_plural = _("visits")
 
     def __str__(self):
-        return f"{self.customer_id} @ {self.arrived_at:%Y-%m-%d %H:%M}"
+        return f"{self.customer_id} @ {timezone.localtime(self.arrived_at):%Y-%m-%d %H:%M}"
 
     @property
     def waited_in_time(self) -> bool:
@@ -219,8 +221,6 @@ class FollowUpTask(ProjectOwned):
 
     @property
     def is_overdue(self) -> bool:
-        from django.utils import timezone
-
         return self.status == TaskStatus.OPEN and self.due_date < timezone.localdate()
 
 

@@ -667,6 +667,8 @@ def opportunity_advance(*, by, opportunity, stage: str) -> Opportunity:
 def _reason(model, value, company_id):
     if value in (None, ""):
         return None
+    if isinstance(value, WinReason | LossReason) and not isinstance(value, model):
+        return None  # a loss reason cannot explain a win, nor the reverse
     pk = getattr(value, "pk", value)
     try:
         return model.objects.get(pk=int(pk), company_id=company_id, is_active=True)
