@@ -1,0 +1,211 @@
+"""Customer import and export pages (CUS-9). Thin: the work is in ``imports`` and
+``core.exports``."""
+
+import csv
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from anju.core.errors import ApplicationError
+from anju.core.exports import Column, export_response
+from anju.core.jobs import job_for
+from anju.core.masking import mask_id_number, mask_phone
+from anju.core.models import Job
+
+from . import imports
+from .selectors import customer_list
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("File (.xlsx or .csv)"))
+    company = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Company"))
+    project = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label=gettext_lazy("Project for rows without one"),
+    )
+    all_or_nothing = forms.BooleanField(
+        required=False,
+        initial=True,
+        label=gettext_lazy("All or nothing: if any row has a problem, import nothing"),
+    )
+
+    def __init__(self, *args, user, companies, **kwargs):
+        super().__init__(*args, **kwargs)
+        from anju.org.models import Company, Project
+
+        self.fields["company"].queryset = Company.objects.filter(pk__in=[c.pk for c in companies])
+        if len(companies) == 1:
+            self.fields["company"].initial = companies[0].pk
+            self.fields["company"].widget = forms.HiddenInput()
+        self.fields["project"].queryset = Project.objects.visible_to(user).filter(
+            company__in=[c.pk for c in companies], is_active=True
+        )
+
+
+@login_required
+def upload(request):
+    companies = imports.import_companies(request.user)
+    if not companies:
+        raise ApplicationError(
+            _("Only consultants, sales managers and data stewards may import customers."),
+            code="forbidden",
+        )
+    form = UploadForm(
+        request.POST or None, request.FILES or None, user=request.user, companies=companies
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = imports.customer_import_prepare(
+                by=request.user,
+                company=form.cleaned_data["company"],
+                upload=form.cleaned_data["file"],
+                project=form.cleaned_data["project"],
+                all_or_nothing=form.cleaned_data["all_or_nothing"],
+            )
+        except ApplicationError as exc:
+            form.add_error("file" if exc.field in (None, "file") else exc.field, exc.message)
+        else:
+            return redirect("customer_import:detail", job_id=job.pk)
+    return render(
+        request,
+        "customers/import/upload.html",
+        {
+            "form": form,
+            "columns": imports.COLUMNS,
+            "max_mb": imports.MAX_FILE_BYTES // 1024 // 1024,
+            "max_rows": imports.MAX_ROWS,
+        },
+    )
+
+
+def _import_job(request, job_id) -> Job:
+    job = job_for(request.user, job_id)
+    if job.kind != imports.JOB_KIND:
+        raise Http404("not found")
+    return job
+
+
+@login_required
+def detail(request, job_id):
+    """Preview before start; progress while running; the result when finished."""
+    job = _import_job(request, job_id)
+    context = {"job": job, "reload": True}
+    if job.status == Job.Status.QUEUED and not job.params.get("confirmed"):
+        try:
+            context["preview"] = imports.import_preview(by=request.user, job=job)
+        except ApplicationError as exc:
+            context["file_error"] = exc.message
+    elif job.is_finished:
+        context["errors"] = job.errors[:200]
+        context["more_errors"] = max(0, len(job.errors) - 200)
+    return render(request, "customers/import/detail.html", context)
+
+
+@login_required
+@require_POST
+def start(request, job_id):
+    job = _import_job(request, job_id)
+    try:
+        imports.customer_import_start(by=request.user, job=job)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("customer_import:detail", job_id=job.pk)
+
+
+@login_required
+def errors_csv(request, job_id):
+    job = _import_job(request, job_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    for row in imports.error_report_rows(job):
+        writer.writerow(row)
+    return response
+
+
+@login_required
+def template_csv(request):
+    """An empty sheet with the recognised headers (Chinese), to fill in."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="customers-template.csv"'
+    response.write("\ufeff")
+    csv.writer(response).writerow([c.aliases[0] for c in imports.COLUMNS])
+    return response
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def customer_export_columns():
+    """The export's columns: headers the import recognises, so a file can round-trip."""
+
+    def display(field):
+        return lambda c: getattr(c, f"get_{field}_display")() if getattr(c, field) else ""
+
+    return [
+        Column(_("Customer code"), "code"),
+        Column(_("Name"), "name", personal=True),
+        Column(_("Mobile phone"), "phone", mask=mask_phone),
+        Column(_("Gender"), display("gender")),
+        Column(_("Birth date"), "birth_date", personal=True),
+        Column(_("ID document number"), "id_number", mask=mask_id_number),
+        Column(_("Status"), display("status")),
+        Column(_("Intention grade"), "grade"),
+        Column(_("Source channel"), display("source")),
+        Column(_("Life stage"), display("life_stage")),
+        Column(_("Payment ability"), display("payment_ability")),
+        Column(_("Project"), lambda c: c.project.name if c.project_id else ""),
+        Column(_("Consultant"), lambda c: str(c.owner) if c.owner_id else ""),
+        Column(_("Protected until"), "protected_until"),
+        Column(_("Completeness (%)"), "completeness"),
+        Column(_("Last activity"), "last_activity_at"),
+        Column(_("Registered at"), "created_at"),
+    ]
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError as exc:
+        raise ApplicationError(_("Invalid filter value.")) from exc
+
+
+@login_required
+def export(request, fmt):
+    """The customer list as on screen (same filters as the list), as .xlsx or .csv."""
+    g = request.GET
+    filters = {
+        "q": g.get("q") or None,
+        "status": g.get("status") or None,
+        "grade": g.get("grade") or None,
+        "source": g.get("source") or None,
+        "owner": _int_or_none(g.get("owner")),
+        "project": _int_or_none(g.get("project")),
+        "include_archived": g.get("include_archived") == "1",
+    }
+    rows = customer_list(request.user, **filters)
+    used = " ".join(f"{k}={v}" for k, v in filters.items() if v)
+    return export_response(
+        by=request.user,
+        rows=rows,
+        columns=customer_export_columns(),
+        fmt=fmt,
+        filename="customers",
+        description=used,
+        request=request,
+    )
+
+
+def export_url(fmt, params) -> str:
+    return reverse("customer_import:export", kwargs={"fmt": fmt}) + (
+        f"?{params.urlencode()}" if params else ""
+    )
