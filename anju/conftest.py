@@ -7,31 +7,54 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
-@pytest.fixture
-def world(db, settings):
-    """The demo world: companies sz/zh, projects binhai/yunjing/haiwan, one user per role."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("seed_demo", stdout=io.StringIO())
-    from anju.inventory.models import Building
-    from anju.org.models import Company, Project, User
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-    companies = {c.code: c for c in Company.objects.all()}
-    projects = {p.code: p for p in Project.objects.all()}
-    users = {u.username: u for u in User.objects.all()}
+
+def _seed_demo_world():
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        call_command("seed_demo", stdout=io.StringIO())
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Seed the demo world once per test session: ordinary tests roll back around it."""
+    with django_db_blocker.unblock():
+        _seed_demo_world()
+
+
+@pytest.fixture
+def world(db):
+    """The demo world: companies sz/zh, projects binhai/yunjing/haiwan, one user per role.
+
+    Transactional tests (browser, concurrency) empty the database when they end, so a later
+    one finds nothing and seeds the world again here.
+    """
+    from anju.inventory.models import Building
+    from anju.org.models import Company, Holding, Project, User
+
+    if not Holding.objects.exists():
+        _seed_demo_world()
     return SimpleNamespace(
-        companies=companies,
-        projects=projects,
-        users=users,
+        companies={c.code: c for c in Company.objects.all()},
+        projects={p.code: p for p in Project.objects.all()},
+        users={u.username: u for u in User.objects.all()},
         buildings=list(Building.objects.select_related("project")),
     )
+
+
+@pytest.fixture
+def empty_db(transactional_db):
+    """A database without the demo world, for tests of seeding itself."""
+    call_command("flush", "--no-input", verbosity=0)
 
 
 @pytest.fixture
@@ -88,7 +111,7 @@ def _chromium():
 @pytest.fixture
 def page(_chromium, live_server, settings):
     """A fresh browser page (1366×900, zh-CN) pointed at the live test server."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
     context = _chromium.new_context(
         viewport={"width": 1366, "height": 900}, locale="zh-CN", base_url=live_server.url
     )

@@ -106,7 +106,7 @@ def get_visible_or_404(queryset, user, **lookup):
         queryset = queryset.objects.all()
     try:
         return queryset.visible_to(user).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
         raise Http404("not found") from exc
 
 

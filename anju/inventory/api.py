@@ -1,7 +1,9 @@
 from decimal import Decimal
 
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
+
+from anju.core.api_types import Id, Pagination
 
 from . import selectors, services
 from .models import UnitStatus
@@ -55,13 +57,13 @@ class BoardOut(Schema):
 
 
 @router.get("/buildings", response=list[BuildingOut])
-@paginate(PageNumberPagination, page_size=50)
-def list_buildings(request, project_id: int | None = None):
+@paginate(Pagination, page_size=50)
+def list_buildings(request, project_id: Id | None = None):
     return selectors.buildings_visible_to(request.user, project=project_id)
 
 
 @router.get("/buildings/{building_id}/board", response=BoardOut)
-def building_board(request, building_id: int):
+def building_board(request, building_id: Id):
     board = selectors.sales_board(request.user, building_id)
     return {
         "building": board.building,
@@ -72,11 +74,11 @@ def building_board(request, building_id: int):
 
 
 @router.get("/units", response=list[UnitOut])
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pagination, page_size=100)
 def list_units(
     request,
-    project_id: int | None = None,
-    building_id: int | None = None,
+    project_id: Id | None = None,
+    building_id: Id | None = None,
     status: UnitStatus | None = None,
 ):
     return selectors.units_visible_to(
@@ -85,7 +87,7 @@ def list_units(
 
 
 @router.get("/units/{unit_id}", response=UnitOut)
-def get_unit(request, unit_id: int):
+def get_unit(request, unit_id: Id):
     return selectors.unit_detail(request.user, unit_id)
 
 
@@ -95,7 +97,7 @@ class PriceChangeIn(Schema):
 
 
 @router.post("/units/{unit_id}/price", response=UnitOut)
-def change_unit_price(request, unit_id: int, payload: PriceChangeIn):
+def change_unit_price(request, unit_id: Id, payload: PriceChangeIn):
     """Change a unit's list price (needs the inventory-management permission; audited)."""
     unit = selectors.unit_detail(request.user, unit_id)
     return services.unit_set_list_price(

@@ -1,6 +1,7 @@
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from anju.core.api_types import Id, Pagination
 from anju.core.scope import get_visible_or_404
 
 from . import selectors
@@ -25,22 +26,22 @@ class ProjectOut(Schema):
 
 
 @router.get("/companies", response=list[CompanyOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pagination, page_size=50)
 def list_companies(request):
     return selectors.companies_visible_to(request.user)
 
 
 @router.get("/companies/{company_id}", response=CompanyOut)
-def get_company(request, company_id: int):
+def get_company(request, company_id: Id):
     return get_visible_or_404(Company, request.user, pk=company_id)
 
 
 @router.get("/projects", response=list[ProjectOut])
-@paginate(PageNumberPagination, page_size=50)
-def list_projects(request, company_id: int | None = None):
+@paginate(Pagination, page_size=50)
+def list_projects(request, company_id: Id | None = None):
     return selectors.projects_visible_to(request.user, company=company_id)
 
 
 @router.get("/projects/{project_id}", response=ProjectOut)
-def get_project(request, project_id: int):
+def get_project(request, project_id: Id):
     return get_visible_or_404(Project, request.user, pk=project_id)

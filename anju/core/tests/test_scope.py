@@ -64,7 +64,7 @@ def test_api_shows_only_the_users_projects(username, world, probes, client):
     listed = client.get("/api/v1/projects", **auth).json()["items"]
     assert {p["code"] for p in listed} == EXPECTED_PROJECTS[username]
     unit_projects = {
-        u["project_id"] for u in client.get("/api/v1/units?page_size=1000", **auth).json()["items"]
+        u["project_id"] for u in client.get("/api/v1/units?page_size=500", **auth).json()["items"]
     }
     assert unit_projects <= {world.projects[c].pk for c in EXPECTED_PROJECTS[username]}
     for code, (project, building, unit) in probes.items():

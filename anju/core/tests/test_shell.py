@@ -74,8 +74,7 @@ def test_scheduler_lists_periodic_jobs():
     assert "anju.core.tasks.prune_finished_task_results" in out.getvalue()
 
 
-@pytest.mark.django_db
-def test_seed_demo_scale_multiplies_projects_and_units():
+def test_seed_demo_scale_multiplies_projects_and_units(empty_db):
     from anju.org.models import Project
 
     call_command("seed_demo", "--scale", "3", stdout=io.StringIO())
@@ -83,8 +82,7 @@ def test_seed_demo_scale_multiplies_projects_and_units():
     assert Unit.objects.count() == 3 * 648
 
 
-@pytest.mark.django_db
-def test_seed_demo_if_empty_is_idempotent():
+def test_seed_demo_if_empty_is_idempotent(empty_db):
     from anju.org.models import User
 
     call_command("seed_demo", stdout=io.StringIO())
