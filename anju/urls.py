@@ -22,6 +22,8 @@ urlpatterns = [
     path("profile/tokens/<int:token_id>/revoke/", core_views.token_revoke, name="token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("inventory/", include("anju.inventory.urls")),
+    path("jobs/", include("anju.core.job_urls")),
+    path("customers/import/", include("anju.customers.import_urls")),
     path("customers/", include("anju.customers.urls")),
     path("reception/", include("anju.reception.urls")),
     path("admin/", admin.site.urls),
