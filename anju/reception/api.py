@@ -3,9 +3,10 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
+from anju.core.errors import ApplicationError
 from anju.core.masking import mask_phone
 from anju.core.scope import get_visible_or_404
 from anju.customers.selectors import customer_detail
@@ -89,12 +90,15 @@ def log_call(request, payload: CallIn):
     data = payload.dict()
     project = _project(request, data.pop("project_id"))
     result = services.call_log(by=request.user, project=project, **data)
-    return 201, {
-        "call": result.call,
-        "customer_id": result.customer.pk if result.customer else None,
-        "tasks": result.tasks,
-        "message": result.message,
-    }
+    return Status(
+        201,
+        {
+            "call": result.call,
+            "customer_id": result.customer.pk if result.customer else None,
+            "tasks": result.tasks,
+            "message": result.message,
+        },
+    )
 
 
 @router.get("/calls", response=list[CallOut])
@@ -165,12 +169,15 @@ def register_visit(request, payload: VisitIn):
     result = services.visit_register(
         by=request.user, project=project, customer=customer, risk_factors=factor_ids, **data
     )
-    return 201, {
-        "visit": result.visit,
-        "risk_factor_ids_disclosed": sorted(set(factor_ids)),
-        "risk_factor_ids_missing": [f.pk for f in result.missing_risk_factors],
-        "message": result.message,
-    }
+    return Status(
+        201,
+        {
+            "visit": result.visit,
+            "risk_factor_ids_disclosed": sorted(set(factor_ids)),
+            "risk_factor_ids_missing": [f.pk for f in result.missing_risk_factors],
+            "message": result.message,
+        },
+    )
 
 
 @router.get("/visits", response=list[VisitOut])
@@ -205,8 +212,6 @@ def list_risk_factors(request, project_id: int):
 def list_my_tasks(request, bucket: str | None = None, status: TaskStatus | None = None):
     """My follow-up tasks; ``bucket`` = overdue | today | upcoming (open tasks)."""
     if bucket not in (None, "overdue", "today", "upcoming"):
-        from anju.core.errors import ApplicationError
-
         raise ApplicationError("bucket: overdue, today or upcoming", field="bucket")
     return selectors.tasks_visible_to(
         request.user, assignee=request.user, bucket=bucket, status=status
@@ -263,7 +268,7 @@ def open_opportunity(request, payload: OpportunityIn):
         stage=payload.stage,
         expected_close=payload.expected_close,
     )
-    return 201, opportunity
+    return Status(201, opportunity)
 
 
 @router.get("/opportunities", response=list[OpportunityOut])

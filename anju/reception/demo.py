@@ -193,7 +193,7 @@ def _seed_customer(world, customer, n, now, counts):
     booked = None
     wanted = rng.random() < 0.6
     if wanted and rng.random() < 0.6:
-        booked = (called_at + timedelta(days=rng.choice([1, 2, 3, 5]))).replace(
+        booked = timezone.localtime(called_at + timedelta(days=rng.choice([1, 2, 3, 5]))).replace(
             hour=rng.choice([10, 14, 15]), minute=rng.choice([0, 30]), second=0, microsecond=0
         )
         if booked <= called_at:
