@@ -241,6 +241,8 @@ def _seed_customer(world, customer, n, now, counts):
         counts["calls"] += 1
     arrived = booked or (called_at + timedelta(days=rng.choice([1, 2])))
     if not wanted or arrived > now - timedelta(hours=1):
+        if rng.random() < 0.5:  # some callers become opportunities without a visit yet
+            _seed_opportunity(world, customer, rng.choice(PRODUCTS), called_at, counts)
         return
     factors = list(RiskFactor.objects.filter(project=project, is_active=True))
     disclosed = factors if rng.random() < 0.75 else factors[:-1]
@@ -257,11 +259,17 @@ def _seed_customer(world, customer, n, now, counts):
         next_step=rng.choice(NEXT_STEPS),
     )
     counts["visits"] += 1
+    _seed_opportunity(world, customer, visit.visit.products_shown, arrived, counts)
+
+
+def _seed_opportunity(world, customer, products, since, counts):
+    rng = world.rng
+    owner, project = customer.owner, customer.project
     opp = services.opportunity_open(
         by=owner,
         customer=customer,
         project=project,
-        products_of_interest=visit.visit.products_shown,
+        products_of_interest=products,
         expected_value=Decimal(rng.randrange(250, 900) * 10000),
         stage=rng.choice(OPEN_STAGES),
     )
@@ -276,7 +284,7 @@ def _seed_customer(world, customer, n, now, counts):
             opportunity=opp,
             won=won,
             reason=rng.choice(reasons),
-            when=arrived + timedelta(days=1),
+            when=min(since + timedelta(days=1), timezone.now()),
         )
 
 

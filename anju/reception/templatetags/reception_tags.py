@@ -33,3 +33,11 @@ def mmss(seconds):
 @register.filter
 def pct(value):
     return "—" if value is None else f"{value:.1f}%"
+
+
+@register.filter
+def yuan(amount, decimals=0):
+    """3456000 → 3,456,000 (grouped the same in every language)."""
+    if amount in (None, ""):
+        return ""
+    return f"{amount:,.{int(decimals)}f}"

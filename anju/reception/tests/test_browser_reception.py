@@ -71,3 +71,18 @@ def test_consultant_logs_call_sees_tasks_and_registers_visit(
     assert visit.risk_factors_disclosed.count() == len(factors) - 1
     assert page.locator("[data-testid=disclosure] [data-disclosed='0']").count() == 1
     screenshot("reception-visit-detail")
+
+
+def test_manager_sees_metrics_team_tasks_and_win_loss(world, page, browser_login, screenshot):
+    browser_login("manager")
+    page.click("nav >> text=接待指标")
+    page.wait_for_selector("[data-testid=metric-cards]")
+    assert "%" in page.locator("[data-testid=answered-in-time]").inner_text()
+    screenshot("reception-metrics")
+    page.click("text=团队逾期任务")
+    page.wait_for_selector("[data-testid=team-overdue]")
+    assert "置业顾问·李娜" in page.locator("[data-testid=team-summary]").inner_text()
+    screenshot("reception-team-tasks")
+    page.goto("/reception/opportunities/analysis/")
+    page.wait_for_selector("[data-testid=by-channel]")
+    screenshot("reception-win-loss")
