@@ -4,8 +4,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ninja import Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from anju.core.api_types import Id, Pagination
 from anju.core.errors import ApplicationError
 from anju.core.masking import mask_phone
 from anju.core.scope import get_visible_or_404
@@ -26,8 +27,8 @@ class TaskOut(Schema):
     due_date: date
     title: str
     message: str
-    project_id: int
-    customer_id: int
+    project_id: Id
+    customer_id: Id
     assignee_id: int
     done_at: datetime | None
     outcome: str
@@ -36,7 +37,7 @@ class TaskOut(Schema):
 
 
 class CallIn(Schema):
-    project_id: int
+    project_id: Id
     called_at: datetime | None = None
     rings: int
     answer_seconds: int
@@ -53,9 +54,9 @@ class CallIn(Schema):
 
 class CallOut(Schema):
     id: int
-    project_id: int
+    project_id: Id
     consultant_id: int
-    customer_id: int | None
+    customer_id: Id | None
     called_at: datetime
     rings: int
     answer_seconds: int
@@ -75,7 +76,7 @@ class CallOut(Schema):
 
 class CallLogged(Schema):
     call: CallOut
-    customer_id: int | None
+    customer_id: Id | None
     tasks: list[TaskOut]
     message: str
 
@@ -102,10 +103,10 @@ def log_call(request, payload: CallIn):
 
 
 @router.get("/calls", response=list[CallOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pagination, page_size=50)
 def list_calls(
     request,
-    project_id: int | None = None,
+    project_id: Id | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
 ):
@@ -115,31 +116,31 @@ def list_calls(
 
 
 @router.get("/calls/{call_id}", response=CallOut)
-def get_call(request, call_id: int):
+def get_call(request, call_id: Id):
     return selectors.call_detail(request.user, call_id)
 
 
 class VisitIn(Schema):
-    project_id: int
+    project_id: Id
     arrived_at: datetime
     reception_started_at: datetime
-    customer_id: int | None = None
+    customer_id: Id | None = None
     phone: str = ""
     name: str = ""
     gender: str = "U"
     source: str = "walk_by"
     party_size: int = 1
     products_shown: str = ""
-    risk_factor_ids: list[int] = []
+    risk_factor_ids: list[Id] = []
     club_invited: bool = False
     next_step: str = ""
 
 
 class VisitOut(Schema):
     id: int
-    project_id: int
+    project_id: Id
     consultant_id: int
-    customer_id: int
+    customer_id: Id
     arrived_at: datetime
     reception_started_at: datetime
     waiting_seconds: int
@@ -181,10 +182,10 @@ def register_visit(request, payload: VisitIn):
 
 
 @router.get("/visits", response=list[VisitOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pagination, page_size=50)
 def list_visits(
     request,
-    project_id: int | None = None,
+    project_id: Id | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
 ):
@@ -195,20 +196,20 @@ def list_visits(
 
 class RiskFactorOut(Schema):
     id: int
-    project_id: int
+    project_id: Id
     title: str
     description: str
     is_active: bool
 
 
 @router.get("/risk-factors", response=list[RiskFactorOut])
-def list_risk_factors(request, project_id: int):
+def list_risk_factors(request, project_id: Id):
     project = _project(request, project_id)
     return list(selectors.risk_factors_of(project))
 
 
 @router.get("/tasks", response=list[TaskOut])
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pagination, page_size=100)
 def list_my_tasks(request, bucket: str | None = None, status: TaskStatus | None = None):
     """My follow-up tasks; ``bucket`` = overdue | today | upcoming (open tasks)."""
     if bucket not in (None, "overdue", "today", "upcoming"):
@@ -225,14 +226,14 @@ class TaskCompleteIn(Schema):
 
 
 @router.post("/tasks/{task_id}/complete", response=TaskOut)
-def complete_task(request, task_id: int, payload: TaskCompleteIn):
+def complete_task(request, task_id: Id, payload: TaskCompleteIn):
     task = selectors.task_detail(request.user, task_id)
     return services.task_complete(by=request.user, task=task, **payload.dict())
 
 
 class OpportunityIn(Schema):
-    customer_id: int
-    project_id: int | None = None
+    customer_id: Id
+    project_id: Id | None = None
     products_of_interest: str
     expected_value: Decimal
     stage: Stage = Stage.CONTACT
@@ -241,9 +242,9 @@ class OpportunityIn(Schema):
 
 class OpportunityOut(Schema):
     id: int
-    project_id: int
+    project_id: Id
     consultant_id: int
-    customer_id: int
+    customer_id: Id
     stage: Stage
     products_of_interest: str
     expected_value: Decimal
@@ -272,12 +273,12 @@ def open_opportunity(request, payload: OpportunityIn):
 
 
 @router.get("/opportunities", response=list[OpportunityOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pagination, page_size=50)
 def list_opportunities(
     request,
     state: str | None = None,
     stage: Stage | None = None,
-    project_id: int | None = None,
+    project_id: Id | None = None,
 ):
     if state not in (None, "open", "closed"):
         state = None
@@ -288,12 +289,12 @@ def list_opportunities(
 
 class CloseIn(Schema):
     won: bool
-    reason_id: int | None = None
+    reason_id: Id | None = None
     note: str = ""
 
 
 @router.post("/opportunities/{opportunity_id}/close", response=OpportunityOut)
-def close_opportunity(request, opportunity_id: int, payload: CloseIn):
+def close_opportunity(request, opportunity_id: Id, payload: CloseIn):
     """Close as won or lost; ``reason_id`` from the company's win or loss reasons (SAL-4)."""
     opportunity = selectors.opportunity_detail(request.user, opportunity_id)
     return services.opportunity_close(
@@ -316,7 +317,7 @@ class ReasonsOut(Schema):
 
 
 @router.get("/opportunity-reasons", response=ReasonsOut)
-def list_reasons(request, project_id: int):
+def list_reasons(request, project_id: Id):
     project = _project(request, project_id)
     return {
         "win": list(selectors.reasons_for(project.company_id, won=True)),
