@@ -1,0 +1,28 @@
+"""The home page shows each user his own tasks and, for managers, the team's."""
+
+
+def test_consultant_sees_own_task_counts(world, login, django_assert_max_num_queries):
+    from anju.reception.selectors import my_tasks
+
+    user = world.users["consultant"]
+    expected = my_tasks(user)
+    client = login(user)
+    with django_assert_max_num_queries(12):
+        response = client.get("/")
+    assert response.status_code == 200
+    assert response.context["tasks"].open_count == expected.open_count
+    assert all(row["assignee_id"] != user.pk for row in response.context["team"])
+
+
+def test_manager_sees_team_and_zh_manager_sees_no_sz_consultant(world, login):
+    manager = login(world.users["manager"]).get("/")
+    names = [row["name"] for row in manager.context["team"]]
+    assert "置业顾问·李娜" in names
+    zh = login(world.users["manager_zh"]).get("/")
+    assert "置业顾问·李娜" not in [row["name"] for row in zh.context["team"]]
+
+
+def test_every_role_can_open_home(world, client):
+    for user in world.users.values():
+        client.force_login(user)
+        assert client.get("/").status_code == 200, user.username
