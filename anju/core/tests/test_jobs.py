@@ -6,6 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.test import override_settings
 from django.urls import include, path
+from django.utils import translation
 
 from anju.core.jobs import job_finish, job_progress, job_running, job_start
 from anju.core.models import Job
@@ -53,7 +54,7 @@ def test_progress_writes_are_throttled(job, django_assert_num_queries):
 
 
 def test_unexpected_exception_fails_the_job(job):
-    with pytest.raises(ZeroDivisionError), job_running(job.pk):
+    with translation.override("en"), pytest.raises(ZeroDivisionError), job_running(job.pk):
         1 / 0  # noqa: B018
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and "internal error" in job.message
