@@ -109,7 +109,7 @@ class Customer(CompanyOwned):
     )
     protected_until = models.DateTimeField(_("protected until"), null=True, blank=True)
 
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("name"), max_length=50, db_index=True)  # prefix search
     name_pinyin = models.CharField(max_length=200, blank=True, db_index=True)
     name_initials = models.CharField(max_length=50, blank=True, db_index=True)
     gender = models.CharField(

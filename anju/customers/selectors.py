@@ -2,37 +2,49 @@
 
 import re
 
-from django.db.models import Q
+from django.db.models import Avg, Count, Q
 
+from anju.core.errors import ApplicationError
 from anju.core.scope import get_visible_or_404
 
-from .models import Customer
+from .models import Customer, CustomerPhone, CustomerRelation
 from .phones import normalise_phone
 
 _DIGITS = re.compile(r"^\d+$")
 _LATIN = re.compile(r"^[a-zA-Z]+$")
+_CODE = re.compile(r"^[a-zA-Z]{2}\d{7}$")
+
+
+def _phone_owner_ids(phone, company=None):
+    """Customer ids holding ``phone`` — a subquery, so no join and no DISTINCT (benchmarks)."""
+    phones = CustomerPhone.objects.filter(phone=phone)
+    if company is not None:
+        phones = phones.filter(company=company)
+    return phones.values("customer_id")
 
 
 def _search_q(text: str) -> Q:
-    """Name, pinyin, pinyin initials (张三丰 → zsf), phone (full or last 4) or customer code."""
+    """Name, pinyin, pinyin initials (张三丰 → zsf), phone (full or last 4) or customer code.
+
+    Every branch is an index lookup: exact code, phone via the phone table, last four digits,
+    and prefixes of name / pinyin / initials.
+    """
     text = text.strip()
+    if _CODE.match(text):
+        return Q(code=text.upper())
     if _DIGITS.match(text):
         if len(text) == 4:
             return Q(phone_last4=text)
         if len(text) >= 7:
             try:
-                return Q(phones__phone=normalise_phone(text))
-            except Exception:  # noqa: BLE001 – not a full number: fall through to prefix
-                pass
-        return Q(phone__startswith=text) | Q(code__iendswith=text)
+                return Q(pk__in=_phone_owner_ids(normalise_phone(text)))
+            except ApplicationError:
+                pass  # not a whole number: a prefix of the main number
+        return Q(phone__startswith=text)
     if _LATIN.match(text):
         lower = text.lower()
-        return (
-            Q(name_initials__startswith=lower)
-            | Q(name_pinyin__startswith=lower)
-            | Q(code__iexact=text)
-        )
-    return Q(name__startswith=text) | Q(code__iexact=text)
+        return Q(name_initials__startswith=lower) | Q(name_pinyin__startswith=lower)
+    return Q(name__startswith=text)
 
 
 def customer_list(
@@ -51,7 +63,7 @@ def customer_list(
     if not include_archived:
         qs = qs.filter(archived_at__isnull=True)
     if q:
-        qs = qs.filter(_search_q(q)).distinct()
+        qs = qs.filter(_search_q(q))
     if status:
         qs = qs.filter(status=status)
     if grade:
@@ -67,7 +79,7 @@ def customer_list(
 
 def customer_detail(user, customer_id) -> Customer:
     return get_visible_or_404(
-        Customer.objects.select_related("owner", "project", "company", "referrer"),
+        Customer.objects.select_related("owner", "project", "company", "referrer", "merged_into"),
         user,
         pk=customer_id,
     )
@@ -78,7 +90,72 @@ def customer_by_phone(user, company, phone: str) -> Customer | None:
     phone = normalise_phone(phone)
     return (
         Customer.objects.visible_to(user)
-        .filter(company=company, phones__phone=phone)
+        .filter(pk__in=_phone_owner_ids(phone, company))
         .select_related("owner", "project")
         .first()
     )
+
+
+def customer_phones(customer):
+    return list(CustomerPhone.objects.filter(customer=customer).order_by("created_at"))
+
+
+def customer_relations(user, customer):
+    """Related people (CUS-7) the user may open; others are listed by name only."""
+    relations = list(
+        CustomerRelation.objects.filter(customer=customer)
+        .select_related("related")
+        .order_by("kind", "related__name")
+    )
+    visible = set(
+        Customer.objects.visible_to(user)
+        .filter(pk__in=[r.related_id for r in relations])
+        .values_list("pk", flat=True)
+    )
+    for relation in relations:
+        relation.related_visible = relation.related_id in visible
+    return relations
+
+
+def referred_customers(user, customer):
+    return list(
+        Customer.objects.visible_to(user)
+        .filter(referrer=customer, merged_into__isnull=True)
+        .only("pk", "name", "code", "status")
+    )
+
+
+def data_quality_by_consultant(user, *, project=None):
+    """Per consultant: customers collected and their average completeness (CUS-8)."""
+    qs = customer_list(user, project=project).filter(owner__isnull=False)
+    rows = (
+        qs.order_by()
+        .values("owner_id", "owner__username", "owner__display_name")
+        .annotate(
+            customers=Count("id"),
+            completeness=Avg("completeness"),
+            complete=Count("id", filter=Q(completeness__gte=80)),
+        )
+        .order_by("-customers")
+    )
+    return [
+        {
+            "owner_id": r["owner_id"],
+            "name": r["owner__display_name"] or r["owner__username"],
+            "customers": r["customers"],
+            "completeness": round(r["completeness"] or 0),
+            "complete_share": round(100 * r["complete"] / r["customers"]) if r["customers"] else 0,
+        }
+        for r in rows
+    ]
+
+
+def consultants_visible_to(user, *, company=None):
+    """Consultants (and key-account reps) the user oversees: owners for filters and reassigns."""
+    from anju.core.roles import Role
+    from anju.org.selectors import staff_visible_to
+
+    qs = staff_visible_to(user, company=company).filter(
+        role_assignments__role__in=[Role.SALES_CONSULTANT, Role.KEY_ACCOUNT_REP]
+    )
+    return qs.distinct().order_by("display_name", "username")

@@ -16,11 +16,22 @@ from django.utils.translation import gettext as _
 
 from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.events import record_event
+from anju.core.models import Event, content_type_of
 from anju.core.numbering import allocate_number
-from anju.core.roles import ROLE_SCOPE, Role, ScopeLevel
+from anju.core.permissions import has_perm, require_perm
+from anju.core.roles import ROLE_SCOPE, Perm, Role, ScopeLevel
 from anju.core.scope import can_see
+from anju.core.services import personal_data_access_log
 
-from .models import Customer, CustomerPhone
+from .merging import run_merge_handlers
+from .models import (
+    DIRECT_RELATIVES,
+    Customer,
+    CustomerPhone,
+    CustomerRelation,
+    CustomerStatus,
+    RelationKind,
+)
 from .names import name_initials, name_pinyin
 from .phones import normalise_phone
 from .quality import completeness_of
@@ -185,9 +196,6 @@ def _register_existing(*, by, customer, now) -> Registration:
 @transaction.atomic
 def customer_change_owner(*, by, customer, to, reason: str, _check=True) -> Customer:
     """Hand a customer to another consultant (or claim it); every change is logged (CUS-4)."""
-    from anju.core.permissions import require_perm
-    from anju.core.roles import Perm
-
     if _check:
         require_perm(
             by, Perm.REASSIGN_CUSTOMERS, company=customer.company_id, project=customer.project_id
@@ -225,3 +233,453 @@ def customer_record_activity(*, by, customer, when=None) -> None:
 
 def role_is(user, role: Role) -> bool:
     return any(a.role == role for a in user.role_assignments.all())
+
+
+# --- profile ---------------------------------------------------------------------------------
+
+
+def _require_handler(by, customer):
+    """The owner, or someone whose scope covers the customer (managers, service, stewards)."""
+    if customer.owner_id == by.pk or can_see(by, customer):
+        return
+    raise NotPermitted()
+
+
+def validate_profile(values: dict) -> None:
+    """Cross-field rules a form cannot see alone: impossible dates and reversed ranges."""
+    today = timezone.localdate()
+    birth = values.get("birth_date")
+    if birth is not None and (birth > today or birth.year < today.year - 120):
+        raise ApplicationError(_("The birth date is impossible."), field="birth_date")
+    for low, high, label in (
+        ("area_min", "area_max", _("area")),
+        ("budget_min", "budget_max", _("budget")),
+    ):
+        lo, hi = values.get(low), values.get(high)
+        if lo is not None and lo < 0:
+            raise ApplicationError(
+                _("The %(what)s cannot be negative.") % {"what": label}, field=low
+            )
+        if lo is not None and hi is not None and lo > hi:
+            raise ApplicationError(
+                _("The %(what)s “from” is larger than “to”.") % {"what": label}, field=low
+            )
+
+
+@transaction.atomic
+def customer_update(*, by, customer, **changes) -> Customer:
+    """Change profile fields (CUS-1/CUS-2); name changes refresh the pinyin used by search."""
+    unknown = set(changes) - PROFILE_FIELDS - {"name"}
+    if unknown:
+        raise TypeError(f"customer_update: unknown fields {sorted(unknown)}")
+    _require_handler(by, customer)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    merged = {f: getattr(customer, f) for f in PROFILE_FIELDS} | changes
+    validate_profile(merged)
+    if "name" in changes:
+        name = (changes["name"] or "").strip()
+        if not name:
+            raise ApplicationError(_("Enter the customer's name."), field="name")
+        changes["name"] = name
+        changes["name_pinyin"] = name_pinyin(name)
+        changes["name_initials"] = name_initials(name)
+    before = {f: _jsonable(getattr(customer, f)) for f in changes}
+    for field, value in changes.items():
+        setattr(customer, field, value)
+    customer.completeness = completeness_of(customer)
+    customer.save()
+    after = {f: _jsonable(getattr(customer, f)) for f in changes}
+    changed = {f: [before[f], after[f]] for f in changes if before[f] != after[f]}
+    if changed:
+        record_event(
+            by=by,
+            verb="customer.updated",
+            target=customer,
+            subject=customer,
+            details={"changed": sorted(changed)},
+        )
+    return customer
+
+
+def _jsonable(value):
+    if hasattr(value, "pk"):
+        return value.pk
+    return None if value is None else str(value)
+
+
+@transaction.atomic
+def customer_set_status(*, by, customer, status: str, reason: str = "") -> Customer:
+    """Move a customer along the lifecycle (lead → visitor → … → lifetime).
+
+    Apps call it when a business fact changes the stage: reception for a first visit, deals
+    for a subscription or signing. It never moves backwards unless ``reason`` says why.
+    """
+    if status not in CustomerStatus.values:
+        raise ApplicationError(_("Unknown customer status."), field="status")
+    order = list(CustomerStatus.values)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.status == status:
+        return customer
+    if order.index(status) < order.index(customer.status) and not reason.strip():
+        raise ApplicationError(_("Say why the customer goes back a stage."), field="reason")
+    before = customer.status
+    customer.status = status
+    customer.save(update_fields=["status", "updated_at"])
+    record_event(
+        by=by,
+        verb="customer.status_changed",
+        target=customer,
+        subject=customer,
+        details={"from": before, "to": status, "reason": reason},
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_add_phone(*, by, customer, phone: str, label: str = "") -> CustomerPhone:
+    """Another number of the same person; refused if it already identifies someone (CUS-3)."""
+    _require_handler(by, customer)
+    phone = normalise_phone(phone)
+    holder = CustomerPhone.objects.filter(company_id=customer.company_id, phone=phone).first()
+    if holder is not None:
+        if holder.customer_id == customer.pk:
+            return holder
+        raise ApplicationError(
+            _(
+                "This number belongs to another customer (%(code)s). Merge them if it is the same person."
+            )
+            % {"code": holder.customer.code},
+            field="phone",
+        )
+    entry = CustomerPhone.objects.create(
+        company_id=customer.company_id, customer=customer, phone=phone, label=label[:20]
+    )
+    record_event(
+        by=by,
+        verb="customer.phone_added",
+        target=customer,
+        subject=customer,
+        details={"phone_last4": phone[-4:]},
+    )
+    return entry
+
+
+# --- ownership (CUS-4, CUS-5) ------------------------------------------------------------------
+
+
+@transaction.atomic
+def customer_claim(*, by, customer) -> Customer:
+    """A consultant takes a customer whose owner's protection has lapsed (CUS-4)."""
+    if not _is_consultant(by):
+        raise NotPermitted(_("Only consultants claim customers."))
+    customer = Customer.objects.select_related("owner", "company").get(pk=customer.pk)
+    if customer.owner_id == by.pk:
+        return customer
+    if _protected_by_other(customer, by, timezone.now()):
+        raise ApplicationError(protection_message(customer), code="protected")
+    return customer_change_owner(
+        by=by, customer=customer, to=by, reason=_("Claimed after protection lapsed"), _check=False
+    )
+
+
+@transaction.atomic
+def customer_reassign_all(*, by, from_user, to_user, reason: str) -> int:
+    """Hand every customer of ``from_user`` (e.g. a leaver) to ``to_user`` in one action (CUS-5).
+
+    Only customers the acting manager may see move; each move is an owner-change event.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("Say why the customers are reassigned."), field="reason")
+    if from_user.pk == to_user.pk:
+        raise ApplicationError(_("Choose two different consultants."), field="to_user")
+    if not to_user.is_active:
+        raise ApplicationError(_("The receiving consultant has left."), field="to_user")
+    customers = list(
+        Customer.objects.visible_to(by)
+        .select_for_update(of=("self",))
+        .filter(owner=from_user, merged_into__isnull=True)
+        .select_related("company")
+    )
+    for customer in customers:
+        require_perm(
+            by, Perm.REASSIGN_CUSTOMERS, company=customer.company_id, project=customer.project_id
+        )
+    if not can_receive(to_user, customers):
+        raise ApplicationError(
+            _("%(user)s does not work in the projects of these customers.") % {"user": to_user},
+            field="to_user",
+        )
+    now = timezone.now()
+    for customer in customers:
+        customer.owner = to_user
+        customer.protected_until = _protection_end(customer.company, now)
+    Customer.objects.bulk_update(customers, ["owner", "protected_until"], batch_size=500)
+    ct = content_type_of(Customer)
+    Event.objects.bulk_create(
+        [
+            Event(
+                company_id=c.company_id,
+                project_id=c.project_id,
+                actor=by,
+                verb="customer.owner_changed",
+                target_type=ct,
+                target_id=c.pk,
+                subject_type=ct,
+                subject_id=c.pk,
+                details={"from": from_user.pk, "to": to_user.pk, "reason": reason, "bulk": True},
+            )
+            for c in customers
+        ],
+        batch_size=500,
+    )
+    return len(customers)
+
+
+def can_receive(user, customers) -> bool:
+    """A receiving consultant must hold a role in each customer's company (and project)."""
+    places = {(a.company_id, a.project_id) for a in user.role_assignments.all()}
+    companies = {c for c, _p in places}
+    projects = {p for _c, p in places if p}
+    for customer in customers:
+        if customer.company_id not in companies:
+            return False
+        if customer.project_id and projects and customer.project_id not in projects:
+            return False
+    return True
+
+
+# --- related people (CUS-7) ---------------------------------------------------------------------
+
+
+_RECIPROCAL = {
+    RelationKind.PARENT: RelationKind.CHILD,
+    RelationKind.CHILD: RelationKind.PARENT,
+}
+
+
+@transaction.atomic
+def relation_add(*, by, customer, related, kind: str, note: str = "") -> CustomerRelation:
+    """Record a co-buyer, family member or referrer; stored both ways so each 360° shows it."""
+    if kind not in RelationKind.values:
+        raise ApplicationError(_("Unknown relation."), field="kind")
+    if related.pk == customer.pk:
+        raise ApplicationError(_("A customer cannot be related to himself."), field="related")
+    if related.company_id != customer.company_id:
+        raise ApplicationError(
+            _("Related people must belong to the same company."), field="related"
+        )
+    _require_handler(by, customer)
+    relation, _created = CustomerRelation.objects.get_or_create(
+        company_id=customer.company_id,
+        customer=customer,
+        related=related,
+        kind=kind,
+        defaults={"note": note[:200]},
+    )
+    back = _RECIPROCAL.get(kind, kind)
+    if kind != RelationKind.REFERRER:
+        CustomerRelation.objects.get_or_create(
+            company_id=customer.company_id,
+            customer=related,
+            related=customer,
+            kind=back,
+            defaults={"note": note[:200]},
+        )
+    else:
+        Customer.objects.filter(pk=customer.pk).update(referrer=related)
+    record_event(
+        by=by,
+        verb="customer.relation_added",
+        target=customer,
+        subject=customer,
+        details={"related": related.pk, "kind": kind},
+    )
+    return relation
+
+
+@transaction.atomic
+def relation_remove(*, by, relation) -> None:
+    _require_handler(by, relation.customer)
+    CustomerRelation.objects.filter(customer=relation.related, related=relation.customer).delete()
+    customer = relation.customer
+    details = {"related": relation.related_id, "kind": relation.kind}
+    relation.delete()
+    record_event(
+        by=by, verb="customer.relation_removed", target=customer, subject=customer, details=details
+    )
+
+
+def direct_relatives(customer):
+    return CustomerRelation.objects.filter(customer=customer, kind__in=DIRECT_RELATIVES)
+
+
+# --- merge (CUS-3) -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def customer_merge(*, by, keep, duplicate, reason: str) -> Customer:
+    """Fold ``duplicate`` into ``keep``: every phone, relation, record and event moves over.
+
+    The duplicate row stays (merged_into = keep) so its code is never reused and its audit
+    history remains; lists hide it and lookups of its number find ``keep``.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("Say why these are the same person."), field="reason")
+    if keep.pk == duplicate.pk:
+        raise ApplicationError(_("Choose two different customers."), field="duplicate")
+    if keep.company_id != duplicate.company_id:
+        raise ApplicationError(_("Only customers of the same company can be merged."))
+    if not (
+        has_perm(by, Perm.REASSIGN_CUSTOMERS, company=keep.company_id, project=keep.project_id)
+        and can_see(by, keep)
+        and can_see(by, duplicate)
+    ):
+        raise NotPermitted()
+    locked = {
+        c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[keep.pk, duplicate.pk])
+    }
+    keep, duplicate = locked[keep.pk], locked[duplicate.pk]
+    if keep.merged_into_id or duplicate.merged_into_id:
+        raise ApplicationError(_("One of them was already merged."))
+    moved = {"phones": CustomerPhone.objects.filter(customer=duplicate).update(customer=keep)}
+    moved.update(_move_relations(duplicate=duplicate, survivor=keep))
+    moved["events"] = Event.objects.filter(
+        subject_type=content_type_of(Customer), subject_id=duplicate.pk
+    ).update(subject_id=keep.pk)
+    Customer.objects.filter(referrer=duplicate).update(referrer=keep)
+    moved.update(run_merge_handlers(duplicate=duplicate, survivor=keep))
+    _fill_blanks(keep, duplicate)
+    keep.completeness = completeness_of(keep)
+    keep.save()
+    duplicate.merged_into = keep
+    duplicate.save(update_fields=["merged_into", "updated_at"])
+    record_event(
+        by=by,
+        verb="customer.merged",
+        target=keep,
+        subject=keep,
+        details={
+            "duplicate": duplicate.pk,
+            "code": duplicate.code,
+            "reason": reason,
+            "moved": moved,
+        },
+    )
+    return keep
+
+
+def _move_relations(*, duplicate, survivor) -> dict:
+    moved = 0
+    for rel in CustomerRelation.objects.filter(customer=duplicate):
+        if (
+            rel.related_id != survivor.pk
+            and not CustomerRelation.objects.filter(
+                customer=survivor, related_id=rel.related_id, kind=rel.kind
+            ).exists()
+        ):
+            rel.customer = survivor
+            rel.save(update_fields=["customer"])
+            moved += 1
+    CustomerRelation.objects.filter(customer=duplicate).delete()
+    for rel in CustomerRelation.objects.filter(related=duplicate):
+        if (
+            rel.customer_id == survivor.pk
+            or CustomerRelation.objects.filter(
+                customer_id=rel.customer_id, related=survivor, kind=rel.kind
+            ).exists()
+        ):
+            rel.delete()
+        else:
+            rel.related = survivor
+            rel.save(update_fields=["related"])
+    return {"relations": moved}
+
+
+def _fill_blanks(keep, duplicate) -> None:
+    """The kept profile wins; the duplicate only fills what the kept one lacks."""
+    for field in PROFILE_FIELDS:
+        if getattr(keep, field) in ("", None) and getattr(duplicate, field) not in ("", None):
+            setattr(keep, field, getattr(duplicate, field))
+
+
+# --- personal data (SEC-2) -------------------------------------------------------------------
+
+
+REVEALABLE = {"phone", "id_number"}
+
+
+def customer_reveal_personal_data(*, by, customer, field: str, ip=None) -> str:
+    """The full phone or ID number, for roles that may see it; every reveal is logged."""
+    if field not in REVEALABLE:
+        raise ApplicationError(_("This field cannot be revealed."), field="field")
+    if not can_see(by, customer):
+        raise NotPermitted()
+    require_perm(
+        by, Perm.UNMASK_PERSONAL_DATA, company=customer.company_id, project=customer.project_id
+    )
+    personal_data_access_log(
+        by=by,
+        action="view",
+        target=customer,
+        fields=field,
+        ip=ip,
+        description=f"{customer.code} {field}",
+    )
+    return getattr(customer, field)
+
+
+def may_unmask(user, customer) -> bool:
+    return has_perm(
+        user, Perm.UNMASK_PERSONAL_DATA, company=customer.company_id, project=customer.project_id
+    )
+
+
+# --- data quality (CUS-8) ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def archive_stale_leads(*, now=None) -> int:
+    """Archive leads with no activity for longer than their company's stale-lead period.
+
+    Archived leads are hidden from lists, never deleted; any new activity un-archives them.
+    """
+    from anju.org.models import Company
+
+    now = now or timezone.now()
+    ct = content_type_of(Customer)
+    archived = 0
+    for company in Company.objects.filter(is_active=True):
+        cutoff = now - timedelta(days=company.stale_lead_days)
+        stale = list(
+            Customer.objects.filter(
+                company=company,
+                status=CustomerStatus.LEAD,
+                archived_at__isnull=True,
+                merged_into__isnull=True,
+                last_activity_at__lt=cutoff,
+            ).values_list("pk", "project_id")
+        )
+        if not stale:
+            continue
+        Customer.objects.filter(pk__in=[pk for pk, _p in stale]).update(archived_at=now)
+        Event.objects.bulk_create(
+            [
+                Event(
+                    company_id=company.pk,
+                    project_id=project_id,
+                    actor=None,
+                    verb="customer.archived",
+                    target_type=ct,
+                    target_id=pk,
+                    subject_type=ct,
+                    subject_id=pk,
+                    details={"stale_days": company.stale_lead_days},
+                )
+                for pk, project_id in stale
+            ],
+            batch_size=500,
+        )
+        archived += len(stale)
+    return archived
