@@ -10,8 +10,22 @@ class CustomersConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from . import models
+        from anju.core.navigation import SALES, NavItem, register_nav
+        from anju.core.roles import Role
+
+        from . import models, timeline
 
         auditlog.register(models.Customer, mask_fields=["id_number"])
         auditlog.register(models.CustomerPhone)
         auditlog.register(models.CustomerRelation)
+
+        everyone_with_customers = SALES | {
+            Role.SERVICE_AGENT,
+            Role.SERVICE_MANAGER,
+            Role.PROPERTY_STEWARD,
+        }
+        register_nav(
+            NavItem(_("Customers"), "customers:list", frozenset(everyone_with_customers)),
+            after="home",
+        )
+        timeline.register_timeline_provider(timeline.events_timeline)

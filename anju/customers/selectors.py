@@ -133,7 +133,7 @@ def data_quality_by_consultant(user, *, project=None):
         .values("owner_id", "owner__username", "owner__display_name")
         .annotate(
             customers=Count("id"),
-            completeness=Avg("completeness"),
+            avg_completeness=Avg("completeness"),
             complete=Count("id", filter=Q(completeness__gte=80)),
         )
         .order_by("-customers")
@@ -143,7 +143,7 @@ def data_quality_by_consultant(user, *, project=None):
             "owner_id": r["owner_id"],
             "name": r["owner__display_name"] or r["owner__username"],
             "customers": r["customers"],
-            "completeness": round(r["completeness"] or 0),
+            "completeness": round(r["avg_completeness"] or 0),
             "complete_share": round(100 * r["complete"] / r["customers"]) if r["customers"] else 0,
         }
         for r in rows
@@ -159,3 +159,31 @@ def consultants_visible_to(user, *, company=None):
         role_assignments__role__in=[Role.SALES_CONSULTANT, Role.KEY_ACCOUNT_REP]
     )
     return qs.distinct().order_by("display_name", "username")
+
+
+def find_customer(user, text: str, *, company=None) -> Customer | None:
+    """One visible customer by exact code or full phone number (for merge and relations)."""
+    text = (text or "").strip()
+    qs = Customer.objects.visible_to(user).filter(merged_into__isnull=True)
+    if company is not None:
+        qs = qs.filter(company=company)
+    if _CODE.match(text):
+        return qs.filter(code=text.upper()).first()
+    try:
+        phone = normalise_phone(text)
+    except ApplicationError:
+        return None
+    return qs.filter(pk__in=_phone_owner_ids(phone, company)).first()
+
+
+def owners_of_visible_customers(user):
+    """Everyone owning customers the user sees, leavers included (the reassign-all source)."""
+    from anju.org.models import User
+
+    owner_ids = (
+        Customer.objects.visible_to(user)
+        .filter(owner__isnull=False, merged_into__isnull=True)
+        .order_by()
+        .values("owner_id")
+    )
+    return User.objects.filter(pk__in=owner_ids).order_by("-is_active", "display_name")

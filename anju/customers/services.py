@@ -683,3 +683,12 @@ def archive_stale_leads(*, now=None) -> int:
         )
         archived += len(stale)
     return archived
+
+
+def may_claim(user, customer) -> bool:
+    """Show the claim button: a consultant, not the owner, and no live protection."""
+    return (
+        customer.owner_id != user.pk
+        and _is_consultant(user)
+        and not _protected_by_other(customer, user, timezone.now())
+    )

@@ -28,11 +28,15 @@ class TimelineEntry:
 
 
 _PROVIDERS: list[TimelineProvider] = []
+# Event verbs ("reception.") whose records a provider already shows, so the generic event
+# provider leaves them out instead of listing the same call twice.
+COVERED_VERB_PREFIXES: set[str] = set()
 
 
-def register_timeline_provider(provider: TimelineProvider) -> None:
+def register_timeline_provider(provider: TimelineProvider, *, covers: tuple = ()) -> None:
     if provider not in _PROVIDERS:
         _PROVIDERS.append(provider)
+    COVERED_VERB_PREFIXES.update(covers)
 
 
 def timeline_for(user, customer, *, limit: int = 200) -> list[TimelineEntry]:
@@ -41,3 +45,25 @@ def timeline_for(user, customer, *, limit: int = 200) -> list[TimelineEntry]:
         entries.extend(provider(user, customer, limit))
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:limit]
+
+
+def events_timeline(user, customer, limit):
+    """Business events about the customer (registered, owner changed, merged …)."""
+    from django.db.models import Q
+
+    from anju.core.models import Event, content_type_of
+
+    from .events_display import describe_event
+
+    qs = Event.objects.filter(
+        subject_type=content_type_of(customer), subject_id=customer.pk
+    ).select_related("actor")
+    for prefix in COVERED_VERB_PREFIXES:
+        qs = qs.exclude(Q(verb__startswith=prefix))
+    for event in qs.order_by("-created_at", "-id")[:limit]:
+        yield TimelineEntry(
+            when=event.created_at,
+            kind="event",
+            title=describe_event(event),
+            actor=str(event.actor) if event.actor else "",
+        )

@@ -1,4 +1,22 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "customers"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.customer_list, name="list"),
+    path("new/", views.customer_create, name="create"),
+    path("reassign/", views.reassign_all, name="reassign_all"),
+    path("data-quality/", views.data_quality, name="data_quality"),
+    path("<int:customer_id>/", views.customer_detail, name="detail"),
+    path("<int:customer_id>/edit/", views.customer_edit, name="edit"),
+    path("<int:customer_id>/reveal/<str:field>/", views.reveal, name="reveal"),
+    path("<int:customer_id>/claim/", views.claim, name="claim"),
+    path("<int:customer_id>/merge/", views.merge, name="merge"),
+    path("<int:customer_id>/relations/", views.relation_add, name="relation_add"),
+    path(
+        "<int:customer_id>/relations/<int:relation_id>/remove/",
+        views.relation_remove,
+        name="relation_remove",
+    ),
+]

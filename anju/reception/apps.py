@@ -41,13 +41,10 @@ class ReceptionConfig(AppConfig):
         register_nav(NavItem(_("Reception metrics"), "reception:metrics", managers))
 
         for provider in timeline.PROVIDERS:
-            register_timeline_provider(provider)
+            register_timeline_provider(provider, covers=("reception.",))
 
-        try:
-            from anju.customers import merging
-        except ImportError:
-            merging = None
-        if merging is not None and hasattr(merging, "register_merge_handler"):
-            from .merging import reassign_to_survivor
+        from anju.customers.merging import register_merge_handler
 
-            merging.register_merge_handler(reassign_to_survivor)
+        from .merging import reassign_to_survivor
+
+        register_merge_handler(reassign_to_survivor)

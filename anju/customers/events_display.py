@@ -1,0 +1,36 @@
+"""How customer events read on the timeline, in the user's language."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+def _verb_titles():
+    return {
+        "customer.registered": gettext_lazy("Customer registered"),
+        "customer.updated": gettext_lazy("Profile updated"),
+        "customer.owner_changed": gettext_lazy("Consultant changed"),
+        "customer.status_changed": gettext_lazy("Status changed"),
+        "customer.phone_added": gettext_lazy("Phone number added"),
+        "customer.relation_added": gettext_lazy("Related person added"),
+        "customer.relation_removed": gettext_lazy("Related person removed"),
+        "customer.merged": gettext_lazy("Duplicate merged into this customer"),
+        "customer.archived": gettext_lazy("Archived as a stale lead"),
+        "customer.imported": gettext_lazy("Imported"),
+        "unit.status_changed": gettext_lazy("Unit status changed"),
+    }
+
+
+def describe_event(event) -> str:
+    title = _verb_titles().get(event.verb)
+    if title is None:
+        return event.verb
+    details = event.details or {}
+    if event.verb == "customer.merged" and details.get("code"):
+        return f"{title}: {details['code']}"
+    if event.verb == "customer.updated" and details.get("changed"):
+        return f"{title} ({len(details['changed'])})"
+    if event.verb in ("customer.owner_changed", "customer.status_changed") and details.get(
+        "reason"
+    ):
+        return f"{title} — {details['reason']}"
+    return str(title) if not isinstance(title, str) else title or _("Event")

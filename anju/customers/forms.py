@@ -1,0 +1,136 @@
+"""Customer forms: they only shape input; rules live in services (validate_profile etc.)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Customer,
+    CustomerStatus,
+    Gender,
+    Grade,
+    LifeStage,
+    PaymentAbility,
+    Purpose,
+    RelationKind,
+    Source,
+)
+
+PROFILE_FORM_FIELDS = [
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "occupation",
+    "address",
+    "family_structure",
+    "email",
+    "area_min",
+    "area_max",
+    "layout_wanted",
+    "budget_min",
+    "budget_max",
+    "purpose",
+    "source",
+    "grade",
+    "life_stage",
+    "payment_ability",
+]
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _blank(choices, label="—"):
+    return [("", label), *choices]
+
+
+class CustomerRegisterForm(forms.Form):
+    """The quick registration a consultant fills in at the desk (CUS-1, CUS-3)."""
+
+    phone = forms.CharField(label=_("Mobile phone"), max_length=30)
+    name = forms.CharField(label=_("Name"), max_length=50)
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN)
+    project = forms.ModelChoiceField(label=_("Project"), queryset=None)
+    source = forms.ChoiceField(label=_("Source channel"), choices=Source.choices)
+    grade = forms.ChoiceField(
+        label=_("Intention grade"), choices=_blank(Grade.choices), required=False
+    )
+    layout_wanted = forms.CharField(label=_("Layout wanted"), max_length=50, required=False)
+    budget_max = forms.DecimalField(
+        label=_("Budget up to (CNY)"), max_digits=14, decimal_places=2, required=False, min_value=0
+    )
+
+    def __init__(self, *args, projects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects
+        if projects.count() == 1:
+            self.fields["project"].initial = projects.first()
+
+
+class CustomerEditForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = PROFILE_FORM_FIELDS
+        widgets = {"birth_date": DATE_INPUT}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("purpose", "grade", "life_stage", "payment_ability"):
+            field = self.fields[name]
+            field.required = False
+        self.fields["purpose"].choices = _blank(Purpose.choices)
+        self.fields["grade"].choices = _blank(Grade.choices)
+        self.fields["life_stage"].choices = _blank(LifeStage.choices)
+        self.fields["payment_ability"].choices = _blank(PaymentAbility.choices)
+
+
+class CustomerFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=50)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=_blank(CustomerStatus.choices, _("All statuses")), required=False
+    )
+    grade = forms.ChoiceField(
+        label=_("Grade"), choices=_blank(Grade.choices, _("All grades")), required=False
+    )
+    source = forms.ChoiceField(
+        label=_("Source"), choices=_blank(Source.choices, _("All sources")), required=False
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Consultant"), queryset=None, required=False, empty_label=_("All consultants")
+    )
+    project = forms.ModelChoiceField(
+        label=_("Project"), queryset=None, required=False, empty_label=_("All projects")
+    )
+
+    def __init__(self, *args, owners, projects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        self.fields["project"].queryset = projects
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
+
+
+class RelationForm(forms.Form):
+    related = forms.CharField(label=_("Customer code or phone"), max_length=30)
+    kind = forms.ChoiceField(label=_("Relation"), choices=RelationKind.choices)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class MergeForm(forms.Form):
+    duplicate = forms.CharField(label=_("Code or phone of the duplicate"), max_length=30)
+    reason = forms.CharField(label=_("Why are they the same person?"), max_length=200)
+
+
+class ReassignAllForm(forms.Form):
+    from_user = forms.ModelChoiceField(label=_("From consultant"), queryset=None)
+    to_user = forms.ModelChoiceField(label=_("To consultant"), queryset=None)
+    reason = forms.CharField(
+        label=_("Reason"), max_length=200, initial=_("Consultant left the company")
+    )
+
+    def __init__(self, *args, owners, receivers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from_user"].queryset = owners
+        self.fields["to_user"].queryset = receivers

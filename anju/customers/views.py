@@ -1,0 +1,271 @@
+"""Customer pages: list and search, register, 360° view, edit, related people, merge,
+reassign-all and the data-quality report. Thin: selectors read, services write."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from anju.core.errors import ApplicationError
+from anju.core.pagination import paginate
+from anju.core.permissions import has_perm
+from anju.core.roles import Perm
+from anju.org.selectors import projects_visible_to
+
+from . import selectors, services
+from .forms import (
+    PROFILE_FORM_FIELDS,
+    CustomerEditForm,
+    CustomerFilterForm,
+    CustomerRegisterForm,
+    MergeForm,
+    ReassignAllForm,
+    RelationForm,
+)
+from .timeline import timeline_for
+
+
+def _form_error(form, exc: ApplicationError):
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+@login_required
+def customer_list(request):
+    user = request.user
+    form = CustomerFilterForm(
+        request.GET or None,
+        owners=selectors.consultants_visible_to(user),
+        projects=projects_visible_to(user),
+    )
+    filters = form.filters()
+    page = paginate(selectors.customer_list(user, **filters), request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "customers/list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_export": True,
+            "can_reassign": has_perm(user, Perm.REASSIGN_CUSTOMERS),
+        },
+    )
+
+
+@login_required
+def customer_create(request):
+    projects = projects_visible_to(request.user)
+    form = CustomerRegisterForm(request.POST or None, projects=projects)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        project = data.pop("project")
+        profile = {
+            k: v for k, v in data.items() if k not in ("phone", "name") and v not in ("", None)
+        }
+        try:
+            registration = services.customer_register(
+                by=request.user,
+                company=project.company,
+                project=project,
+                phone=data["phone"],
+                name=data["name"],
+                **profile,
+            )
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            level = messages.SUCCESS if registration.created else messages.INFO
+            messages.add_message(request, level, registration.message)
+            return redirect("customers:detail", registration.customer.pk)
+    return render(request, "customers/create.html", {"form": form})
+
+
+@login_required
+def customer_detail(request, customer_id):
+    user = request.user
+    customer = selectors.customer_detail(user, customer_id)
+    if customer.merged_into_id:
+        messages.info(
+            request,
+            _("This record was merged into %(code)s.") % {"code": customer.merged_into.code},
+        )
+        return redirect("customers:detail", customer.merged_into_id)
+    return render(
+        request,
+        "customers/detail.html",
+        {
+            "customer": customer,
+            "phones": selectors.customer_phones(customer),
+            "relations": selectors.customer_relations(user, customer),
+            "referred": selectors.referred_customers(user, customer),
+            "timeline": timeline_for(user, customer, limit=100),
+            "may_unmask": services.may_unmask(user, customer),
+            "may_merge": has_perm(
+                user,
+                Perm.REASSIGN_CUSTOMERS,
+                company=customer.company_id,
+                project=customer.project_id,
+            ),
+            "may_claim": services.may_claim(user, customer),
+            "relation_form": RelationForm(),
+        },
+    )
+
+
+@login_required
+def customer_edit(request, customer_id):
+    customer = selectors.customer_detail(request.user, customer_id)
+    form = CustomerEditForm(request.POST or None, instance=customer)
+    if request.method == "POST" and form.is_valid():
+        changes = {f: form.cleaned_data[f] for f in PROFILE_FORM_FIELDS if f in form.changed_data}
+        try:
+            services.customer_update(by=request.user, customer=customer, **changes)
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Profile saved."))
+            return redirect("customers:detail", customer.pk)
+    return render(request, "customers/edit.html", {"form": form, "customer": customer})
+
+
+@login_required
+@require_POST
+def reveal(request, customer_id, field):
+    """htmx: the full phone or ID number, for roles allowed to see it (logged, SEC-2)."""
+    customer = selectors.customer_detail(request.user, customer_id)
+    value = services.customer_reveal_personal_data(
+        by=request.user, customer=customer, field=field, ip=request.META.get("REMOTE_ADDR")
+    )
+    return HttpResponse(
+        format_html('<span class="font-monospace" data-revealed="{}">{}</span>', field, value)
+    )
+
+
+@login_required
+@require_POST
+def claim(request, customer_id):
+    customer = selectors.customer_detail(request.user, customer_id)
+    try:
+        services.customer_claim(by=request.user, customer=customer)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The customer is now yours."))
+    return redirect("customers:detail", customer.pk)
+
+
+@login_required
+@require_POST
+def relation_add(request, customer_id):
+    user = request.user
+    customer = selectors.customer_detail(user, customer_id)
+    form = RelationForm(request.POST)
+    if form.is_valid():
+        related = selectors.find_customer(
+            user, form.cleaned_data["related"], company=customer.company
+        )
+        if related is None:
+            messages.error(request, _("No customer you can see has that code or number."))
+        else:
+            try:
+                services.relation_add(
+                    by=user,
+                    customer=customer,
+                    related=related,
+                    kind=form.cleaned_data["kind"],
+                    note=form.cleaned_data["note"],
+                )
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Related person added."))
+    else:
+        messages.error(request, _("Give a customer code or phone and the relation."))
+    return redirect(reverse("customers:detail", args=[customer.pk]) + "#relations")
+
+
+@login_required
+@require_POST
+def relation_remove(request, customer_id, relation_id):
+    customer = selectors.customer_detail(request.user, customer_id)
+    relation = next(
+        (r for r in selectors.customer_relations(request.user, customer) if r.pk == relation_id),
+        None,
+    )
+    if relation is None:
+        raise Http404("not found")
+    services.relation_remove(by=request.user, relation=relation)
+    messages.success(request, _("Related person removed."))
+    return redirect(reverse("customers:detail", args=[customer.pk]) + "#relations")
+
+
+@login_required
+def merge(request, customer_id):
+    user = request.user
+    keep = selectors.customer_detail(user, customer_id)
+    form = MergeForm(request.POST or None)
+    duplicate = None
+    if request.method == "POST" and form.is_valid():
+        duplicate = selectors.find_customer(
+            user, form.cleaned_data["duplicate"], company=keep.company
+        )
+        if duplicate is None:
+            form.add_error("duplicate", _("No customer you can see has that code or number."))
+        elif "confirm" in request.POST:
+            try:
+                services.customer_merge(
+                    by=user, keep=keep, duplicate=duplicate, reason=form.cleaned_data["reason"]
+                )
+            except ApplicationError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Merged %(dup)s into %(keep)s; nothing was lost.")
+                    % {"dup": duplicate.code, "keep": keep.code},
+                )
+                return redirect("customers:detail", keep.pk)
+    return render(
+        request, "customers/merge.html", {"form": form, "keep": keep, "duplicate": duplicate}
+    )
+
+
+@login_required
+def reassign_all(request):
+    user = request.user
+    if not has_perm(user, Perm.REASSIGN_CUSTOMERS):
+        raise Http404("not found")
+    form = ReassignAllForm(
+        request.POST or None,
+        owners=selectors.owners_of_visible_customers(user),
+        receivers=selectors.consultants_visible_to(user),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            moved = services.customer_reassign_all(
+                by=user, from_user=data["from_user"], to_user=data["to_user"], reason=data["reason"]
+            )
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(n)s customers moved from %(a)s to %(b)s.")
+                % {"n": moved, "a": data["from_user"], "b": data["to_user"]},
+            )
+            return redirect(reverse("customers:list") + f"?owner={data['to_user'].pk}")
+    return render(request, "customers/reassign_all.html", {"form": form})
+
+
+@login_required
+def data_quality(request):
+    rows = selectors.data_quality_by_consultant(request.user)
+    return render(request, "customers/data_quality.html", {"rows": rows})
