@@ -1,3 +1,217 @@
-from ninja import Router
+"""Customers API (CUS-1 … CUS-5, SEC-2): the same services and selectors as the pages.
+
+Phones and ID numbers come masked; ``POST /customers/{id}/reveal/{field}`` returns a full
+value to roles allowed to see it, and logs it.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.http import Http404
+from ninja import Router, Schema
+from ninja.pagination import paginate
+from ninja.responses import Status
+
+from anju.core.api_types import Id, Pagination
+from anju.core.masking import mask_id_number, mask_phone
+from anju.core.scope import get_visible_or_404
+from anju.org.models import Company, Project
+
+from . import selectors, services
+from .models import CustomerStatus, Gender, Grade, LifeStage, PaymentAbility, Purpose, Source
 
 router = Router(tags=["customers"])
+
+
+class CustomerOut(Schema):
+    id: int
+    code: str
+    name: str
+    phone: str
+    status: CustomerStatus
+    grade: str
+    source: Source
+    company_id: int
+    project_id: int | None
+    owner_id: int | None
+    owner_name: str
+    protected_until: datetime | None
+    completeness: int
+    created_at: datetime
+
+    @staticmethod
+    def resolve_phone(obj):
+        return mask_phone(obj.phone)
+
+    @staticmethod
+    def resolve_owner_name(obj):
+        return str(obj.owner) if obj.owner_id else ""
+
+
+class CustomerDetailOut(CustomerOut):
+    gender: Gender
+    birth_date: date | None
+    id_number: str
+    occupation: str
+    address: str
+    family_structure: str
+    email: str
+    area_min: Decimal | None
+    area_max: Decimal | None
+    layout_wanted: str
+    budget_min: Decimal | None
+    budget_max: Decimal | None
+    purpose: str
+    life_stage: str
+    payment_ability: str
+    referrer_id: int | None
+
+    @staticmethod
+    def resolve_id_number(obj):
+        return mask_id_number(obj.id_number)
+
+
+class CustomerIn(Schema):
+    company_id: Id | None = None
+    project_id: Id | None = None
+    phone: str
+    name: str
+    gender: Gender = Gender.UNKNOWN
+    birth_date: date | None = None
+    source: Source = Source.OTHER
+    grade: Grade | None = None
+    layout_wanted: str = ""
+    budget_max: Decimal | None = None
+
+
+class RegistrationOut(Schema):
+    created: bool
+    message: str
+    customer: CustomerOut
+
+
+class CustomerPatch(Schema):
+    name: str | None = None
+    gender: Gender | None = None
+    birth_date: date | None = None
+    id_number: str | None = None
+    occupation: str | None = None
+    address: str | None = None
+    family_structure: str | None = None
+    email: str | None = None
+    area_min: Decimal | None = None
+    area_max: Decimal | None = None
+    layout_wanted: str | None = None
+    budget_min: Decimal | None = None
+    budget_max: Decimal | None = None
+    purpose: Purpose | None = None
+    source: Source | None = None
+    grade: Grade | None = None
+    life_stage: LifeStage | None = None
+    payment_ability: PaymentAbility | None = None
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+def _company_and_project(user, payload):
+    project = None
+    if payload.project_id:
+        project = get_visible_or_404(Project, user, pk=payload.project_id)
+    if payload.company_id:
+        company = get_visible_or_404(Company, user, pk=payload.company_id)
+    elif project is not None:
+        company = project.company
+    elif user.company_id:
+        company = user.company
+    else:
+        raise Http404("not found")
+    return company, project
+
+
+@router.post("/customers", response={200: RegistrationOut, 201: RegistrationOut})
+def register_customer(request, payload: CustomerIn):
+    """Register by phone; an existing customer is returned (created=false), never duplicated."""
+    company, project = _company_and_project(request.user, payload)
+    profile = payload.dict(exclude={"company_id", "project_id", "phone", "name"}, exclude_none=True)
+    profile = {k: v for k, v in profile.items() if v != ""}
+    registration = services.customer_register(
+        by=request.user,
+        company=company,
+        project=project,
+        phone=payload.phone,
+        name=payload.name,
+        **profile,
+    )
+    return Status(201 if registration.created else 200, registration)
+
+
+@router.get("/customers", response=list[CustomerOut])
+@paginate(Pagination, page_size=50)
+def list_customers(
+    request,
+    q: str | None = None,
+    status: CustomerStatus | None = None,
+    grade: Grade | None = None,
+    source: Source | None = None,
+    owner_id: Id | None = None,
+    project_id: Id | None = None,
+):
+    return selectors.customer_list(
+        request.user,
+        q=(q or "")[:50],
+        status=status,
+        grade=grade,
+        source=source,
+        owner=owner_id,
+        project=project_id,
+    )
+
+
+@router.get("/customers/lookup", response=CustomerOut)
+def lookup_by_phone(request, phone: str, company_id: Id | None = None):
+    """The customer with this full number in the company (the caller's screen pop)."""
+    company = (
+        get_visible_or_404(Company, request.user, pk=company_id)
+        if company_id
+        else request.user.company
+    )
+    if company is None:
+        raise Http404("not found")
+    customer = selectors.customer_by_phone(request.user, company, phone[:30])
+    if customer is None:
+        raise Http404("not found")
+    return customer
+
+
+@router.get("/customers/{customer_id}", response=CustomerDetailOut)
+def get_customer(request, customer_id: Id):
+    return selectors.customer_detail(request.user, customer_id)
+
+
+@router.patch("/customers/{customer_id}", response=CustomerDetailOut)
+def update_customer(request, customer_id: Id, payload: CustomerPatch):
+    customer = selectors.customer_detail(request.user, customer_id)
+    changes = payload.dict(exclude_unset=True)
+    changes = {k: ("" if v is None and k not in _NULLABLE else v) for k, v in changes.items()}
+    return services.customer_update(by=request.user, customer=customer, **changes)
+
+
+_NULLABLE = {"birth_date", "area_min", "area_max", "budget_min", "budget_max"}
+
+
+@router.post("/customers/{customer_id}/claim", response=CustomerOut)
+def claim_customer(request, customer_id: Id):
+    customer = selectors.customer_detail(request.user, customer_id)
+    return services.customer_claim(by=request.user, customer=customer)
+
+
+@router.post("/customers/{customer_id}/reveal/{field}", response=RevealOut)
+def reveal_personal_data(request, customer_id: Id, field: str):
+    customer = selectors.customer_detail(request.user, customer_id)
+    value = services.customer_reveal_personal_data(
+        by=request.user, customer=customer, field=field[:20], ip=request.META.get("REMOTE_ADDR")
+    )
+    return {"field": field, "value": value}

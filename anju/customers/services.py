@@ -22,6 +22,7 @@ from anju.core.permissions import has_perm, require_perm
 from anju.core.roles import ROLE_SCOPE, Perm, Role, ScopeLevel
 from anju.core.scope import can_see
 from anju.core.services import personal_data_access_log
+from anju.core.validation import validate_fields
 
 from .merging import run_merge_handlers
 from .models import (
@@ -148,6 +149,8 @@ def customer_register(
         last_activity_at=now,
         **profile,
     )
+    validate_profile(profile)
+    validate_fields(customer, {"name", *profile})
     customer.completeness = completeness_of(customer)
     customer.save()
     try:
@@ -286,6 +289,7 @@ def customer_update(*, by, customer, **changes) -> Customer:
     before = {f: _jsonable(getattr(customer, f)) for f in changes}
     for field, value in changes.items():
         setattr(customer, field, value)
+    validate_fields(customer, changes)
     customer.completeness = completeness_of(customer)
     customer.save()
     after = {f: _jsonable(getattr(customer, f)) for f in changes}
@@ -388,6 +392,8 @@ def customer_reassign_all(*, by, from_user, to_user, reason: str) -> int:
 
     Only customers the acting manager may see move; each move is an owner-change event.
     """
+    if not has_perm(by, Perm.REASSIGN_CUSTOMERS):
+        raise NotPermitted()
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("Say why the customers are reassigned."), field="reason")

@@ -1,0 +1,182 @@
+"""Customer pages: scope (ORG-2), masking (SEC-2), dedupe on the form (CUS-3/4), query counts."""
+
+import re
+
+import pytest
+
+from anju.core.models import PersonalDataAccess
+from anju.customers.models import Customer
+from anju.customers.services import customer_register
+
+PHONE_FULL = re.compile(r"1[3-9]\d{9}")
+
+
+def own_customer(world, who="consultant", project="binhai"):
+    return Customer.objects.filter(owner=world.users[who], project=world.projects[project]).first()
+
+
+def test_list_masks_every_phone(world, login):
+    html = login(world.users["manager"]).get("/customers/").content.decode()
+    rows = html.split('data-testid="customer-table"')[1]
+    assert "****" in rows
+    assert not PHONE_FULL.search(rows)
+
+
+def test_consultant_sees_only_own_customers(world, login):
+    response = login(world.users["consultant"]).get("/customers/")
+    owners = {c.owner_id for c in response.context["page"].object_list}
+    assert owners == {world.users["consultant"].pk}
+
+
+@pytest.mark.parametrize(
+    "username, code, status",
+    [
+        ("consultant2", "binhai", 404),
+        ("manager_zh", "binhai", 404),
+        ("manager", "binhai", 200),
+        ("management", "binhai", 200),
+        ("service", "binhai", 200),
+        ("consultant_zh", "binhai", 404),
+        ("group", "haiwan", 200),
+        ("manager", "haiwan", 404),
+    ],
+)
+def test_detail_is_404_outside_scope(world, login, username, code, status):
+    owner = "consultant_zh" if code == "haiwan" else "consultant"
+    customer = own_customer(world, owner, code)
+    client = login(world.users[username])
+    assert client.get(f"/customers/{customer.pk}/").status_code == status
+    assert client.get(f"/customers/{customer.pk}/edit/").status_code == status
+
+
+def test_search_by_initials_last4_and_code(world, login):
+    c = customer_register(
+        by=world.users["consultant"],
+        company=world.companies["sz"],
+        project=world.projects["binhai"],
+        phone="13800009876",
+        name="张三丰",
+    ).customer
+    client = login(world.users["consultant"])
+    for q in ("zsf", "zhangsan", "9876", "13800009876", c.code.lower(), "张三"):
+        found = [x.pk for x in client.get("/customers/", {"q": q}).context["page"].object_list]
+        assert c.pk in found, q
+
+
+def test_list_query_count_does_not_grow(world, login, django_assert_max_num_queries):
+    client = login(world.users["management"])
+    with django_assert_max_num_queries(12) as before:
+        client.get("/customers/")
+    for i in range(30):
+        customer_register(
+            by=world.users["consultant"],
+            company=world.companies["sz"],
+            project=world.projects["binhai"],
+            phone=f"1370000{i:04d}",
+            name=f"客户{i}",
+        )
+    with django_assert_max_num_queries(12) as after:
+        client.get("/customers/?page=2")
+    assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_register_form_finds_existing_and_names_protecting_owner(world, login):
+    c = own_customer(world)
+    client = login(world.users["consultant"])
+    again = client.post(
+        "/customers/new/",
+        {
+            "phone": c.phone,
+            "name": "任意",
+            "gender": "U",
+            "project": world.projects["binhai"].pk,
+            "source": "online",
+        },
+    )
+    assert again.status_code == 302 and again["Location"] == f"/customers/{c.pk}/"
+    other = login(world.users["consultant2"])
+    from anju.org.services import role_assign
+
+    role_assign(
+        by=None,
+        user=world.users["consultant2"],
+        role="sales_consultant",
+        company=world.companies["sz"],
+        project=world.projects["binhai"],
+    )
+    refused = other.post(
+        "/customers/new/",
+        {
+            "phone": c.phone,
+            "name": "任意",
+            "gender": "U",
+            "project": world.projects["binhai"].pk,
+            "source": "online",
+        },
+    )
+    assert refused.status_code == 200
+    assert "置业顾问·李娜" in refused.content.decode()
+
+
+@pytest.mark.parametrize("phone", ["12345", "abc", "", "1" * 40])
+def test_register_form_bad_phone_is_a_field_error(world, login, phone):
+    before = Customer.objects.count()
+    response = login(world.users["consultant"]).post(
+        "/customers/new/",
+        {
+            "phone": phone,
+            "name": "王五",
+            "gender": "U",
+            "project": world.projects["binhai"].pk,
+            "source": "online",
+        },
+    )
+    assert response.status_code == 200 and response.context["form"].errors
+    assert Customer.objects.count() == before
+
+
+def test_edit_form_rejects_impossible_values(world, login):
+    c = own_customer(world)
+    client = login(world.users["consultant"])
+    response = client.post(
+        f"/customers/{c.pk}/edit/",
+        {
+            "name": c.name,
+            "gender": "U",
+            "source": c.source,
+            "birth_date": "2999-01-01",
+            "budget_min": "500",
+            "budget_max": "100",
+        },
+    )
+    assert response.status_code == 200 and response.context["form"].errors
+
+
+def test_reveal_for_manager_is_logged_and_refused_for_consultant(world, login):
+    c = own_customer(world)
+    manager = login(world.users["manager"])
+    assert b'data-testid="reveal-phone"' in manager.get(f"/customers/{c.pk}/").content
+    shown = manager.post(f"/customers/{c.pk}/reveal/phone/", HTTP_HX_REQUEST="true")
+    assert shown.status_code == 200 and c.phone in shown.content.decode()
+    assert (
+        PersonalDataAccess.objects.filter(target_id=c.pk, user=world.users["manager"]).count() == 1
+    )
+    consultant = login(world.users["consultant"])
+    assert b"reveal-phone" not in consultant.get(f"/customers/{c.pk}/").content
+    assert consultant.post(f"/customers/{c.pk}/reveal/phone/").status_code == 403
+    assert PersonalDataAccess.objects.count() == 1
+
+
+def test_detail_shows_timeline_newest_first(world, login):
+    c = own_customer(world)
+    response = login(world.users["consultant"]).get(f"/customers/{c.pk}/")
+    whens = [e.when for e in response.context["timeline"]]
+    assert whens and whens == sorted(whens, reverse=True)
+
+
+def test_reassign_and_quality_pages_for_managers_only(world, login):
+    assert login(world.users["consultant"]).get("/customers/reassign/").status_code == 404
+    manager = login(world.users["manager"])
+    assert manager.get("/customers/reassign/").status_code == 200
+    rows = manager.get("/customers/data-quality/").context["rows"]
+    assert any(r["name"] == "置业顾问·李娜" and r["customers"] > 0 for r in rows)
