@@ -22,9 +22,13 @@ from anju.core.permissions import has_perm, require_perm
 from anju.core.roles import Perm
 from anju.core.scope import can_see
 from anju.core.transitions import check_transition
-from anju.customers.models import Gender, Source
+from anju.customers.models import CustomerStatus, Gender, Source
 from anju.customers.phones import normalise_phone
-from anju.customers.services import customer_record_activity, customer_register
+from anju.customers.services import (
+    customer_record_activity,
+    customer_register,
+    customer_set_status,
+)
 
 from . import followup_rules, hooks
 from .models import (
@@ -417,6 +421,8 @@ def visit_register(
         visit.risk_factors_disclosed.set(sorted(disclosed_ids))
     missing = [f for f in active if f.pk not in disclosed_ids]
     customer_record_activity(by=consultant, customer=customer, when=arrived_at)
+    if customer.status == CustomerStatus.LEAD:  # the first visit makes a lead a visitor
+        customer_set_status(by=by or consultant, customer=customer, status=CustomerStatus.VISITOR)
     record_event(
         by=by,
         verb="reception.visit_registered",

@@ -320,3 +320,30 @@ def test_time_travel_call_then_overdue(world, log_call):
     with frozen(local(2026, 6, 3, 8)):
         buckets = my_tasks(world.users["consultant"])
         assert ids <= {t.pk for t in buckets.overdue}
+
+
+def test_first_visit_makes_a_lead_a_visitor(world):
+    """The lifecycle (SPEC intro): 线索 lead → 来访 visitor on the first registered visit."""
+    from django.utils import timezone
+
+    from anju.customers.models import Customer, CustomerStatus
+    from anju.customers.services import customer_register
+    from anju.reception.services import visit_register
+
+    customer = customer_register(
+        by=world.users["consultant"],
+        company=world.companies["sz"],
+        project=world.projects["binhai"],
+        phone="13800006543",
+        name="新客户",
+    ).customer
+    assert customer.status == CustomerStatus.LEAD
+    now = timezone.now()
+    visit_register(
+        by=world.users["consultant"],
+        project=world.projects["binhai"],
+        customer=customer,
+        arrived_at=now,
+        reception_started_at=now,
+    )
+    assert Customer.objects.get(pk=customer.pk).status == CustomerStatus.VISITOR
