@@ -40,6 +40,11 @@ def register_timeline_provider(provider: TimelineProvider, *, covers: tuple = ()
 
 
 def timeline_for(user, customer, *, limit: int = 200) -> list[TimelineEntry]:
+    """Newest first; empty for a customer outside the user's scope (ORG-2), whatever asks."""
+    from anju.core.scope import can_see
+
+    if not can_see(user, customer):
+        return []
     entries: list[TimelineEntry] = []
     for provider in _PROVIDERS:
         entries.extend(provider(user, customer, limit))
