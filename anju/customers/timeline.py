@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils.translation import gettext_lazy as _
+
 TimelineProvider = Callable[[object, object, int], Iterable["TimelineEntry"]]
 
 
@@ -25,6 +27,24 @@ class TimelineEntry:
     url: str = ""
     actor: str = ""
     extra: dict = field(default_factory=dict)
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+# How each kind of entry is labelled on the page; apps add theirs with register_timeline_kind.
+KIND_LABELS = {
+    "event": _("Record"),
+    "call": _("Call"),
+    "visit": _("Visit"),
+    "task": _("Task"),
+    "opportunity": _("Opportunity"),
+}
+
+
+def register_timeline_kind(kind: str, label) -> None:
+    KIND_LABELS.setdefault(kind, label)
 
 
 _PROVIDERS: list[TimelineProvider] = []
