@@ -27,3 +27,32 @@ def record_event(*, by, verb: str, target, details=None, subject=None, company=N
 
 def events_for(target):
     return Event.objects.filter(target_type=content_type_of(target), target_id=target.pk)
+
+
+def record_events(*, by, verb: str, targets, details=None, subject_is_target=True) -> int:
+    """One event per target in a single INSERT, for bulk actions (reassign-all, imports …).
+
+    ``details`` is a dict for all, or a function target → dict. Targets must carry
+    company_id (and project_id where they have one).
+    """
+    targets = list(targets)
+    if not targets:
+        return 0
+    ct = content_type_of(targets[0])
+    actor = by if getattr(by, "pk", None) else None
+    events = [
+        Event(
+            company_id=t.company_id,
+            project_id=getattr(t, "project_id", None),
+            actor=actor,
+            verb=verb,
+            target_type=ct,
+            target_id=t.pk,
+            subject_type=ct if subject_is_target else None,
+            subject_id=t.pk if subject_is_target else None,
+            details=details(t) if callable(details) else dict(details or {}),
+        )
+        for t in targets
+    ]
+    Event.objects.bulk_create(events, batch_size=500)
+    return len(events)

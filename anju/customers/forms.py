@@ -14,27 +14,9 @@ from .models import (
     RelationKind,
     Source,
 )
+from .services import PROFILE_FIELDS_ORDERED
 
-PROFILE_FORM_FIELDS = [
-    "name",
-    "gender",
-    "birth_date",
-    "id_number",
-    "occupation",
-    "address",
-    "family_structure",
-    "email",
-    "area_min",
-    "area_max",
-    "layout_wanted",
-    "budget_min",
-    "budget_max",
-    "purpose",
-    "source",
-    "grade",
-    "life_stage",
-    "payment_ability",
-]
+PROFILE_FORM_FIELDS = ["name", *(f for f in PROFILE_FIELDS_ORDERED if f != "referrer")]
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -42,8 +42,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.events import record_events
 from anju.core.jobs import job_finish, job_progress, job_running, job_start
-from anju.core.models import Event, Job, content_type_of
+from anju.core.models import Job
 from anju.core.permissions import has_perm
 from anju.core.roles import ROLE_SCOPE, Perm, Role, ScopeLevel
 from anju.core.scope import grants_for, sees_everything
@@ -903,7 +904,6 @@ def _write(job, by, rows: list[CheckedRow], *, done_before: int) -> int:
     company = job.company
     now = timezone.now()
     first = allocate_number_block(kind="customer_code", scope=company, count=len(rows))
-    ctype = content_type_of(Customer)
     protect = company.customer_protection_days
 
     written = 0
@@ -932,21 +932,11 @@ def _write(job, by, rows: list[CheckedRow], *, done_before: int) -> int:
         CustomerPhone.objects.bulk_create(
             [CustomerPhone(company=company, customer=c, phone=c.phone) for c in customers]
         )
-        Event.objects.bulk_create(
-            [
-                Event(
-                    company_id=company.pk,
-                    project_id=c.project_id,
-                    actor=by,
-                    verb="customer.registered",
-                    target_type=ctype,
-                    target_id=c.pk,
-                    subject_type=ctype,
-                    subject_id=c.pk,
-                    details={"owner": c.owner_id, "source": c.source, "import_job": job.pk},
-                )
-                for c in customers
-            ]
+        record_events(
+            by=by,
+            verb="customer.registered",
+            targets=customers,
+            details=lambda c: {"owner": c.owner_id, "source": c.source, "import_job": job.pk},
         )
         written += len(customers)
         # the second half of the bar: rows written, scaled to the rows checked

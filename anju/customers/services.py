@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from anju.core.errors import ApplicationError, NotPermitted
-from anju.core.events import record_event
+from anju.core.events import record_event, record_events
 from anju.core.models import Event, content_type_of
 from anju.core.numbering import allocate_number
 from anju.core.permissions import has_perm, require_perm
@@ -38,7 +38,7 @@ from .phones import normalise_phone
 from .quality import completeness_of
 
 # Fields a registration may set directly (the rest have their own services).
-PROFILE_FIELDS = {
+PROFILE_FIELDS_ORDERED = (
     "gender",
     "birth_date",
     "id_number",
@@ -57,7 +57,8 @@ PROFILE_FIELDS = {
     "grade",
     "life_stage",
     "payment_ability",
-}
+)
+PROFILE_FIELDS = frozenset(PROFILE_FIELDS_ORDERED)
 
 
 @dataclass(frozen=True)
@@ -421,23 +422,11 @@ def customer_reassign_all(*, by, from_user, to_user, reason: str) -> int:
         customer.owner = to_user
         customer.protected_until = _protection_end(customer.company, now)
     Customer.objects.bulk_update(customers, ["owner", "protected_until"], batch_size=500)
-    ct = content_type_of(Customer)
-    Event.objects.bulk_create(
-        [
-            Event(
-                company_id=c.company_id,
-                project_id=c.project_id,
-                actor=by,
-                verb="customer.owner_changed",
-                target_type=ct,
-                target_id=c.pk,
-                subject_type=ct,
-                subject_id=c.pk,
-                details={"from": from_user.pk, "to": to_user.pk, "reason": reason, "bulk": True},
-            )
-            for c in customers
-        ],
-        batch_size=500,
+    record_events(
+        by=by,
+        verb="customer.owner_changed",
+        targets=customers,
+        details={"from": from_user.pk, "to": to_user.pk, "reason": reason, "bulk": True},
     )
     return len(customers)
 
@@ -654,7 +643,6 @@ def archive_stale_leads(*, now=None) -> int:
     from anju.org.models import Company
 
     now = now or timezone.now()
-    ct = content_type_of(Customer)
     archived = 0
     for company in Company.objects.filter(is_active=True):
         cutoff = now - timedelta(days=company.stale_lead_days)
@@ -665,27 +653,16 @@ def archive_stale_leads(*, now=None) -> int:
                 archived_at__isnull=True,
                 merged_into__isnull=True,
                 last_activity_at__lt=cutoff,
-            ).values_list("pk", "project_id")
+            ).only("pk", "company_id", "project_id")
         )
         if not stale:
             continue
-        Customer.objects.filter(pk__in=[pk for pk, _p in stale]).update(archived_at=now)
-        Event.objects.bulk_create(
-            [
-                Event(
-                    company_id=company.pk,
-                    project_id=project_id,
-                    actor=None,
-                    verb="customer.archived",
-                    target_type=ct,
-                    target_id=pk,
-                    subject_type=ct,
-                    subject_id=pk,
-                    details={"stale_days": company.stale_lead_days},
-                )
-                for pk, project_id in stale
-            ],
-            batch_size=500,
+        Customer.objects.filter(pk__in=[c.pk for c in stale]).update(archived_at=now)
+        record_events(
+            by=None,
+            verb="customer.archived",
+            targets=stale,
+            details={"stale_days": company.stale_lead_days},
         )
         archived += len(stale)
     return archived
