@@ -23,6 +23,13 @@ def _phone_owner_ids(phone, company=None):
     return phones.values("customer_id")
 
 
+def _normalised_or_none(text):
+    try:
+        return normalise_phone(text)
+    except ApplicationError:
+        return None
+
+
 def _search_q(text: str) -> Q:
     """Name, pinyin, pinyin initials (张三丰 → zsf), phone (full or last 4) or customer code.
 
@@ -35,12 +42,10 @@ def _search_q(text: str) -> Q:
     if _DIGITS.match(text):
         if len(text) == 4:
             return Q(phone_last4=text)
-        if len(text) >= 7:
-            try:
-                return Q(pk__in=_phone_owner_ids(normalise_phone(text)))
-            except ApplicationError:
-                pass  # not a whole number: a prefix of the main number
-        return Q(phone__startswith=text)
+        whole_number = _normalised_or_none(text) if len(text) >= 7 else None
+        if whole_number:
+            return Q(pk__in=_phone_owner_ids(whole_number))
+        return Q(phone__startswith=text)  # not a whole number: a prefix of the main number
     if _LATIN.match(text):
         lower = text.lower()
         return Q(name_initials__startswith=lower) | Q(name_pinyin__startswith=lower)
