@@ -24,7 +24,7 @@ def main(po_path, mapping_path):
                 entry.msgstr = mapping[entry.msgid]
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
-        elif not entry.msgstr:
+        elif not entry.msgstr and not any((entry.msgstr_plural or {}).values()):
             missing.append(entry.msgid)
     po.save(po_path)
     for m in missing:

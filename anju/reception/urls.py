@@ -34,4 +34,5 @@ urlpatterns = [
         name="opportunity_close",
     ),
     path("metrics/", views.metrics, name="metrics"),
+    path("export/<str:what>.<str:fmt>", views.export, name="export"),
 ]

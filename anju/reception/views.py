@@ -9,12 +9,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.exports import export_response
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm
 from anju.customers.selectors import customer_by_phone, customer_detail
 from anju.org.selectors import projects_visible_to
 
-from . import selectors, services
+from . import exports, selectors, services
 from .forms import (
     CallForm,
     CloseForm,
@@ -26,7 +27,7 @@ from .forms import (
     TaskCompleteForm,
     VisitForm,
 )
-from .models import OPEN_STAGES, Stage, TaskKind
+from .models import OPEN_STAGES, Stage, TaskKind, TaskStatus
 
 PAGE_SIZE = 50
 
@@ -454,4 +455,42 @@ def metrics(request):
         request,
         "reception/metrics.html",
         {"form": form, "m": selectors.reception_metrics(request.user, **filters)},
+    )
+
+
+def _export_rows(request, what):
+    """The rows of list ``what`` exactly as its page filters them, and their columns."""
+    user, g = request.user, request.GET
+    if what == "calls":
+        return selectors.calls_visible_to(user), exports.call_columns()
+    if what == "visits":
+        return selectors.visits_visible_to(user), exports.visit_columns()
+    if what == "opportunities":
+        state = g.get("state", "open")
+        stage = g.get("stage") if g.get("stage") in Stage.values else None
+        rows = selectors.opportunities_visible_to(
+            user, state=state if state in ("open", "closed") else None, stage=stage
+        )
+        return rows, exports.opportunity_columns()
+    if what == "tasks":
+        bucket = g.get("bucket") if g.get("bucket") in ("overdue", "today", "upcoming") else None
+        status = g.get("status") if g.get("status") in TaskStatus.values else None
+        return selectors.tasks_visible_to(
+            user, bucket=bucket, status=status
+        ), exports.task_columns()
+    raise Http404("not found")
+
+
+@login_required
+def export(request, what, fmt):
+    """Any reception list the user can see, as .xlsx or .csv (CUS-9); masked and logged."""
+    rows, columns = _export_rows(request, what)
+    return export_response(
+        by=request.user,
+        rows=rows,
+        columns=columns,
+        fmt=fmt,
+        filename=what,
+        description=request.GET.urlencode()[:200],
+        request=request,
     )
