@@ -26,6 +26,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
+from anju.core.pagination import MAX_PAGE, paginate  # noqa: E402
 from anju.core.scope import forget_grants  # noqa: E402
 from anju.customers.models import Customer, CustomerPhone  # noqa: E402
 from anju.customers.selectors import customer_by_phone, customer_list  # noqa: E402
@@ -58,37 +59,6 @@ def fresh(user):
     return user
 
 
-def page_of(user, page=1, **filters):
-    def run():
-        qs = customer_list(fresh(user), **filters)
-        start = (page - 1) * PAGE
-        return len(list(qs[start : start + PAGE]))
-
-    return run
-
-
-def keyset_of(user, after, **filters):
-    """The same deep page by keyset (created_at, id) < cursor: what 'next page' links can use."""
-    created_at, pk = after
-
-    def run():
-        from django.db.models import Q
-
-        qs = customer_list(fresh(user), **filters).filter(
-            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
-        )
-        return len(list(qs[:PAGE]))
-
-    return run
-
-
-def count_of(user, **filters):
-    def run():
-        return customer_list(fresh(user), **filters).count()
-
-    return run
-
-
 def main():
     consultant = User.objects.get(username="consultant")
     management = User.objects.get(username="management")
@@ -96,7 +66,6 @@ def main():
     total = Customer.objects.count()
     mgmt_total = customer_list(management).count()
     cons_total = customer_list(consultant).count()
-    deep_mgmt = max(1, min(2000, mgmt_total // PAGE // 2))
     deep_cons = max(1, cons_total // PAGE // 2)
     phones = list(
         CustomerPhone.objects.filter(company=company)
@@ -116,89 +85,30 @@ def main():
 
         return run
 
-    def cursor_at(user, page, **filters):
-        start = (page - 1) * PAGE - 1
-        row = customer_list(user, **filters).values_list("created_at", "id")[start]
-        return tuple(row)
-
-    def lookup_proposed(user, pool):
-        """customer_by_phone with the phone's company in the join: the unique index serves it."""
+    def list_page(user, page, **filters):
+        """What the list page runs: the capped count plus one page (core.pagination)."""
 
         def run():
-            ph = rng.choice(pool)
-            qs = (
-                Customer.objects.visible_to(fresh(user))
-                .filter(company=company, phones__company=company, phones__phone=ph)
-                .select_related("owner", "project")
-            )
-            return 1 if qs.first() else 0
-
-        return run
-
-    def search_proposed(user, text):
-        """Name/pinyin search with code compared exactly (codes are upper case), no DISTINCT."""
-        from django.db.models import Q
-
-        def run():
-            lower = text.lower()
-            if text.isascii():
-                q = Q(name_initials__startswith=lower) | Q(name_pinyin__startswith=lower)
-            else:
-                q = Q(name__startswith=text)
-            q |= Q(code=text.upper())
-            qs = customer_list(fresh(user)).filter(q)
-            return len(list(qs[:PAGE]))
-
-        return run
-
-    def keyset_proposed(user, after):
-        """Keyset with a plain range on created_at first, so the index scan starts there."""
-        created_at, pk = after
-        from django.db.models import Q
-
-        def run():
-            qs = customer_list(fresh(user)).filter(
-                Q(created_at__lte=created_at),
-                Q(created_at__lt=created_at) | Q(id__lt=pk),
-            )
-            return len(list(qs[:PAGE]))
-
-        return run
-
-    def capped_count(user, cap=10_000, **filters):
-        def run():
-            return customer_list(fresh(user), **filters)[: cap + 1].count()
+            result = paginate(customer_list(fresh(user), **filters), page, per_page=PAGE)
+            return len(result.object_list)
 
         return run
 
     last4 = phones[0][-4:]
     cases = [
-        ("consultant: list page 1", page_of(consultant)),
-        (f"consultant: list page {deep_cons} (OFFSET)", page_of(consultant, deep_cons)),
+        ("consultant: list page 1 (count + rows)", list_page(consultant, 1)),
+        (f"consultant: list page {min(deep_cons, MAX_PAGE)}", list_page(consultant, min(deep_cons, MAX_PAGE))),
         ("consultant: filtered (status=lead, grade=B) page 1",
-         page_of(consultant, status="lead", grade="B")),
-        ("consultant: count for the pager", count_of(consultant)),
-        ("management: list page 1", page_of(management)),
+         list_page(consultant, 1, status="lead", grade="B")),
+        ("management: list page 1 (count + rows)", list_page(management, 1)),
         ("management: filtered (status=visitor, grade=A, source=online) page 1",
-         page_of(management, status="visitor", grade="A", source="online")),
-        (f"management: list page {deep_mgmt} (OFFSET)", page_of(management, deep_mgmt)),
-        (f"management: list page {deep_mgmt} (keyset)",
-         keyset_of(management, cursor_at(management, deep_mgmt))),
-        (f"management: filtered page {max(1, deep_mgmt // 10)} (OFFSET)",
-         page_of(management, max(1, deep_mgmt // 10), status="lead")),
-        ("management: count for the pager", count_of(management)),
-        ("management: count, filtered (status=lead)", count_of(management, status="lead")),
-        ("management: search last 4 digits", page_of(management, q=last4)),
-        ("management: search name prefix 张伟", page_of(management, q="张伟")),
-        ("management: search pinyin initials zw", page_of(management, q="zw")),
-        ("proposed: management keyset page (range on created_at)",
-         keyset_proposed(management, cursor_at(management, deep_mgmt))),
-        ("proposed: management count capped at 10,000", capped_count(management)),
-        ("proposed: search name prefix 张伟 (code exact, no DISTINCT)",
-         search_proposed(management, "张伟")),
-        ("proposed: search pinyin initials zw (code exact, no DISTINCT)",
-         search_proposed(management, "zw")),
-        ("proposed: phone lookup with phones__company", lookup_proposed(management, phones)),
+         list_page(management, 1, status="visitor", grade="A", source="online")),
+        (f"management: list page {MAX_PAGE} (deepest page offered)", list_page(management, MAX_PAGE)),
+        ("management: filtered (status=lead) page 20", list_page(management, 20, status="lead")),
+        ("management: search last 4 digits", list_page(management, 1, q=last4)),
+        ("management: search name prefix 张伟", list_page(management, 1, q="张伟")),
+        ("management: search pinyin initials zw", list_page(management, 1, q="zw")),
+        ("management: search full phone", list_page(management, 1, q=phones[1])),
         ("phone lookup (management)", lookup(management, phones)),
         ("phone lookup (consultant, own customers)", lookup(consultant, own_phones or phones)),
     ]  # fmt: skip
