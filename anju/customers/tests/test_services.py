@@ -267,3 +267,19 @@ def test_status_moves_forward_freely_and_back_only_with_a_reason(world):
         customer_set_status(by=world.users["consultant"], customer=c, status="lead")
     c = customer_set_status(by=world.users["manager"], customer=c, status="lead", reason="误登记")
     assert c.status == "lead"
+
+
+def test_stale_lead_archiving_is_scheduled_nightly(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from anju.core.scheduling import discover_periodic_jobs
+    from anju.customers.tasks import archive_stale_leads_nightly
+
+    jobs = {job.task: job.cron for job in discover_periodic_jobs()}
+    assert archive_stale_leads_nightly in jobs
+    c = new_customer(world)
+    Customer.objects.filter(pk=c.pk).update(last_activity_at=timezone.now() - timedelta(days=400))
+    archive_stale_leads_nightly.enqueue()  # immediate backend in tests: runs now
+    assert Customer.objects.get(pk=c.pk).archived_at is not None
