@@ -66,8 +66,15 @@ def test_export_query_count_is_constant(world, login, django_assert_max_num_quer
     from anju.reception.services import call_log
 
     for i in range(20):
-        call_log(by=world.users["consultant"], project=world.projects["binhai"], rings=1,
-                 answer_seconds=3, duration_seconds=60, phone=f"1370001{i:04d}", name=f"客{i}")
+        call_log(
+            by=world.users["consultant"],
+            project=world.projects["binhai"],
+            rings=1,
+            answer_seconds=3,
+            duration_seconds=60,
+            phone=f"1370001{i:04d}",
+            name=f"客{i}",
+        )
     with django_assert_max_num_queries(15) as second:
         body(client.get("/reception/export/calls.csv"))
     assert len(second.captured_queries) <= len(first.captured_queries) + 2
