@@ -209,3 +209,29 @@ def _close_side() -> None:
             conn.close()
         finally:
             _side.conn = None
+
+
+UPLOAD_RETENTION_DAYS = 30
+
+
+def purge_old_uploads(*, now=None, days=UPLOAD_RETENTION_DAYS) -> int:
+    """Delete uploaded files of jobs finished more than ``days`` ago (they hold personal
+    data, PIPL); the job row, its counts and error report stay."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import Job
+
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    purged = 0
+    old = (
+        Job.objects.filter(updated_at__lt=cutoff)
+        .exclude(input_file="")
+        .exclude(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+    )
+    for job in old.iterator():
+        job.input_file.delete(save=False)
+        Job.objects.filter(pk=job.pk).update(input_file="")
+        purged += 1
+    return purged

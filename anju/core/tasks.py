@@ -11,3 +11,12 @@ from .scheduling import periodic
 def prune_finished_task_results():
     """Keep the task table small: drop results of tasks finished more than 14 days ago."""
     call_command("prune_db_task_results", "--min-age-days", "14", verbosity=0)
+
+
+@periodic(cron="50 3 * * *")
+@task()
+def purge_old_job_uploads() -> int:
+    """Uploaded import files are kept 30 days after the job ends, then deleted."""
+    from .jobs import purge_old_uploads
+
+    return purge_old_uploads()

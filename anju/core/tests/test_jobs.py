@@ -112,3 +112,30 @@ def test_progress_inside_a_long_transaction_is_visible_outside(world):
         t.join(10)
     assert seen["done"] == 7
     job_finish(job=job)
+
+
+def test_old_uploads_are_purged_but_the_job_stays(world, settings, tmp_path):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from anju.core.jobs import job_finish, job_start, purge_old_uploads
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    job = job_start(
+        by=world.users["manager"],
+        kind="test",
+        company=world.companies["sz"],
+        input_file=ContentFile(b"name,phone\n", name="c.csv"),
+    )
+    job_finish(job=job, result={"created": 0})
+    path = job.input_file.path
+    assert purge_old_uploads() == 0  # too recent
+    Job.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(days=31))
+    assert purge_old_uploads() == 1
+    job.refresh_from_db()
+    assert not job.input_file and Job.objects.filter(pk=job.pk).exists()
+    import os
+
+    assert not os.path.exists(path)
