@@ -88,9 +88,12 @@ class CustomerFilterForm(forms.Form):
         self.fields["owner"].queryset = owners
         self.fields["project"].queryset = projects
 
-    def filters(self) -> dict:
-        if not self.is_valid():
+    def filters(self) -> dict | None:
+        """The chosen filters, or None when the input is invalid (the page then shows why)."""
+        if not self.is_bound:
             return {}
+        if not self.is_valid():
+            return None
         return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
 
 

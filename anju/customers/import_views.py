@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from anju.core.errors import ApplicationError
+from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.exports import Column, export_response
 from anju.core.jobs import job_for
 from anju.core.masking import mask_id_number, mask_phone
@@ -54,9 +54,8 @@ class UploadForm(forms.Form):
 def upload(request):
     companies = imports.import_companies(request.user)
     if not companies:
-        raise ApplicationError(
-            _("Only consultants, sales managers and data stewards may import customers."),
-            code="forbidden",
+        raise NotPermitted(
+            _("Only consultants, sales managers and data stewards may import customers.")
         )
     form = UploadForm(
         request.POST or None, request.FILES or None, user=request.user, companies=companies
@@ -87,8 +86,9 @@ def upload(request):
 
 
 def _import_job(request, job_id) -> Job:
+    """An import job of the user's own, or one he may oversee (its file holds personal data)."""
     job = job_for(request.user, job_id)
-    if job.kind != imports.JOB_KIND:
+    if job.kind != imports.JOB_KIND or not imports.may_see_import(request.user, job):
         raise Http404("not found")
     return job
 

@@ -685,6 +685,22 @@ def can_import(user, company) -> bool:
     )
 
 
+def may_see_import(user, job) -> bool:
+    """The uploader, or who may see the file's phones in full where it imports to (SEC-2).
+
+    The preview and error report show the file as uploaded, so seeing the job row (company
+    scope) is not enough: an engineer or a manager of another project must not read it.
+    """
+    if job.created_by_id == user.pk:
+        return True
+    return has_perm(
+        user,
+        Perm.UNMASK_PERSONAL_DATA,
+        company=job.company_id,
+        project=job.params.get("project"),
+    ) and has_perm(user, Perm.REASSIGN_CUSTOMERS, company=job.company_id)
+
+
 def import_companies(user):
     """Companies ``user`` may import customers into."""
     from anju.org.models import Company

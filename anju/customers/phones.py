@@ -1,9 +1,13 @@
 """Phone normalisation (CUS-3): one canonical form per number, so one person is one customer."""
 
+import re
+
 import phonenumbers
 from django.utils.translation import gettext as _
 
 from anju.core.errors import ApplicationError
+
+_LETTERS = re.compile(r"[^\W\d_]")
 
 
 def normalise_phone(raw: str, *, field: str = "phone") -> str:
@@ -15,6 +19,9 @@ def normalise_phone(raw: str, *, field: str = "phone") -> str:
     text = (raw or "").strip()
     if not text:
         raise ApplicationError(_("Enter a phone number."), field=field)
+    if _LETTERS.search(text):
+        # phonenumbers reads letters as keypad digits (vanity numbers); a typo must not pass.
+        raise ApplicationError(_("“%(raw)s” is not a phone number.") % {"raw": raw}, field=field)
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
@@ -28,5 +35,7 @@ def normalise_phone(raw: str, *, field: str = "phone") -> str:
             _("“%(raw)s” is not a valid phone number.") % {"raw": raw}, field=field
         )
     if number.country_code == 86:
-        return str(number.national_number)
+        # National digits with the trunk 0 kept for landlines (0755…), none for mobiles (138…).
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return re.sub(r"\D", "", national)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -13,6 +13,7 @@ from .phones import normalise_phone
 _DIGITS = re.compile(r"^\d+$")
 _LATIN = re.compile(r"^[a-zA-Z]+$")
 _CODE = re.compile(r"^[a-zA-Z]{2}\d{7}$")
+_PHONE_SEPARATORS = re.compile(r"[\s\-()]")
 
 
 def _phone_owner_ids(phone, company=None):
@@ -39,6 +40,14 @@ def _search_q(text: str) -> Q:
     text = text.strip()
     if _CODE.match(text):
         return Q(code=text.upper())
+    compact = _PHONE_SEPARATORS.sub("", text)
+    if compact.startswith("+") and _DIGITS.match(compact[1:]):
+        compact = compact[1:]
+        whole_number = _normalised_or_none("+" + compact)
+        if whole_number:
+            return Q(pk__in=_phone_owner_ids(whole_number))
+    if _DIGITS.match(compact):
+        text = compact  # '138 1234 5678' and '138-1234-5678' are searched like '13812345678'
     if _DIGITS.match(text):
         if len(text) == 4:
             return Q(phone_last4=text)

@@ -24,6 +24,7 @@ from anju.core.scope import can_see
 from anju.core.services import personal_data_access_log
 from anju.core.validation import validate_fields
 
+from .handover import run_handover_handlers
 from .merging import run_merge_handlers
 from .models import (
     DIRECT_RELATIVES,
@@ -204,18 +205,27 @@ def customer_change_owner(*, by, customer, to, reason: str, _check=True) -> Cust
         require_perm(
             by, Perm.REASSIGN_CUSTOMERS, company=customer.company_id, project=customer.project_id
         )
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = Customer.objects.select_for_update().select_related("owner").get(pk=customer.pk)
     before = customer.owner_id
+    previous_owner = customer.owner
     now = timezone.now()
     customer.owner = to
     customer.protected_until = _protection_end(customer.company, now) if to else None
     customer.save(update_fields=["owner", "protected_until", "updated_at"])
+    handed_over = run_handover_handlers(
+        customer_ids=[customer.pk], from_user=previous_owner, to_user=to
+    )
     record_event(
         by=by,
         verb="customer.owner_changed",
         target=customer,
         subject=customer,
-        details={"from": before, "to": to.pk if to else None, "reason": reason},
+        details={
+            "from": before,
+            "to": to.pk if to else None,
+            "reason": reason,
+            "handed_over": handed_over,
+        },
     )
     return customer
 
@@ -421,12 +431,24 @@ def customer_reassign_all(*, by, from_user, to_user, reason: str) -> int:
     for customer in customers:
         customer.owner = to_user
         customer.protected_until = _protection_end(customer.company, now)
-    Customer.objects.bulk_update(customers, ["owner", "protected_until"], batch_size=500)
+        customer.updated_at = now
+    Customer.objects.bulk_update(
+        customers, ["owner", "protected_until", "updated_at"], batch_size=500
+    )
+    handed_over = run_handover_handlers(
+        customer_ids=[c.pk for c in customers], from_user=from_user, to_user=to_user
+    )
     record_events(
         by=by,
         verb="customer.owner_changed",
         targets=customers,
-        details={"from": from_user.pk, "to": to_user.pk, "reason": reason, "bulk": True},
+        details={
+            "from": from_user.pk,
+            "to": to_user.pk,
+            "reason": reason,
+            "bulk": True,
+            "handed_over": handed_over,
+        },
     )
     return len(customers)
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from anju.core.errors import ApplicationError
+from anju.core.exports import can_export
 from anju.core.pagination import paginate
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm
@@ -26,6 +27,7 @@ from .forms import (
     ReassignAllForm,
     RelationForm,
 )
+from .imports import import_companies
 from .timeline import timeline_for
 
 
@@ -43,7 +45,10 @@ def customer_list(request):
         projects=projects_visible_to(user),
     )
     filters = form.filters()
-    page = paginate(selectors.customer_list(user, **filters), request.GET.get("page"))
+    customers = selectors.customer_list(user, **(filters or {}))
+    if filters is None:
+        customers = customers.none()  # never fall back to the whole list on bad input
+    page = paginate(customers, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -53,7 +58,8 @@ def customer_list(request):
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "can_export": True,
+            "can_export": can_export(user),
+            "can_import": bool(import_companies(user)),
             "can_reassign": has_perm(user, Perm.REASSIGN_CUSTOMERS),
         },
     )

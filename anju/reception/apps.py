@@ -43,8 +43,10 @@ class ReceptionConfig(AppConfig):
         for provider in timeline.PROVIDERS:
             register_timeline_provider(provider, covers=("reception.",))
 
+        from anju.customers.handover import register_handover_handler
         from anju.customers.merging import register_merge_handler
 
-        from .merging import reassign_to_survivor
+        from .merging import hand_over_open_work, move_reception_records
 
-        register_merge_handler(reassign_to_survivor)
+        register_merge_handler(move_reception_records)
+        register_handover_handler(hand_over_open_work)

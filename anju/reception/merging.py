@@ -1,20 +1,9 @@
-"""Customer merge (CUS-3): move reception records of a duplicate to the surviving customer.
-
-Registered from ``ReceptionConfig.ready()`` with ``anju.customers.merging.register_merge_handler``
-once that module exists. The handler's signature is not settled yet, so this accepts the
-duplicate and the survivor either positionally ``(duplicate, survivor)`` or by a keyword
-(``duplicate``/``source``/``merged`` and ``survivor``/``target``/``into``). It runs inside the
-merge's transaction and writes nothing else: the merge service records the event.
+"""Reception records follow their customer: on a merge of duplicates (CUS-3) and when the
+customer changes hands (CUS-4, CUS-5). Registered from ``ReceptionConfig.ready()``; both run
+inside the customers service's transaction, and that service records the event.
 """
 
-from .models import FollowUpTask, Opportunity, PhoneCall, Visit
-
-_DUPLICATE_KEYS = ("duplicate", "source", "merged", "loser", "from_customer")
-_SURVIVOR_KEYS = ("survivor", "target", "into", "keeper", "to_customer")
-
-
-def _pick(kwargs, keys):
-    return next((kwargs[k] for k in keys if kwargs.get(k) is not None), None)
+from .models import OPEN_STAGES, FollowUpTask, Opportunity, PhoneCall, TaskStatus, Visit
 
 
 def move_reception_records(*, duplicate, survivor) -> dict:
@@ -27,11 +16,15 @@ def move_reception_records(*, duplicate, survivor) -> dict:
     return moved
 
 
-def reassign_to_survivor(*args, **kwargs) -> dict:
-    duplicate = _pick(kwargs, _DUPLICATE_KEYS)
-    survivor = _pick(kwargs, _SURVIVOR_KEYS)
-    if (duplicate is None or survivor is None) and len(args) >= 2:
-        duplicate, survivor = args[0], args[1]
-    if duplicate is None or survivor is None:
-        raise TypeError("reassign_to_survivor needs the duplicate and the surviving customer")
-    return move_reception_records(duplicate=duplicate, survivor=survivor)
+def hand_over_open_work(*, customer_ids, from_user, to_user) -> dict:
+    """The leaver's open follow-up tasks and open opportunities go to the new owner.
+
+    Done tasks and closed opportunities stay with who did them: they are his record.
+    """
+    tasks = FollowUpTask.objects.filter(
+        customer_id__in=customer_ids, assignee=from_user, status=TaskStatus.OPEN
+    ).update(assignee=to_user)
+    opportunities = Opportunity.objects.filter(
+        customer_id__in=customer_ids, consultant=from_user, stage__in=OPEN_STAGES
+    ).update(consultant=to_user)
+    return {"open_tasks": tasks, "open_opportunities": opportunities}

@@ -22,6 +22,7 @@ from anju.core.permissions import has_perm, require_perm
 from anju.core.roles import Perm
 from anju.core.scope import can_see
 from anju.core.transitions import check_transition
+from anju.core.validation import validate_fields
 from anju.customers.models import CustomerStatus, Gender, Source
 from anju.customers.phones import normalise_phone
 from anju.customers.services import (
@@ -52,6 +53,7 @@ MAX_RINGS_RECORDED = 99
 MAX_CALL_RECORDED = 24 * 3600
 MAX_WAIT_RECORDED = 12 * 3600
 FUTURE_SLACK = timedelta(minutes=10)
+PLAUSIBLE_YEARS = (2000, 2099)
 MAX_EXPECTED_VALUE = Decimal("999999999999.99")
 
 
@@ -79,6 +81,13 @@ def _aware(value, *, field_name):
         return None
     if not isinstance(value, datetime):
         raise ApplicationError(_("Enter a valid date and time."), field=field_name)
+    if not PLAUSIBLE_YEARS[0] <= value.year <= PLAUSIBLE_YEARS[1]:
+        # A typo like 0001 or 9999 would overflow date arithmetic (the day before, time zones).
+        raise ApplicationError(
+            _("Enter a date between %(first)s and %(last)s.")
+            % {"first": PLAUSIBLE_YEARS[0], "last": PLAUSIBLE_YEARS[1]},
+            field=field_name,
+        )
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value
@@ -270,7 +279,7 @@ def call_log(
     is_repeat = bool(phone) and (
         PhoneCall.objects.filter(project=project, phone=phone, called_at__lt=called_at).exists()
     )
-    call = PhoneCall.objects.create(
+    call = PhoneCall(
         company_id=project.company_id,
         project=project,
         consultant=consultant,
@@ -287,6 +296,8 @@ def call_log(
         visit_wanted=bool(visit_wanted),
         visit_booked_for=visit_booked_for,
     )
+    validate_fields(call, ["phone", "caller_name", "questions"])
+    call.save()
     if customer is not None:
         customer_record_activity(by=consultant, customer=customer, when=called_at)
     record_event(
@@ -402,7 +413,7 @@ def visit_register(
         raise NotPermitted()
     elif customer.company_id != project.company_id:
         raise ApplicationError(_("The customer belongs to another company."), field="customer")
-    visit = Visit.objects.create(
+    visit = Visit(
         company_id=project.company_id,
         project=project,
         consultant=consultant,
@@ -417,6 +428,8 @@ def visit_register(
         club_invited=bool(club_invited),
         next_step=(next_step or "").strip(),
     )
+    validate_fields(visit, ["products_shown", "next_step"])
+    visit.save()
     if disclosed_ids:
         visit.risk_factors_disclosed.set(sorted(disclosed_ids))
     missing = [f for f in active if f.pk not in disclosed_ids]

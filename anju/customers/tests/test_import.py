@@ -250,8 +250,22 @@ def test_pages_upload_preview_start_result_and_error_report(
     )
     assert bad.status_code == 200 and 'data-testid="file-error"' in bad.content.decode()
     assert Job.objects.latest("id").pk == job.pk
-    # someone else's import is not visible
-    assert login(world.users["consultant2"]).get(f"/customers/import/{job.pk}/").status_code == 404
+    # someone else's import is not visible: its file holds full phone numbers (SEC-2)
+    for outsider in ("consultant2", "engineer", "service", "callcentre", "steward"):
+        client_ = login(world.users[outsider])
+        assert client_.get(f"/customers/import/{job.pk}/").status_code == 404, outsider
+        assert client_.get(f"/customers/import/{job.pk}/errors.csv").status_code == 404
+    assert login(world.users["management"]).get(f"/customers/import/{job.pk}/").status_code == 200
+
+
+def test_roles_that_may_not_import_get_403_and_no_button(world, login):
+    for username in ("engineer", "service", "callcentre", "steward", "group"):
+        client = login(world.users[username])
+        assert client.get("/customers/import/").status_code == 403, username
+        assert 'href="/customers/import/"' not in client.get("/customers/").content.decode()
+    assert (
+        "/customers/import/" in login(world.users["consultant"]).get("/customers/").content.decode()
+    )
 
 
 def translation_en():

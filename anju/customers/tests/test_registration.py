@@ -58,3 +58,26 @@ def test_invalid_phone_is_a_clear_error(world):
         register(world, "consultant", phone="12345")
     assert exc.value.field == "phone"
     assert Customer.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    "raw, stored",
+    [
+        ("+86 138-1234-5678", "13812345678"),
+        ("0086 13812345678", "13812345678"),
+        ("0755-8888 6666", "075588886666"),  # landlines keep their trunk 0
+        ("010 12345678", "01012345678"),
+    ],
+)
+def test_phone_normalisation(raw, stored):
+    from anju.customers.phones import normalise_phone
+
+    assert normalise_phone(raw) == stored
+
+
+@pytest.mark.parametrize("raw", ["1391234abcd", "138 1234 567O", "12345", "电话13812345678"])
+def test_phones_with_letters_or_too_short_are_refused(raw):
+    from anju.customers.phones import normalise_phone
+
+    with pytest.raises(ApplicationError):
+        normalise_phone(raw)

@@ -1,6 +1,6 @@
 """SAL-1 … SAL-5 services: repeat callers, disclosure, tasks, opportunities, bad input, hook."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -73,6 +73,10 @@ def test_call_bad_input_is_refused_with_a_field_and_nothing_written(world, log_c
         ({"called_at": timezone.now() + timedelta(days=1)}, "called_at"),
         ({"visit_booked_for": timezone.now() - timedelta(hours=1)}, "visit_booked_for"),
         ({"source": "bogus"}, "source"),
+        ({"phone": "1391234abcd"}, "phone"),  # letters are not keypad digits here
+        ({"called_at": datetime(1, 1, 1, 10, 0)}, "called_at"),  # overflowed date arithmetic
+        ({"visit_booked_for": datetime(9999, 12, 31, 10, 0)}, "visit_booked_for"),
+        ({"name": "张" * 51}, "name"),
         (
             {"details_declined": True, "visit_booked_for": timezone.now() + timedelta(days=1)},
             "details_declined",
@@ -180,6 +184,8 @@ def test_visit_refuses_foreign_risk_factors_and_impossible_times(world):
             "arrived_at",
         ),
         ({"phone": ""}, "phone"),
+        ({"arrived_at": datetime(1, 1, 1, 10, 0)}, "arrived_at"),
+        ({"next_step": "x" * 1000}, "next_step"),
     ]:
         with pytest.raises(ApplicationError) as exc:
             register_visit(world, **kwargs)
@@ -347,3 +353,41 @@ def test_first_visit_makes_a_lead_a_visitor(world):
         reception_started_at=now,
     )
     assert Customer.objects.get(pk=customer.pk).status == CustomerStatus.VISITOR
+
+
+def test_reassign_all_hands_over_open_tasks_and_opportunities_not_finished_work(world, log_call):
+    """CUS-5: a leaver's open follow-ups and open opportunities follow his customers."""
+    from anju.customers.services import customer_reassign_all
+    from anju.org.services import role_assign
+
+    leaver, heir = world.users["consultant"], world.users["consultant2"]
+    role_assign(
+        by=None,
+        user=heir,
+        role="sales_consultant",
+        company=world.companies["sz"],
+        project=world.projects["binhai"],
+    )
+    result = log_call(visit_wanted=True)
+    tasks = list(FollowUpTask.objects.filter(customer=result.customer, assignee=leaver))
+    assert len(tasks) >= 2
+    done = tasks[0]
+    services.task_complete(by=leaver, task=done, outcome="已发送")
+    opportunity = services.opportunity_open(
+        by=leaver,
+        customer=result.customer,
+        project=world.projects["binhai"],
+        products_of_interest="三房",
+        expected_value="3000000",
+    )
+    customer_reassign_all(by=world.users["manager"], from_user=leaver, to_user=heir, reason="离职")
+
+    assert not FollowUpTask.objects.filter(assignee=leaver, status=TaskStatus.OPEN).exists()
+    open_now = FollowUpTask.objects.filter(customer=result.customer, status=TaskStatus.OPEN)
+    assert open_now.exists() and {t.assignee_id for t in open_now} == {heir.pk}
+    done.refresh_from_db()
+    assert done.assignee_id == leaver.pk  # finished work stays on the record of who did it
+    opportunity.refresh_from_db()
+    assert opportunity.consultant_id == heir.pk
+    event = Event.objects.filter(verb="customer.owner_changed", target_id=result.customer.pk).last()
+    assert event.details["handed_over"]["open_tasks"] >= len(tasks) - 1

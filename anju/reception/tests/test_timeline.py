@@ -29,13 +29,13 @@ def test_reception_records_on_the_customer_timeline(world, log_call, django_asse
 
 
 def test_merge_handler_moves_reception_records(world, log_call):
-    from anju.reception.merging import reassign_to_survivor
+    from anju.reception.merging import move_reception_records
     from anju.reception.models import FollowUpTask, PhoneCall
 
     a = log_call(phone="13812348001", name="甲").customer
     b = log_call(phone="13812348002", name="甲").customer
-    moved = reassign_to_survivor(duplicate=b, survivor=a)
+    moved = move_reception_records(duplicate=b, survivor=a)
     assert moved["phonecall"] == 1 and moved["followuptask"] == 1
     assert PhoneCall.objects.filter(customer=b).count() == 0
     assert FollowUpTask.objects.filter(customer=a).count() == 2
-    assert reassign_to_survivor(b, a)["phonecall"] == 0
+    assert move_reception_records(duplicate=b, survivor=a)["phonecall"] == 0
