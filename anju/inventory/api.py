@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from anju.core.api_types import Id, Pagination
@@ -92,7 +92,8 @@ def get_unit(request, unit_id: Id):
 
 
 class PriceChangeIn(Schema):
-    list_price: Decimal
+    # bounded like the column (max_digits=14, decimal_places=2); the service checks again
+    list_price: Decimal = Field(ge=0, le=services.MONEY_MAX, allow_inf_nan=False)
     reason: str
 
 

@@ -15,15 +15,32 @@ from anju.core.transitions import check_transition
 from .lock_objects import unit_for_update
 from .models import UNIT_TRANSITIONS, Building, Unit, UnitStatus
 
+# The largest amount a money column holds: DecimalField(max_digits=14, decimal_places=2).
+MONEY_MAX = Decimal("999999999999.99")
+
 
 def _money(value, field) -> Decimal:
+    """A non-negative amount in yuan, rounded to the fen, that fits the money columns (SEC-4)."""
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+        amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError, TypeError) as exc:
         raise ApplicationError(_("Enter an amount of money."), field=field) from exc
-    if amount < 0 or not amount.is_finite():
+    if not amount.is_finite():
+        raise ApplicationError(_("Enter an amount of money."), field=field)
+    if amount < 0:
         raise ApplicationError(_("The amount cannot be negative."), field=field)
+    if amount > MONEY_MAX:
+        raise _too_large(field)
+    amount = amount.quantize(Decimal("0.01"))
+    if amount > MONEY_MAX:  # 999999999999.995 rounds up past the limit
+        raise _too_large(field)
     return amount
+
+
+def _too_large(field) -> ApplicationError:
+    return ApplicationError(
+        _("The amount is too large (at most %(max)s).") % {"max": f"{MONEY_MAX:,}"}, field=field
+    )
 
 
 @transaction.atomic
@@ -64,6 +81,8 @@ def building_create(
         for pos, (layout, area, orientation) in enumerate(layouts, start=1):
             area = Decimal(str(area))
             price = (area * price_per_m2 * Decimal(str(premium))).quantize(Decimal("1"))
+            if price > MONEY_MAX:
+                raise _too_large("price_per_m2")
             units.append(
                 Unit(
                     company_id=project.company_id,

@@ -1,5 +1,7 @@
 """Units API: scoped reads with constant query counts, and the price write with clear 4xx."""
 
+import pytest
+
 from anju.core.services import api_token_create
 from anju.inventory.models import Unit, UnitStatus
 from anju.inventory.services import building_create
@@ -77,6 +79,25 @@ def test_price_change_via_api(world, client):
         ).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize("price", ["1e20", "1000000000000", "-1", "NaN", "Infinity"])
+def test_price_outside_the_column_is_refused_via_api(world, client, login, price):
+    """SEC-4: 1e20 used to be saved on SQLite and break the board and unit pages for good."""
+    unit = Unit.objects.filter(project=world.projects["binhai"], status="available").first()
+    old = unit.list_price
+    response = client.post(
+        f"/api/v1/units/{unit.pk}/price",
+        {"list_price": price, "reason": "x"},
+        content_type="application/json",
+        **bearer(world.users["manager"]),
+    )
+    assert 400 <= response.status_code < 500
+    assert Unit.objects.get(pk=unit.pk).list_price == old
+    manager = login(world.users["manager"])
+    assert manager.get(f"/inventory/buildings/{unit.building_id}/board/").status_code == 200
+    assert manager.get(f"/inventory/units/{unit.pk}/").status_code == 200
+    assert manager.get(f"/api/v1/units/{unit.pk}").status_code == 200
 
 
 def test_revoked_token_is_refused(world, client):

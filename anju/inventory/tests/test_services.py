@@ -129,3 +129,53 @@ def test_manager_of_another_project_cannot_reprice(world):
     unit = available_unit(world, "yunjing")
     with pytest.raises(NotPermitted):
         unit_set_list_price(by=world.users["manager"], unit=unit, list_price=1, reason="x")
+
+
+@pytest.mark.parametrize(
+    "price",
+    ["1e20", Decimal("1e20"), "1000000000000", "999999999999.995", "NaN", "Infinity", "-1", "abc"],
+)
+def test_price_outside_the_column_is_refused_and_nothing_changes(world, price):
+    """SEC-4: a price the DecimalField(14, 2) column cannot hold is a clear error, not a 500."""
+    unit = available_unit(world)
+    old = unit.list_price
+    with pytest.raises(ApplicationError) as exc:
+        unit_set_list_price(by=world.users["manager"], unit=unit, list_price=price, reason="x")
+    assert exc.value.field == "list_price"
+    assert Unit.objects.get(pk=unit.pk).list_price == old
+    assert not events_for(unit).exists()
+
+
+def test_largest_price_the_column_holds_is_accepted(world):
+    unit = available_unit(world)
+    unit_set_list_price(
+        by=world.users["manager"], unit=unit, list_price="999999999999.99", reason="x"
+    )
+    assert Unit.objects.get(pk=unit.pk).list_price == Decimal("999999999999.99")
+
+
+def test_too_large_price_message_is_translated(world):
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(ApplicationError) as exc:
+        unit_set_list_price(
+            by=world.users["manager"], unit=available_unit(world), list_price="1e20", reason="x"
+        )
+    assert "金额过大" in str(exc.value)
+
+
+def test_building_whose_unit_prices_overflow_is_refused(world):
+    before = Unit.objects.count()
+    with pytest.raises(ApplicationError) as exc:
+        building_create(
+            by=world.users["manager"],
+            project=world.projects["binhai"],
+            code="9",
+            name="9栋",
+            floors=3,
+            units_per_floor=2,
+            layouts=LAYOUTS,
+            price_per_m2=Decimal("900000000000"),
+        )
+    assert exc.value.field == "price_per_m2"
+    assert Unit.objects.count() == before
