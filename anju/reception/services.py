@@ -277,7 +277,7 @@ def call_log(
         phone = normalise_phone(phone)
         message = registration.message
     is_repeat = bool(phone) and (
-        PhoneCall.objects.filter(project=project, phone=phone, called_at__lt=called_at).exists()
+        PhoneCall.objects.filter(project=project, phone=phone, called_at__lte=called_at).exists()
     )
     call = PhoneCall(
         company_id=project.company_id,

@@ -391,3 +391,18 @@ def test_reassign_all_hands_over_open_tasks_and_opportunities_not_finished_work(
     assert opportunity.consultant_id == heir.pk
     event = Event.objects.filter(verb="customer.owner_changed", target_id=result.customer.pk).last()
     assert event.details["handed_over"]["open_tasks"] >= len(tasks) - 1
+
+
+def test_manager_logs_a_call_for_the_owner_of_a_protected_customer(world, log_call):
+    """CUS-4 protects against another consultant, not against the owner's manager."""
+    first = log_call()  # consultant 李娜 owns the caller now
+    again = log_call(who="manager", consultant=world.users["consultant"])
+    assert again.customer.pk == first.customer.pk
+    again.customer.refresh_from_db()
+    assert again.customer.owner_id == world.users["consultant"].pk
+
+
+def test_second_call_in_the_same_minute_is_a_repeat(world, log_call):
+    when = timezone.now().replace(second=0, microsecond=0)
+    assert not log_call(called_at=when).call.is_repeat
+    assert log_call(called_at=when).call.is_repeat
