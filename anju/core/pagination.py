@@ -46,6 +46,14 @@ class Page:
         return (self.number - 1) * self.per_page + len(self.object_list)
 
 
+def capped_count(queryset) -> int:
+    """Rows of ``queryset``, counted up to COUNT_CAP + 1 (more means "10,000+")."""
+    try:
+        return queryset.order_by()[: COUNT_CAP + 1].count()
+    except AttributeError:  # a list
+        return len(queryset)
+
+
 def paginate(queryset, page_param, *, per_page=None) -> Page:
     """Page ``page_param`` (any user input) of ``queryset``: two queries, whatever the size."""
     per_page = per_page or settings.ANJU_PAGE_SIZE
@@ -54,7 +62,7 @@ def paginate(queryset, page_param, *, per_page=None) -> Page:
     except (TypeError, ValueError):
         number = 1
     number = min(max(number, 1), MAX_PAGE)
-    count = queryset.order_by()[: COUNT_CAP + 1].count()
+    count = capped_count(queryset)
     capped = count > COUNT_CAP
     last_page = max(1, -(-min(count, COUNT_CAP) // per_page))
     number = min(number, last_page) if not capped else number

@@ -105,3 +105,12 @@ def test_lookup_update_and_reveal(world, client):
         ).status_code
         == 404
     )
+
+
+def test_list_count_is_capped_like_the_pages(world, client, monkeypatch):
+    """A million visible rows are not counted on every page request (benchmarks)."""
+    monkeypatch.setattr("anju.core.pagination.COUNT_CAP", 3)
+    monkeypatch.setattr("anju.core.api_types.COUNT_CAP", 3)
+    body = client.get("/api/v1/customers", **bearer(world.users["manager"])).json()
+    assert body["count"] == 3 and body["count_capped"] is True
+    assert len(body["items"]) > 3  # the page itself is not cut by the cap
