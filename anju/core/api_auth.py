@@ -1,5 +1,6 @@
 """API authentication: browser session or an integration's bearer token (SEC-1)."""
 
+from auditlog.context import auditlog_value
 from ninja.security import HttpBearer, SessionAuth
 
 from .services import api_token_authenticate
@@ -10,7 +11,23 @@ class TokenAuth(HttpBearer):
         user = api_token_authenticate(token)
         if user is not None:
             request.user = user  # so selectors and services see the token's owner
+            _set_audit_actor(user)
         return user
+
+
+def _set_audit_actor(user) -> None:
+    """Make the token's owner the actor of this request's audit entries (SEC-3).
+
+    AuditlogMiddleware fixes the actor before ninja authenticates the token, so it saw an
+    anonymous request. Its context (django-auditlog 3.4: a dict in ``auditlog_value``, read
+    when each LogEntry is saved) is still open for this request; name the actor there.
+    """
+    try:
+        context = auditlog_value.get()
+    except LookupError:  # no AuditlogMiddleware around this call
+        return
+    if context.get("actor") is None:
+        context["actor"] = user
 
 
 class SessionAuthUnlessBearer(SessionAuth):

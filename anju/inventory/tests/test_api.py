@@ -100,6 +100,23 @@ def test_price_outside_the_column_is_refused_via_api(world, client, login, price
     assert manager.get(f"/api/v1/units/{unit.pk}").status_code == 200
 
 
+def test_price_change_via_token_is_audited_with_the_tokens_user(world, client):
+    """SEC-3: the audit entry names the token's owner, not an anonymous actor."""
+    from auditlog.models import LogEntry
+
+    manager = world.users["manager"]
+    unit = Unit.objects.filter(project=world.projects["binhai"], status="available").first()
+    response = client.post(
+        f"/api/v1/units/{unit.pk}/price",
+        {"list_price": "2999999.00", "reason": "调价"},
+        content_type="application/json",
+        **bearer(manager),
+    )
+    assert response.status_code == 200
+    entry = LogEntry.objects.get_for_object(unit).filter(changes__has_key="list_price").get()
+    assert entry.actor == manager
+
+
 def test_revoked_token_is_refused(world, client):
     from anju.core.models import ApiToken
     from anju.core.services import api_token_revoke
