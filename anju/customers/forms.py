@@ -119,3 +119,14 @@ class ReassignAllForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["from_user"].queryset = owners
         self.fields["to_user"].queryset = receivers
+
+
+class HandOverForm(forms.Form):
+    """One customer to another consultant (CUS-4): the manager's answer to a protection clash."""
+
+    to_user = forms.ModelChoiceField(label=_("Hand over to"), queryset=None)
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+    def __init__(self, *args, receivers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].queryset = receivers

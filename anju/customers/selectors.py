@@ -3,6 +3,7 @@
 import re
 
 from django.db.models import Avg, Count, Q
+from django.utils.translation import gettext as _
 
 from anju.core.errors import ApplicationError
 from anju.core.scope import get_visible_or_404
@@ -201,3 +202,26 @@ def owners_of_visible_customers(user):
         .values("owner_id")
     )
     return User.objects.filter(pk__in=owner_ids).order_by("-is_active", "display_name")
+
+
+def _range(low, high, fmt):
+    if low and high:
+        return f"{fmt(low)}–{fmt(high)}"
+    if high:
+        return f"≤ {fmt(high)}"
+    return f"≥ {fmt(low)}" if low else ""
+
+
+def needs_summary(customer) -> str:
+    """'三室两厅 · 90–120㎡ · 预算 ≤ ¥5,000,000 · 自住' — only the parts that are known."""
+    from anju.core.templatetags.anju import money
+
+    area = _range(customer.area_min, customer.area_max, lambda v: f"{v:g}")
+    budget = _range(customer.budget_min, customer.budget_max, lambda v: money(v, 0))
+    parts = [
+        customer.layout_wanted,
+        f"{area}㎡" if area else "",
+        f"{_('budget')} {budget}" if budget else "",
+        customer.get_purpose_display() if customer.purpose else "",
+    ]
+    return " · ".join(p for p in parts if p)

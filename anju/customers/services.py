@@ -331,6 +331,8 @@ def customer_set_status(*, by, customer, status: str, reason: str = "") -> Custo
     Apps call it when a business fact changes the stage: reception for a first visit, deals
     for a subscription or signing. It never moves backwards unless ``reason`` says why.
     """
+    if by is not None:
+        _require_handler(by, customer)
     if status not in CustomerStatus.values:
         raise ApplicationError(_("Unknown customer status."), field="status")
     order = list(CustomerStatus.values)
@@ -690,6 +692,15 @@ def archive_stale_leads(*, now=None) -> int:
         )
         archived += len(stale)
     return archived
+
+
+def may_handle(user, customer) -> bool:
+    """Show the status and phone forms: the same rule the services apply."""
+    try:
+        _require_handler(user, customer)
+    except NotPermitted:
+        return False
+    return True
 
 
 def may_claim(user, customer) -> bool:

@@ -12,6 +12,9 @@ urlpatterns = [
     path("<int:customer_id>/edit/", views.customer_edit, name="edit"),
     path("<int:customer_id>/reveal/<str:field>/", views.reveal, name="reveal"),
     path("<int:customer_id>/claim/", views.claim, name="claim"),
+    path("<int:customer_id>/hand-over/", views.hand_over, name="hand_over"),
+    path("<int:customer_id>/status/", views.set_status, name="set_status"),
+    path("<int:customer_id>/phones/", views.phone_add, name="phone_add"),
     path("<int:customer_id>/merge/", views.merge, name="merge"),
     path("<int:customer_id>/relations/", views.relation_add, name="relation_add"),
     path(

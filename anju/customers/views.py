@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from anju.core.errors import ApplicationError
+from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.exports import can_export
 from anju.core.pagination import paginate
 from anju.core.permissions import has_perm
@@ -23,11 +23,13 @@ from .forms import (
     CustomerEditForm,
     CustomerFilterForm,
     CustomerRegisterForm,
+    HandOverForm,
     MergeForm,
     ReassignAllForm,
     RelationForm,
 )
 from .imports import import_companies
+from .models import CustomerStatus
 from .timeline import timeline_for
 
 
@@ -120,9 +122,91 @@ def customer_detail(request, customer_id):
                 project=customer.project_id,
             ),
             "may_claim": services.may_claim(user, customer),
+            "may_handle": services.may_handle(user, customer),
+            "status_choices": CustomerStatus.choices,
+            "needs": selectors.needs_summary(customer),
+            "handover_form": _handover_form(user, customer),
             "relation_form": RelationForm(),
         },
     )
+
+
+def _handover_form(user, customer, data=None):
+    """Only for who may reassign here; receivers are consultants of the customer's project."""
+    if not has_perm(
+        user, Perm.REASSIGN_CUSTOMERS, company=customer.company_id, project=customer.project_id
+    ):
+        return None
+    receivers = selectors.consultants_visible_to(user, company=customer.company).exclude(
+        pk=customer.owner_id
+    )
+    if customer.project_id:
+        receivers = receivers.filter(role_assignments__project=customer.project_id)
+    return HandOverForm(data, receivers=receivers.distinct())
+
+
+@login_required
+@require_POST
+def hand_over(request, customer_id):
+    customer = selectors.customer_detail(request.user, customer_id)
+    form = _handover_form(request.user, customer, request.POST)
+    if form is None:
+        raise NotPermitted()
+    if not form.is_valid():
+        messages.error(request, _("Choose the consultant and say why."))
+    else:
+        try:
+            services.customer_change_owner(
+                by=request.user,
+                customer=customer,
+                to=form.cleaned_data["to_user"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Handed over to %(user)s, with the open follow-ups.")
+                % {"user": form.cleaned_data["to_user"]},
+            )
+    return redirect("customers:detail", customer.pk)
+
+
+@login_required
+@require_POST
+def set_status(request, customer_id):
+    customer = selectors.customer_detail(request.user, customer_id)
+    try:
+        services.customer_set_status(
+            by=request.user,
+            customer=customer,
+            status=request.POST.get("status", ""),
+            reason=request.POST.get("reason", "")[:200],
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Status saved."))
+    return redirect("customers:detail", customer.pk)
+
+
+@login_required
+@require_POST
+def phone_add(request, customer_id):
+    customer = selectors.customer_detail(request.user, customer_id)
+    try:
+        services.customer_add_phone(
+            by=request.user,
+            customer=customer,
+            phone=request.POST.get("phone", "")[:30],
+            label=request.POST.get("label", "").strip()[:20],
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Number added."))
+    return redirect("customers:detail", customer.pk)
 
 
 @login_required

@@ -205,3 +205,77 @@ def test_invalid_search_shows_nothing_rather_than_everything(world, login):
 def test_export_button_only_for_roles_that_may_export(world, login):
     assert "export.xlsx" in login(world.users["manager"]).get("/customers/").content.decode()
     assert "export.xlsx" not in login(world.users["callcentre"]).get("/customers/").content.decode()
+
+
+def test_status_moves_on_the_360_page_and_back_only_with_a_reason(world, login):
+    """CUS-2: the status is a classification users keep; going back needs a reason."""
+    customer = own_customer(world)
+    client = login(world.users["consultant"])
+    url = f"/customers/{customer.pk}/status/"
+    client.post(url, {"status": "intention"})
+    customer.refresh_from_db()
+    assert customer.status == "intention"
+    client.post(url, {"status": "lead"})
+    customer.refresh_from_db()
+    assert customer.status == "intention"  # refused: no reason
+    client.post(url, {"status": "lead", "reason": "客户暂缓购房"})
+    customer.refresh_from_db()
+    assert customer.status == "lead"
+    assert client.post(url, {"status": "bogus"}).status_code == 302
+    other = own_customer(world, "consultant2", "yunjing")
+    assert client.post(f"/customers/{other.pk}/status/", {"status": "lead"}).status_code == 404
+
+
+def test_another_number_is_added_and_a_taken_one_refused(world, login):
+    """CUS-3: a second number identifies the same person; one held by another is refused."""
+    from anju.customers.models import CustomerPhone
+
+    customer = own_customer(world)
+    client = login(world.users["consultant"])
+    client.post(f"/customers/{customer.pk}/phones/", {"phone": "139 0000 4321", "label": "配偶"})
+    assert CustomerPhone.objects.filter(customer=customer, phone="13900004321").exists()
+    taken = Customer.objects.filter(company=customer.company).exclude(pk=customer.pk).first()
+    response = client.post(f"/customers/{customer.pk}/phones/", {"phone": taken.phone}, follow=True)
+    assert taken.code in response.content.decode()
+    assert not CustomerPhone.objects.filter(customer=customer, phone=taken.phone).exists()
+
+
+def test_manager_hands_one_customer_over_consultant_may_not(world, login):
+    """CUS-4: the hand-over the protection message points to; logged as an owner change."""
+    from anju.core.models import Event
+    from anju.org.services import role_assign
+
+    heir = world.users["consultant2"]
+    role_assign(
+        by=None,
+        user=heir,
+        role="sales_consultant",
+        company=world.companies["sz"],
+        project=world.projects["binhai"],
+    )
+    customer = own_customer(world)
+    refused = login(world.users["consultant"]).post(
+        f"/customers/{customer.pk}/hand-over/", {"to_user": heir.pk, "reason": "x"}
+    )
+    assert refused.status_code == 403
+    customer.refresh_from_db()
+    assert customer.owner_id == world.users["consultant"].pk
+    manager = login(world.users["manager"])
+    assert 'data-testid="hand-over"' in manager.get(f"/customers/{customer.pk}/").content.decode()
+    manager.post(f"/customers/{customer.pk}/hand-over/", {"to_user": heir.pk, "reason": "调岗"})
+    customer.refresh_from_db()
+    assert customer.owner_id == heir.pk
+    assert Event.objects.filter(
+        verb="customer.owner_changed", target_id=customer.pk, details__reason="调岗"
+    ).exists()
+
+
+def test_needs_show_only_known_parts(world):
+    from decimal import Decimal
+
+    from anju.customers.selectors import needs_summary
+
+    customer = Customer(budget_max=Decimal("5000000"), purpose="self_use")
+    text = needs_summary(customer)
+    assert "≤ ¥5,000,000" in text and not text.startswith(" ·")
+    assert needs_summary(Customer()) == ""
