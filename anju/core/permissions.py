@@ -4,6 +4,8 @@ Services call ``require_perm`` before writing; templates may call ``has_perm`` o
 buttons, never as the check itself.
 """
 
+from django.apps import apps
+
 from .errors import NotPermitted
 from .roles import ROLE_PERMS, ROLE_SCOPE, ScopeLevel
 
@@ -31,11 +33,28 @@ def has_perm(user, perm, *, company=None, project=None) -> bool:
     company_id = getattr(company, "pk", company)
     project_id = getattr(project, "pk", project)
     if project is not None and company_id is None:
-        company_id = getattr(project, "company_id", None)
+        company_id = _company_of(project)
     return any(
         perm in ROLE_PERMS[a.role] and _assignment_covers(a, company_id, project_id)
         for a in user.role_assignments.all()
     )
+
+
+def _company_of(project):
+    """The company a project (instance or id) belongs to, so a company-level role held in
+    another company never covers it (ORG-2). An unknown project belongs to no company."""
+    company_id = getattr(project, "company_id", None)
+    if company_id is None:
+        Project = apps.get_model("org", "Project")
+        company_id = (
+            Project.objects.filter(pk=getattr(project, "pk", project))
+            .values_list("company_id", flat=True)
+            .first()
+        )
+    return _NO_COMPANY if company_id is None else company_id
+
+
+_NO_COMPANY = object()  # matches no assignment's company
 
 
 def require_perm(user, perm, *, company=None, project=None) -> None:

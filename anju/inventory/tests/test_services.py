@@ -179,3 +179,16 @@ def test_building_whose_unit_prices_overflow_is_refused(world):
         )
     assert exc.value.field == "price_per_m2"
     assert Unit.objects.count() == before
+
+
+def test_company_management_cannot_reprice_another_companys_unit(world):
+    """ORG-2: 深圳 management holds MANAGE_INVENTORY for 深圳 only, not 珠海's 海湾里."""
+    unit = available_unit(world, "haiwan")
+    old = unit.list_price
+    with pytest.raises(NotPermitted):
+        unit_set_list_price(by=world.users["management"], unit=unit, list_price=1, reason="x")
+    assert Unit.objects.get(pk=unit.pk).list_price == old
+    assert not events_for(unit).exists()
+    own = available_unit(world, "binhai")
+    unit_set_list_price(by=world.users["management"], unit=own, list_price=1, reason="x")
+    assert Unit.objects.get(pk=own.pk).list_price == 1
