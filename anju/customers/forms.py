@@ -82,6 +82,8 @@ class CustomerFilterForm(forms.Form):
     project = forms.ModelChoiceField(
         label=_("Project"), queryset=None, required=False, empty_label=_("All projects")
     )
+    # Stale leads are archived, never deleted (CUS-8): this brings them back into view.
+    include_archived = forms.BooleanField(label=_("Include archived"), required=False)
 
     def __init__(self, *args, owners, projects, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,7 +96,7 @@ class CustomerFilterForm(forms.Form):
             return {}
         if not self.is_valid():
             return None
-        return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}
+        return {k: v for k, v in self.cleaned_data.items() if v not in ("", None, False)}
 
 
 class RelationForm(forms.Form):

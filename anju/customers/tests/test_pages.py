@@ -279,3 +279,16 @@ def test_needs_show_only_known_parts(world):
     text = needs_summary(customer)
     assert "≤ ¥5,000,000" in text and not text.startswith(" ·")
     assert needs_summary(Customer()) == ""
+
+
+def test_archived_leads_can_be_listed_on_request(world, login):
+    """CUS-8: archived, never deleted — and findable again from the list."""
+    from django.utils import timezone
+
+    customer = own_customer(world)
+    Customer.objects.filter(pk=customer.pk).update(archived_at=timezone.now())
+    client = login(world.users["consultant"])
+    default = client.get("/customers/", {"q": customer.code}).context["page"].object_list
+    assert list(default) == []
+    shown = client.get("/customers/", {"q": customer.code, "include_archived": "1"})
+    assert [c.pk for c in shown.context["page"].object_list] == [customer.pk]
