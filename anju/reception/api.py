@@ -194,6 +194,11 @@ def list_visits(
     )
 
 
+@router.get("/visits/{visit_id}", response=VisitOut)
+def get_visit(request, visit_id: Id):
+    return selectors.visit_detail(request.user, visit_id)
+
+
 class RiskFactorOut(Schema):
     id: int
     project_id: Id
@@ -229,6 +234,21 @@ class TaskCompleteIn(Schema):
 def complete_task(request, task_id: Id, payload: TaskCompleteIn):
     task = selectors.task_detail(request.user, task_id)
     return services.task_complete(by=request.user, task=task, **payload.dict())
+
+
+@router.get("/tasks/{task_id}", response=TaskOut)
+def get_task(request, task_id: Id):
+    return selectors.task_detail(request.user, task_id)
+
+
+class TaskCancelIn(Schema):
+    reason: str
+
+
+@router.post("/tasks/{task_id}/cancel", response=TaskOut)
+def cancel_task(request, task_id: Id, payload: TaskCancelIn):
+    task = selectors.task_detail(request.user, task_id)
+    return services.task_cancel(by=request.user, task=task, reason=payload.reason)
 
 
 class OpportunityIn(Schema):
@@ -284,6 +304,24 @@ def list_opportunities(
         state = None
     return selectors.opportunities_visible_to(
         request.user, state=state, stage=stage, project=project_id
+    )
+
+
+@router.get("/opportunities/{opportunity_id}", response=OpportunityOut)
+def get_opportunity(request, opportunity_id: Id):
+    return selectors.opportunity_detail(request.user, opportunity_id)
+
+
+class StageIn(Schema):
+    stage: Stage
+
+
+@router.post("/opportunities/{opportunity_id}/stage", response=OpportunityOut)
+def move_opportunity(request, opportunity_id: Id, payload: StageIn):
+    """Move an open opportunity to another open stage (SAL-4); closing has its own endpoint."""
+    opportunity = selectors.opportunity_detail(request.user, opportunity_id)
+    return services.opportunity_advance(
+        by=request.user, opportunity=opportunity, stage=payload.stage
     )
 
 

@@ -190,3 +190,35 @@ def test_list_apis_query_counts_are_constant(world, client, django_assert_max_nu
         with django_assert_max_num_queries(10) as ctx:
             client.get(url, **auth)
         assert len(ctx.captured_queries) == before[url], url
+
+
+def test_single_records_stage_moves_and_task_cancel(world, client):
+    """SAL-4 stages and task handling through the API, scoped like the pages."""
+    auth = bearer(world.users["consultant"])
+    outsider = bearer(world.users["consultant_zh"])
+    created = post(client, "/api/v1/calls", call_body(world), auth).json()
+    task_id = created["tasks"][0]["id"]
+    assert client.get(f"/api/v1/tasks/{task_id}", **auth).json()["id"] == task_id
+    assert client.get(f"/api/v1/tasks/{task_id}", **outsider).status_code == 404
+    refused = post(client, f"/api/v1/tasks/{task_id}/cancel", {"reason": ""}, auth)
+    assert refused.status_code == 400
+    cancelled = post(client, f"/api/v1/tasks/{task_id}/cancel", {"reason": "客户已来访"}, auth)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+
+    opportunity = Opportunity.objects.filter(consultant=world.users["consultant"]).first()
+    opportunity_id = opportunity.pk
+    Opportunity.objects.filter(pk=opportunity_id).update(stage="contact")
+    got = client.get(f"/api/v1/opportunities/{opportunity_id}", **auth)
+    assert got.status_code == 200 and got.json()["stage"] == "contact"
+    moved = post(client, f"/api/v1/opportunities/{opportunity_id}/stage", {"stage": "needs"}, auth)
+    assert moved.status_code == 200 and moved.json()["stage"] == "needs"
+    closing = post(client, f"/api/v1/opportunities/{opportunity_id}/stage", {"stage": "won"}, auth)
+    assert closing.status_code == 400  # closing needs a reason: the close endpoint
+    assert Opportunity.objects.get(pk=opportunity_id).stage == "needs"
+    stray = post(client, f"/api/v1/opportunities/{opportunity_id}/stage", {"stage": "x"}, auth)
+    assert stray.status_code == 422
+    assert client.get(f"/api/v1/opportunities/{opportunity_id}", **outsider).status_code == 404
+
+    visit = Visit.objects.filter(consultant=world.users["consultant"]).first()
+    assert client.get(f"/api/v1/visits/{visit.pk}", **auth).json()["id"] == visit.pk
+    assert client.get(f"/api/v1/visits/{visit.pk}", **outsider).status_code == 404
