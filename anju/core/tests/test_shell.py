@@ -89,3 +89,33 @@ def test_seed_demo_if_empty_is_idempotent(empty_db):
     users = User.objects.count()
     call_command("seed_demo", "--if-empty", stdout=io.StringIO())
     assert User.objects.count() == users
+
+
+@pytest.fixture
+def media_under_debug(settings, tmp_path):
+    """MEDIA_ROOT in tmp_path, and anju.urls as a development server (DEBUG=True) builds it;
+    rebuilt as it was afterwards."""
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import anju.urls
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.DEBUG = True
+    importlib.reload(anju.urls)
+    clear_url_caches()
+    yield tmp_path
+    settings.DEBUG = False
+    importlib.reload(anju.urls)
+    clear_url_caches()
+
+
+def test_uploaded_files_are_not_served_even_under_debug(world, client, media_under_debug):
+    """SEC-2: import uploads carry personal data; only server code reads them, no URL does."""
+    tmp_path = media_under_debug
+    (tmp_path / "imports").mkdir()
+    (tmp_path / "imports" / "customers.csv").write_text("name,phone\n张三,13800138000\n")
+    assert client.get("/media/imports/customers.csv").status_code == 404
+    client.force_login(world.users["consultant"])
+    assert client.get("/media/imports/customers.csv").status_code == 404
