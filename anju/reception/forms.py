@@ -333,3 +333,13 @@ class RiskFactorForm(BootstrapForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     sort_order = forms.IntegerField(label=_("Order"), min_value=0, max_value=999, initial=0)
+
+
+class ReasonForm(BootstrapForm):
+    won = forms.TypedChoiceField(
+        label=_("Kind"),
+        choices=[("0", _("Loss reason")), ("1", _("Win reason"))],
+        coerce=lambda v: v == "1",
+    )
+    name = forms.CharField(label=_("Reason"), max_length=100)
+    sort_order = forms.IntegerField(label=_("Order"), min_value=0, max_value=999, initial=0)

@@ -240,6 +240,12 @@ def opportunity_detail(user, opportunity_id) -> Opportunity:
     )
 
 
+def reasons_to_manage(company_id, *, won: bool):
+    """Active and retired reasons of a company, for the managed-list page."""
+    model = WinReason if won else LossReason
+    return model.objects.filter(company_id=company_id).order_by("-is_active", "sort_order", "id")
+
+
 def reasons_for(company_id, *, won: bool):
     model = WinReason if won else LossReason
     return model.objects.filter(company_id=company_id, is_active=True).order_by("sort_order", "id")

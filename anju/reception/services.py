@@ -785,6 +785,29 @@ def reason_create(*, by, company, won: bool, name: str, sort_order=0):
     if not name:
         raise ApplicationError(_("Name the reason."), field="name")
     model = WinReason if won else LossReason
-    reason = model.objects.create(company=company, name=name[:100], sort_order=sort_order)
-    record_event(by=by, verb="reception.reason_added", target=reason)
+    if model.objects.filter(company=company, name=name[:100]).exists():
+        raise ApplicationError(_("This reason is already on the list."), field="name")
+    reason = model(
+        company=company,
+        name=name[:100],
+        sort_order=_count(sort_order or 0, field_name="sort_order", maximum=999),
+    )
+    validate_fields(reason, ["name"])
+    reason.save()
+    record_event(by=by, verb="reception.reason_added", target=reason, details={"won": won})
+    return reason
+
+
+@transaction.atomic
+def reason_set_active(*, by, reason, active: bool):
+    """Retire a reason nobody should pick any more; closed opportunities keep it (SAL-4)."""
+    require_perm(by, Perm.VIEW_REPORTS, company=reason.company_id)
+    if reason.is_active != bool(active):
+        reason.is_active = bool(active)
+        reason.save(update_fields=["is_active", "updated_at"])
+        record_event(
+            by=by,
+            verb="reception.reason_activated" if active else "reception.reason_retired",
+            target=reason,
+        )
     return reason

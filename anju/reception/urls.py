@@ -20,6 +20,7 @@ urlpatterns = [
     path("opportunities/", views.opportunities, name="opportunities"),
     path("opportunities/new/", views.opportunity_new, name="opportunity_new"),
     path("opportunities/analysis/", views.win_loss, name="win_loss"),
+    path("opportunities/reasons/", views.reasons, name="reasons"),
     path(
         "opportunities/<int:opportunity_id>/", views.opportunity_detail, name="opportunity_detail"
     ),

@@ -8,12 +8,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from anju.core.api_types import MAX_ID
 from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.exports import export_response
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm
 from anju.customers.selectors import customer_by_phone, customer_detail
-from anju.org.selectors import projects_visible_to
+from anju.org.selectors import companies_visible_to, projects_visible_to
 
 from . import exports, selectors, services
 from .forms import (
@@ -21,6 +22,7 @@ from .forms import (
     CloseForm,
     OpportunityForm,
     PeriodForm,
+    ReasonForm,
     RiskFactorForm,
     StageForm,
     TaskCancelForm,
@@ -436,6 +438,67 @@ def win_loss(request):
     filters = form.filters() if request.GET else {}
     analysis = selectors.win_loss_analysis(request.user, **filters)
     return render(request, "reception/win_loss.html", {"form": form, "a": analysis})
+
+
+@login_required
+def reasons(request):
+    """The company's win and loss reasons (SAL-4): managers add and retire them."""
+    _require_reports(request.user)
+    companies = list(companies_visible_to(request.user))
+    raw = request.POST.get("company") or request.GET.get("company")
+    company = next((c for c in companies if str(c.pk) == str(raw)), None) if raw else None
+    if raw and company is None:
+        raise Http404("not found")
+    company = company or (companies[0] if companies else None)
+    if company is None:
+        raise Http404("not found")
+    form = ReasonForm(request.POST or None)
+    back = f"{request.path}?company={company.pk}"
+    if request.method == "POST":
+        try:
+            if "toggle" in request.POST:
+                won = request.POST.get("kind") == "win"
+                reason = (
+                    selectors.reasons_to_manage(company.pk, won=won)
+                    .filter(pk=_int_or_none(request.POST.get("toggle")))
+                    .first()
+                )
+                if reason is None:
+                    raise Http404("not found")
+                services.reason_set_active(
+                    by=request.user, reason=reason, active=not reason.is_active
+                )
+                return redirect(back)
+            if form.is_valid():
+                services.reason_create(by=request.user, company=company, **form.cleaned_data)
+                messages.success(request, _("Reason added."))
+                return redirect(back)
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            form.add_service_error(exc)
+    return render(
+        request,
+        "reception/reasons.html",
+        {
+            "form": form,
+            "company": company,
+            "companies": companies,
+            "lists": [
+                ("win", _("Win reasons"), selectors.reasons_to_manage(company.pk, won=True)),
+                ("loss", _("Loss reasons"), selectors.reasons_to_manage(company.pk, won=False)),
+            ],
+        },
+    )
+
+
+def _int_or_none(value):
+    """An id from a form, or None; bounded so no input overflows the database (SEC-4)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
 
 
 # --- metrics -----------------------------------------------------------------------------------

@@ -307,3 +307,45 @@ def test_due_tasks_are_marked_overdue_on_my_tasks(world, login, log_call):
     assert (
         FollowUpTask.objects.filter(pk__in=[t.pk for t in result.tasks], status="open").count() == 2
     )
+
+
+def test_managers_keep_the_win_and_loss_reasons(world, login):
+    """SAL-4: reasons come from a managed list; retired ones are no longer offered."""
+    from anju.core.models import Event
+    from anju.reception.selectors import reasons_for
+
+    company = world.companies["sz"]
+    manager = login(world.users["manager"])
+    assert manager.get("/reception/opportunities/reasons/").status_code == 200
+    manager.post(
+        "/reception/opportunities/reasons/",
+        {"company": company.pk, "won": "0", "name": "预算不足（测试）", "sort_order": 5},
+    )
+    reason = LossReason.objects.get(company=company, name="预算不足（测试）")
+    assert reason in reasons_for(company.pk, won=False)
+    again = manager.post(
+        "/reception/opportunities/reasons/",
+        {"company": company.pk, "won": "0", "name": "预算不足（测试）", "sort_order": 5},
+    )
+    assert again.status_code == 200 and LossReason.objects.filter(name=reason.name).count() == 1
+    manager.post(
+        "/reception/opportunities/reasons/",
+        {"company": company.pk, "kind": "loss", "toggle": reason.pk},
+    )
+    reason.refresh_from_db()
+    assert not reason.is_active and reason not in reasons_for(company.pk, won=False)
+    assert Event.objects.filter(verb="reception.reason_retired", target_id=reason.pk).exists()
+    bogus = manager.post(
+        "/reception/opportunities/reasons/", {"company": company.pk, "toggle": "9" * 30}
+    )
+    assert bogus.status_code == 404
+    other = world.companies["zh"]
+    assert manager.get(f"/reception/opportunities/reasons/?company={other.pk}").status_code == 404
+    assert (
+        login(world.users["consultant"]).get("/reception/opportunities/reasons/").status_code == 403
+    )
+    before = LossReason.objects.count()
+    login(world.users["consultant"]).post(
+        "/reception/opportunities/reasons/", {"company": company.pk, "won": "0", "name": "x"}
+    )
+    assert LossReason.objects.count() == before
