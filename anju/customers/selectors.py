@@ -13,7 +13,7 @@ from .phones import normalise_phone
 
 _DIGITS = re.compile(r"^\d+$")
 _LATIN = re.compile(r"^[a-zA-Z]+$")
-_CODE = re.compile(r"^[a-zA-Z]{2}\d{7}$")
+_CODE = re.compile(r"^[a-zA-Z][a-zA-Z0-9]{1,5}\d{7,}$")  # company code (org) + number
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
 
 

@@ -1,6 +1,7 @@
 """Organisation (SPEC §0): group → city companies → projects; departments; staff and roles."""
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +26,18 @@ class Company(models.Model):
     """城市公司 A city company; every business record belongs to one (ORG-1)."""
 
     holding = models.ForeignKey(Holding, on_delete=models.PROTECT, related_name="companies")
-    code = models.SlugField(_("code"), max_length=20, unique=True)
+    # The prefix of every customer code (SZ0000123): short, so codes fit and stay readable.
+    code = models.CharField(
+        _("code"),
+        max_length=6,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[a-z][a-z0-9]{1,5}$",
+                _("2 to 6 lowercase letters or digits, starting with a letter (e.g. sz)."),
+            )
+        ],
+    )
     name = models.CharField(_("name"), max_length=100)
     city = models.CharField(_("city"), max_length=50)
     is_active = models.BooleanField(_("active"), default=True)

@@ -7,6 +7,7 @@ from anju.core.errors import ApplicationError
 from anju.core.permissions import require_perm
 from anju.core.roles import PROJECT_BOUND_ROLES, Perm, Role
 from anju.core.scope import forget_grants
+from anju.core.validation import validate_fields
 
 from .models import Company, Department, Holding, Project, RoleAssignment, User
 
@@ -23,7 +24,10 @@ def company_create(*, by, holding: Holding, code: str, name: str, city: str) -> 
         raise ApplicationError(
             _("A company with code %(code)s exists.") % {"code": code}, field="code"
         )
-    return Company.objects.create(holding=holding, code=code, name=name, city=city)
+    company = Company(holding=holding, code=code, name=name, city=city)
+    validate_fields(company, ["code", "name", "city"])
+    company.save()
+    return company
 
 
 @transaction.atomic

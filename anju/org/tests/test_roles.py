@@ -73,3 +73,28 @@ def test_permissions_follow_where_the_role_is_held(world):
     assert not has_perm(
         world.users["management"], Perm.APPROVE_DISCOUNT, project=world.projects["haiwan"]
     )
+
+
+@pytest.mark.parametrize("code", ["shenzhen-south", "S", "1sz", "sz!", "SZ"])
+def test_company_code_must_fit_customer_codes(world, code):
+    """Customer codes are the company code + 7 digits in 20 characters (CUS-1)."""
+    from anju.org.models import Company
+
+    holding = world.companies["sz"].holding
+    with pytest.raises(ApplicationError) as exc:
+        company_create_as_admin(world, holding, code)
+    assert exc.value.field == "code"
+    assert not Company.objects.filter(code=code).exists()
+
+
+def company_create_as_admin(world, holding, code):
+    from anju.org.services import company_create
+
+    return company_create(
+        by=world.users["admin"], holding=holding, code=code, name="测试公司", city="测试"
+    )
+
+
+def test_a_short_company_code_is_accepted(world):
+    company = company_create_as_admin(world, world.companies["sz"].holding, "gz2")
+    assert company.code == "gz2"
