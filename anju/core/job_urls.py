@@ -6,6 +6,7 @@ from . import job_views
 
 app_name = "jobs"
 urlpatterns = [
+    path("", job_views.job_list, name="list"),
     path("<int:job_id>/", job_views.job_detail, name="detail"),
     path("<int:job_id>/progress/", job_views.job_progress, name="progress"),
 ]

@@ -4,7 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from .jobs import job_for
+from .jobs import job_for, jobs_started_by
+from .pagination import paginate
 
 
 def _next_url(request, job):
@@ -12,6 +13,13 @@ def _next_url(request, job):
     if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
         return url
     return ""
+
+
+@login_required
+def job_list(request):
+    """The user's own imports, exports and reports, newest first."""
+    page = paginate(jobs_started_by(request.user), request.GET.get("page"))
+    return render(request, "core/job_list.html", {"page": page})
 
 
 @login_required

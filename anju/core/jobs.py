@@ -170,6 +170,11 @@ def job_running(job_or_id):
         _close_side()
 
 
+def jobs_started_by(user):
+    """The user's own jobs (scoped like every read), newest first."""
+    return Job.objects.visible_to(user).filter(created_by=user).order_by("-created_at", "-id")
+
+
 def job_for(user, job_id) -> Job:
     """One job the user may see (his own; managers: their company's), or 404."""
     return get_visible_or_404(Job.objects.select_related("created_by"), user, pk=job_id)

@@ -37,6 +37,7 @@ from datetime import date, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -753,7 +754,7 @@ def customer_import_prepare(
     if first is None:
         raise ApplicationError(_("The file has column headers but no customers."), field="file")
     upload.seek(0)
-    return job_start(
+    job = job_start(
         by=by,
         kind=JOB_KIND,
         company=company,
@@ -766,6 +767,10 @@ def customer_import_prepare(
             "confirmed": False,
         },
     )
+    # The job list links here: the import's own page has the preview and the error report.
+    job.params["next_url"] = reverse("customer_import:detail", args=[job.pk])
+    job.save(update_fields=["params"])
+    return job
 
 
 def _job_upload(job):

@@ -139,3 +139,14 @@ def test_old_uploads_are_purged_but_the_job_stays(world, settings, tmp_path):
     import os
 
     assert not os.path.exists(path)
+
+
+def test_job_list_shows_only_my_jobs(world, login):
+    from anju.core.jobs import job_start
+
+    mine = job_start(by=world.users["consultant"], kind="demo", company=world.companies["sz"])
+    theirs = job_start(by=world.users["manager"], kind="demo", company=world.companies["sz"])
+    page = login(world.users["consultant"]).get("/jobs/")
+    assert page.status_code == 200
+    listed = [j.pk for j in page.context["page"].object_list]
+    assert mine.pk in listed and theirs.pk not in listed
