@@ -1,12 +1,33 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from anju.core.errors import ApplicationError
+
 from .models import Company, Department, Holding, Project, RoleAssignment, User
+from .services import check_role_place
+
+
+class RoleAssignmentForm(forms.ModelForm):
+    class Meta:
+        model = RoleAssignment
+        fields = ["role", "company", "project"]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            check_role_place(
+                role=data.get("role"), company=data.get("company"), project=data.get("project")
+            )
+        except ApplicationError as exc:
+            raise forms.ValidationError({exc.field or "role": exc.message}) from exc
+        return data
 
 
 class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
+    form = RoleAssignmentForm
     extra = 1
     autocomplete_fields = ["project"]
 

@@ -73,14 +73,23 @@ def staff_create(
 
 
 @transaction.atomic
-def role_assign(*, by, user: User, role: str, company: Company, project: Project | None = None):
-    _require_admin(by, company)
+def check_role_place(*, role: str, company, project) -> None:
+    """Where a role may be held (ORG-2): project roles need a project of that company.
+
+    Shared by ``role_assign`` and the admin's role form, so neither path can grant a
+    consultant the whole company by leaving the project empty.
+    """
     if role not in Role.values:
         raise ApplicationError(_("Unknown role %(r)s.") % {"r": role}, field="role")
     if role in PROJECT_BOUND_ROLES and project is None:
         raise ApplicationError(_("This role must be given for a project."), field="project")
-    if project is not None and project.company_id != company.pk:
+    if project is not None and company is not None and project.company_id != company.pk:
         raise ApplicationError(_("The project belongs to another company."), field="project")
+
+
+def role_assign(*, by, user: User, role: str, company: Company, project: Project | None = None):
+    _require_admin(by, company)
+    check_role_place(role=role, company=company, project=project)
     if role not in PROJECT_BOUND_ROLES:
         project = None  # company-wide roles see the whole company anyway
     assignment, _created = RoleAssignment.objects.get_or_create(

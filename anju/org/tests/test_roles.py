@@ -98,3 +98,28 @@ def company_create_as_admin(world, holding, code):
 def test_a_short_company_code_is_accepted(world):
     company = company_create_as_admin(world, world.companies["sz"].holding, "gz2")
     assert company.code == "gz2"
+
+
+def test_admin_role_form_refuses_a_consultant_without_project(world):
+    """The admin path keeps the same rule as role_assign (ORG-2)."""
+    from anju.org.admin import RoleAssignmentForm
+
+    sz, zh = world.companies["sz"], world.companies["zh"]
+    no_project = RoleAssignmentForm(data={"role": Role.SALES_CONSULTANT, "company": sz.pk})
+    assert not no_project.is_valid() and "project" in no_project.errors
+    other_company = RoleAssignmentForm(
+        data={
+            "role": Role.SALES_CONSULTANT,
+            "company": zh.pk,
+            "project": world.projects["binhai"].pk,
+        }
+    )
+    assert not other_company.is_valid() and "project" in other_company.errors
+    ok = RoleAssignmentForm(
+        data={
+            "role": Role.SALES_CONSULTANT,
+            "company": sz.pk,
+            "project": world.projects["binhai"].pk,
+        }
+    )
+    assert ok.is_valid(), ok.errors
