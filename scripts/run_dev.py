@@ -47,16 +47,31 @@ def main():
         subprocess.Popen([PY, "manage.py", "run_scheduler"], cwd=ROOT),
     ]
     time.sleep(2)
+    dead = [p for p in procs if p.poll() is not None]
+    if dead:  # e.g. the port is taken: say so instead of pretending to run
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        print(
+            f"\n  Anju could not start: `{' '.join(dead[0].args[2:])}` exited "
+            f"(is port {PORT} in use? try ANJU_PORT=8001 make run).",
+            file=sys.stderr,
+        )
+        return 1
     print(f"\n  Anju is running at http://{HOST}:{PORT}/   (API docs: /api/docs)")
     print("  Demo logins (password for all: anju2026):")
     for login, role in from_demo:
         print(f"    {login:<28} {role}")
     print("  Ctrl-C stops the web server, the worker and the scheduler.\n", flush=True)
+    status = 0
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
+    else:
+        print("\n  A process stopped unexpectedly; stopping the others.", file=sys.stderr)
+        status = 1
     finally:
         for p in procs:
             if p.poll() is None:
@@ -67,7 +82,7 @@ def main():
                 p.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 p.kill()
-    return 0
+    return status
 
 
 if __name__ == "__main__":
