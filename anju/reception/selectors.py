@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Avg, Count, F, Q, Sum
 from django.utils import timezone
 
-from anju.core.scope import get_visible_or_404
+from anju.core.scope import can_see, get_visible_or_404
 from anju.customers.models import Source
 
 from .models import (
@@ -456,17 +456,46 @@ def reception_metrics(user, *, project=None, date_from=None, date_to=None) -> Re
     )
 
 
+def _of_customer(model, user, customer):
+    """A customer's records for his 360° page (CUS-6): whoever may see the customer sees his
+    whole reception history, including what a former consultant logged, so nothing is lost
+    when customers change hands (CUS-5). Scope is the customer's: none if he is out of it.
+    """
+    seen = customer.__dict__.setdefault("_seen_by", {})  # one check per page, not per provider
+    if user.pk not in seen:
+        seen[user.pk] = can_see(user, customer)
+    if not seen[user.pk]:
+        return model.objects.none()
+    return model.objects.filter(customer=customer)
+
+
 def customer_calls(user, customer, limit):
-    return calls_visible_to(user).filter(customer=customer)[:limit]
+    return (
+        _of_customer(PhoneCall, user, customer)
+        .select_related("customer", "consultant", "project")
+        .order_by("-called_at", "-id")[:limit]
+    )
 
 
 def customer_visits(user, customer, limit):
-    return visits_visible_to(user).filter(customer=customer)[:limit]
+    return (
+        _of_customer(Visit, user, customer)
+        .select_related("customer", "consultant", "project")
+        .order_by("-arrived_at", "-id")[:limit]
+    )
 
 
 def customer_tasks(user, customer, limit):
-    return _tasks_qs(user).filter(customer=customer).order_by("-due_date", "-id")[:limit]
+    return (
+        _of_customer(FollowUpTask, user, customer)
+        .select_related("customer", "assignee", "project")
+        .order_by("-due_date", "-id")[:limit]
+    )
 
 
 def customer_opportunities(user, customer, limit):
-    return opportunities_visible_to(user).filter(customer=customer)[:limit]
+    return (
+        _of_customer(Opportunity, user, customer)
+        .select_related("customer", "consultant", "project", "win_reason", "loss_reason")
+        .order_by("-created_at", "-id")[:limit]
+    )

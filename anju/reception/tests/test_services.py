@@ -406,3 +406,26 @@ def test_second_call_in_the_same_minute_is_a_repeat(world, log_call):
     when = timezone.now().replace(second=0, microsecond=0)
     assert not log_call(called_at=when).call.is_repeat
     assert log_call(called_at=when).call.is_repeat
+
+
+def test_new_owner_sees_the_whole_history_after_reassign_all(world, log_call):
+    """CUS-5 'nothing is lost': the 360° timeline keeps what the leaver logged."""
+    from anju.customers.services import customer_reassign_all
+    from anju.customers.timeline import timeline_for
+    from anju.org.services import role_assign
+
+    leaver, heir = world.users["consultant"], world.users["consultant2"]
+    role_assign(
+        by=None,
+        user=heir,
+        role="sales_consultant",
+        company=world.companies["sz"],
+        project=world.projects["binhai"],
+    )
+    customer = log_call(visit_wanted=True).customer
+    before = {(e.kind, e.title) for e in timeline_for(leaver, customer, limit=50)}
+    customer_reassign_all(by=world.users["manager"], from_user=leaver, to_user=heir, reason="离职")
+    customer.refresh_from_db()
+    after = {(e.kind, e.title) for e in timeline_for(heir, customer, limit=50)}
+    assert before <= after
+    assert timeline_for(world.users["consultant_zh"], customer, limit=50) == []
