@@ -207,7 +207,9 @@ def customer_change_owner(*, by, customer, to, reason: str, _check=True) -> Cust
         require_perm(
             by, Perm.REASSIGN_CUSTOMERS, company=customer.company_id, project=customer.project_id
         )
-    customer = Customer.objects.select_for_update().select_related("owner").get(pk=customer.pk)
+    customer = (
+        Customer.objects.select_for_update(of=("self",)).select_related("owner").get(pk=customer.pk)
+    )
     before = customer.owner_id
     previous_owner = customer.owner
     now = timezone.now()
