@@ -8,4 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from auditlog.registry import auditlog
+
         from . import checks  # noqa: F401  (registers the scope system check)
+        from .models import ApiToken
+
+        # Token creation and revocation are security events (SEC-3); the hash stays out.
+        auditlog.register(ApiToken, exclude_fields=["key_hash", "last_used_at"])

@@ -14,4 +14,13 @@ class UnitAdmin(admin.ModelAdmin):
     list_display = ["number", "building", "floor", "layout", "area", "list_price", "status"]
     list_filter = ["company", "status", "building__project"]
     search_fields = ["number"]
-    readonly_fields = ["status", "status_changed_at"]
+    # Prices and status change only through the services, which check the rules (a sold
+    # unit's price is fixed) and write the event row (SEC-3); the admin may only look.
+    readonly_fields = [
+        "status",
+        "status_changed_at",
+        "list_price",
+        "project",
+        "building",
+        "company",
+    ]

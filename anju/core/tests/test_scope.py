@@ -76,6 +76,12 @@ def test_api_shows_only_the_users_projects(username, world, probes, client):
         company = client.get(f"/api/v1/companies/{project.company_id}", **auth)
         if expected == 200:
             assert company.status_code == 200
+    # another company's projects and units never appear through the API, by list or by id
+    visible_companies = {c["id"] for c in client.get("/api/v1/companies", **auth).json()["items"]}
+    for code, (project, _building, unit) in probes.items():
+        if project.company_id not in visible_companies:
+            assert client.get(f"/api/v1/companies/{project.company_id}", **auth).status_code == 404
+            assert client.get(f"/api/v1/units/{unit.pk}", **auth).status_code == 404, code
 
 
 def test_anonymous_gets_login_redirect_and_401(world, probes, client):

@@ -119,3 +119,14 @@ def test_uploaded_files_are_not_served_even_under_debug(world, client, media_und
     assert client.get("/media/imports/customers.csv").status_code == 404
     client.force_login(world.users["consultant"])
     assert client.get("/media/imports/customers.csv").status_code == 404
+
+
+def test_api_token_creation_and_revocation_are_audited(world):
+    from auditlog.models import LogEntry
+
+    from anju.core.services import api_token_create
+
+    token, _secret = api_token_create(by=world.users["manager"], name="集成")
+    entries = LogEntry.objects.get_for_object(token)
+    assert entries.filter(action=LogEntry.Action.CREATE).exists()
+    assert "key_hash" not in entries.first().changes_dict
