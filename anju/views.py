@@ -3,6 +3,8 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from anju.core.permissions import has_perm
+from anju.core.roles import Perm
 from anju.inventory.models import UnitStatus
 from anju.inventory.selectors import status_counts, units_visible_to
 from anju.org.selectors import projects_visible_to
@@ -15,7 +17,9 @@ def home(request):
     user = request.user
     counts = status_counts(units_visible_to(user))
     tasks = my_tasks(user)
-    team = [row for row in team_task_summary(user) if row["assignee_id"] != user.pk]
+    team = []
+    if has_perm(user, Perm.VIEW_REPORTS):  # managers follow their team; others need not
+        team = [row for row in team_task_summary(user) if row["assignee_id"] != user.pk]
     return render(
         request,
         "home.html",

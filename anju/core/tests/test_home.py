@@ -26,3 +26,10 @@ def test_every_role_can_open_home(world, client):
     for user in world.users.values():
         client.force_login(user)
         assert client.get("/").status_code == 200, user.username
+
+
+def test_roles_outside_sales_management_see_no_team_table(world, login):
+    for username in ("engineer", "service", "steward", "consultant"):
+        response = login(world.users[username]).get("/")
+        assert response.context["team"] == [], username
+        assert 'data-testid="home-team"' not in response.content.decode()
