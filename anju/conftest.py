@@ -52,6 +52,22 @@ def world(db):
 
 
 @pytest.fixture
+def colleague(world):
+    """consultant2 (云境) also working on 滨海花园: a second consultant for 李娜's customers."""
+    from anju.org.services import role_assign
+
+    user = world.users["consultant2"]
+    role_assign(
+        by=None,
+        user=user,
+        role="sales_consultant",
+        company=world.companies["sz"],
+        project=world.projects["binhai"],
+    )
+    return user
+
+
+@pytest.fixture
 def empty_db(transactional_db):
     """A database without the demo world, for tests of seeding itself."""
     call_command("flush", "--no-input", verbosity=0)

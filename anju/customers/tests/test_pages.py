@@ -80,7 +80,7 @@ def test_list_query_count_does_not_grow(world, login, django_assert_max_num_quer
     assert len(after.captured_queries) == len(before.captured_queries)
 
 
-def test_register_form_finds_existing_and_names_protecting_owner(world, login):
+def test_register_form_finds_existing_and_names_protecting_owner(world, login, colleague):
     c = own_customer(world)
     client = login(world.users["consultant"])
     again = client.post(
@@ -95,15 +95,7 @@ def test_register_form_finds_existing_and_names_protecting_owner(world, login):
     )
     assert again.status_code == 302 and again["Location"] == f"/customers/{c.pk}/"
     other = login(world.users["consultant2"])
-    from anju.org.services import role_assign
 
-    role_assign(
-        by=None,
-        user=world.users["consultant2"],
-        role="sales_consultant",
-        company=world.companies["sz"],
-        project=world.projects["binhai"],
-    )
     refused = other.post(
         "/customers/new/",
         {
@@ -240,19 +232,11 @@ def test_another_number_is_added_and_a_taken_one_refused(world, login):
     assert not CustomerPhone.objects.filter(customer=customer, phone=taken.phone).exists()
 
 
-def test_manager_hands_one_customer_over_consultant_may_not(world, login):
+def test_manager_hands_one_customer_over_consultant_may_not(world, login, colleague):
     """CUS-4: the hand-over the protection message points to; logged as an owner change."""
     from anju.core.models import Event
-    from anju.org.services import role_assign
 
     heir = world.users["consultant2"]
-    role_assign(
-        by=None,
-        user=heir,
-        role="sales_consultant",
-        company=world.companies["sz"],
-        project=world.projects["binhai"],
-    )
     customer = own_customer(world)
     refused = login(world.users["consultant"]).post(
         f"/customers/{customer.pk}/hand-over/", {"to_user": heir.pk, "reason": "x"}

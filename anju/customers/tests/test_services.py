@@ -103,17 +103,9 @@ def test_manager_cannot_claim(world):
         customer_claim(by=world.users["manager"], customer=c)
 
 
-def test_reassign_all_moves_every_customer_and_logs_each(world):
+def test_reassign_all_moves_every_customer_and_logs_each(world, colleague):
     leaver, heir = world.users["consultant"], world.users["consultant2"]
-    from anju.org.services import role_assign
 
-    role_assign(
-        by=None,
-        user=heir,
-        role="sales_consultant",
-        company=world.companies["sz"],
-        project=world.projects["binhai"],
-    )
     owned = set(Customer.objects.filter(owner=leaver).values_list("pk", flat=True))
     assert owned
     moved = customer_reassign_all(

@@ -355,19 +355,13 @@ def test_first_visit_makes_a_lead_a_visitor(world):
     assert Customer.objects.get(pk=customer.pk).status == CustomerStatus.VISITOR
 
 
-def test_reassign_all_hands_over_open_tasks_and_opportunities_not_finished_work(world, log_call):
+def test_reassign_all_hands_over_open_tasks_and_opportunities_not_finished_work(
+    world, log_call, colleague
+):
     """CUS-5: a leaver's open follow-ups and open opportunities follow his customers."""
     from anju.customers.services import customer_reassign_all
-    from anju.org.services import role_assign
 
     leaver, heir = world.users["consultant"], world.users["consultant2"]
-    role_assign(
-        by=None,
-        user=heir,
-        role="sales_consultant",
-        company=world.companies["sz"],
-        project=world.projects["binhai"],
-    )
     result = log_call(visit_wanted=True)
     tasks = list(FollowUpTask.objects.filter(customer=result.customer, assignee=leaver))
     assert len(tasks) >= 2
@@ -408,20 +402,12 @@ def test_second_call_in_the_same_minute_is_a_repeat(world, log_call):
     assert log_call(called_at=when).call.is_repeat
 
 
-def test_new_owner_sees_the_whole_history_after_reassign_all(world, log_call):
+def test_new_owner_sees_the_whole_history_after_reassign_all(world, log_call, colleague):
     """CUS-5 'nothing is lost': the 360° timeline keeps what the leaver logged."""
     from anju.customers.services import customer_reassign_all
     from anju.customers.timeline import timeline_for
-    from anju.org.services import role_assign
 
     leaver, heir = world.users["consultant"], world.users["consultant2"]
-    role_assign(
-        by=None,
-        user=heir,
-        role="sales_consultant",
-        company=world.companies["sz"],
-        project=world.projects["binhai"],
-    )
     customer = log_call(visit_wanted=True).customer
     before = {(e.kind, e.title) for e in timeline_for(leaver, customer, limit=50)}
     customer_reassign_all(by=world.users["manager"], from_user=leaver, to_user=heir, reason="离职")
