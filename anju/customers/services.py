@@ -183,7 +183,12 @@ def _register_existing(*, by, customer, now) -> Registration:
     # Protection stops another consultant from taking the customer (撞单); a manager or the
     # call centre entering the number simply finds the customer, owner unchanged.
     if _is_consultant(by) and _protected_by_other(customer, by, now):
-        raise ApplicationError(protection_message(customer), field="phone", code="protected")
+        raise ApplicationError(
+            protection_message(customer),
+            field="phone",
+            code="protected",
+            extra={"customer_id": customer.pk, "owner_id": customer.owner_id},
+        )
     if _is_consultant(by) and customer.owner_id != by.pk:
         customer = customer_change_owner(
             by=by,

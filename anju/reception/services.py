@@ -23,7 +23,7 @@ from anju.core.roles import Perm
 from anju.core.scope import can_see
 from anju.core.transitions import check_transition
 from anju.core.validation import validate_fields
-from anju.customers.models import CustomerStatus, Gender, Source
+from anju.customers.models import Customer, CustomerStatus, Gender, Source
 from anju.customers.phones import normalise_phone
 from anju.customers.services import (
     customer_record_activity,
@@ -247,6 +247,7 @@ def call_log(
     phone = (phone or "").strip()
     customer = None
     message = ""
+    followed_up_by = consultant
     if details_declined:
         if visit_booked_for is not None:
             raise ApplicationError(
@@ -264,18 +265,31 @@ def call_log(
             raise ApplicationError(
                 _("Enter the caller's name, or tick “declined to give details”."), field="name"
             )
-        registration = _register_customer(
-            by=by,
-            project=project,
-            consultant=consultant,
-            phone=phone,
-            name=name,
-            gender=gender,
-            source=source,
-        )
-        customer = registration.customer
+        try:
+            registration = _register_customer(
+                by=by,
+                project=project,
+                consultant=consultant,
+                phone=phone,
+                name=name,
+                gender=gender,
+                source=source,
+            )
+        except ApplicationError as exc:
+            if exc.code != "protected":
+                raise
+            # 撞单: a colleague's protected customer called. The call is still logged (SAL-1),
+            # on that customer, and his follow-ups go to his owner; ownership stays (CUS-4).
+            customer = Customer.objects.select_related("owner").get(pk=exc.extra["customer_id"])
+            followed_up_by = customer.owner
+            message = _("%(protection)s The call is logged and its follow-ups go to %(owner)s.") % {
+                "protection": exc.message,
+                "owner": customer.owner,
+            }
+        else:
+            customer = registration.customer
+            message = registration.message
         phone = normalise_phone(phone)
-        message = registration.message
     is_repeat = bool(phone) and (
         PhoneCall.objects.filter(project=project, phone=phone, called_at__lte=called_at).exists()
     )
@@ -316,7 +330,12 @@ def call_log(
     )
     specs = followup_rules.rules_for_call(call, customer=customer)
     tasks = _create_tasks(
-        by=by, specs=specs, project=project, assignee=consultant, customer=customer, source=call
+        by=by,
+        specs=specs,
+        project=project,
+        assignee=followed_up_by,
+        customer=customer,
+        source=call,
     )
     summary = ngettext(
         "Call logged; %(n)d follow-up task created.",

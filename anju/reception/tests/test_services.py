@@ -90,13 +90,16 @@ def test_call_bad_input_is_refused_with_a_field_and_nothing_written(world, log_c
     assert after == before
 
 
-def test_call_for_a_customer_protected_by_another_consultant_is_refused(world, log_call):
-    log_call()  # consultant owns 13812340001 in sz
-    before = PhoneCall.objects.filter(consultant=world.users["consultant2"]).count()
-    with pytest.raises(ApplicationError) as exc:
-        log_call(who="consultant2", project="yunjing")
-    assert "李娜" in str(exc.value)
-    assert PhoneCall.objects.filter(consultant=world.users["consultant2"]).count() == before
+def test_colleagues_protected_caller_is_logged_and_followed_up_by_the_owner(world, log_call):
+    """SAL-1 logs every call; CUS-4 keeps the customer with 李娜, who gets the follow-ups."""
+    first = log_call(visit_wanted=True)  # consultant 李娜 owns 13812340001 in sz
+    result = log_call(who="consultant2", project="yunjing", visit_wanted=True)
+    assert result.call.consultant_id == world.users["consultant2"].pk
+    assert result.customer.pk == first.customer.pk
+    assert "李娜" in result.message
+    result.customer.refresh_from_db()
+    assert result.customer.owner_id == world.users["consultant"].pk  # no 撞单 takeover
+    assert result.tasks and {t.assignee_id for t in result.tasks} == {world.users["consultant"].pk}
 
 
 def test_project_out_of_scope_is_not_permitted(world, log_call):
