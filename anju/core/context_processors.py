@@ -8,7 +8,10 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     labels = dict(Role.choices)
+    shown_name = str(user)
+    role_labels = [str(labels[r]) for r in sorted(user_roles(user)) if r in labels]
     return {
         "nav_items": nav_for(user, request.path),
-        "user_role_labels": [labels[r] for r in sorted(user_roles(user)) if r in labels],
+        # "销售经理·王磊 · 销售经理" says it twice: leave out roles the name already states
+        "user_role_labels": [label for label in role_labels if label not in shown_name],
     }

@@ -33,3 +33,8 @@ def test_roles_outside_sales_management_see_no_team_table(world, login):
         response = login(world.users[username]).get("/")
         assert response.context["team"] == [], username
         assert 'data-testid="home-team"' not in response.content.decode()
+
+
+def test_user_menu_does_not_repeat_a_role_the_name_states(world, login):
+    menu = login(world.users["manager"]).get("/").context["user_role_labels"]
+    assert "销售经理" not in menu
