@@ -14,6 +14,7 @@ def _verb_titles():
         "customer.relation_added": gettext_lazy("Related person added"),
         "customer.relation_removed": gettext_lazy("Related person removed"),
         "customer.merged": gettext_lazy("Duplicate merged into this customer"),
+        "customer.merged_into": gettext_lazy("This record was merged into another customer"),
         "customer.archived": gettext_lazy("Archived as a stale lead"),
         "customer.imported": gettext_lazy("Imported"),
         "unit.status_changed": gettext_lazy("Unit status changed"),
@@ -25,7 +26,7 @@ def describe_event(event) -> str:
     if title is None:
         return event.verb
     details = event.details or {}
-    if event.verb == "customer.merged" and details.get("code"):
+    if event.verb in ("customer.merged", "customer.merged_into") and details.get("code"):
         return f"{title}: {details['code']}"
     if event.verb == "customer.updated" and details.get("changed"):
         return f"{title} ({len(details['changed'])})"

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.events import record_event, record_events
-from anju.core.models import Event, content_type_of
 from anju.core.numbering import allocate_number
 from anju.core.permissions import has_perm, require_perm
 from anju.core.roles import ROLE_SCOPE, Perm, Role, ScopeLevel
@@ -547,10 +546,13 @@ def direct_relatives(customer):
 
 @transaction.atomic
 def customer_merge(*, by, keep, duplicate, reason: str) -> Customer:
-    """Fold ``duplicate`` into ``keep``: every phone, relation, record and event moves over.
+    """Fold ``duplicate`` into ``keep``: every phone, relation and open record moves over.
 
     The duplicate row stays (merged_into = keep) so its code is never reused and its audit
-    history remains; lists hide it and lookups of its number find ``keep``.
+    history remains; lists hide it and lookups of its number find ``keep``. Historical events
+    keep their original subject (what happened, happened to the duplicate's record); the
+    survivor's timeline reads them through ``merged_customer_ids`` and a merge event is
+    written on both.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -573,9 +575,6 @@ def customer_merge(*, by, keep, duplicate, reason: str) -> Customer:
         raise ApplicationError(_("One of them was already merged."))
     moved = {"phones": CustomerPhone.objects.filter(customer=duplicate).update(customer=keep)}
     moved.update(_move_relations(duplicate=duplicate, survivor=keep))
-    moved["events"] = Event.objects.filter(
-        subject_type=content_type_of(Customer), subject_id=duplicate.pk
-    ).update(subject_id=keep.pk)
     Customer.objects.filter(referrer=duplicate).update(referrer=keep)
     moved.update(run_merge_handlers(duplicate=duplicate, survivor=keep))
     _fill_blanks(keep, duplicate)
@@ -595,7 +594,25 @@ def customer_merge(*, by, keep, duplicate, reason: str) -> Customer:
             "moved": moved,
         },
     )
+    record_event(
+        by=by,
+        verb="customer.merged_into",
+        target=duplicate,
+        subject=duplicate,
+        details={"survivor": keep.pk, "code": keep.code, "reason": reason},
+    )
     return keep
+
+
+def merged_customer_ids(customer) -> list[int]:
+    """The customer's id and the ids of every record merged into it, directly or in a chain."""
+    ids, frontier = [customer.pk], [customer.pk]
+    while frontier:
+        frontier = list(
+            Customer.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True)
+        )
+        ids.extend(frontier)
+    return ids
 
 
 def _move_relations(*, duplicate, survivor) -> dict:

@@ -79,9 +79,10 @@ def events_timeline(user, customer, limit):
     from anju.core.models import Event, content_type_of
 
     from .events_display import describe_event
+    from .services import merged_customer_ids
 
     qs = Event.objects.filter(
-        subject_type=content_type_of(customer), subject_id=customer.pk
+        subject_type=content_type_of(customer), subject_id__in=merged_customer_ids(customer)
     ).select_related("actor")
     for prefix in COVERED_VERB_PREFIXES:
         qs = qs.exclude(Q(verb__startswith=prefix))

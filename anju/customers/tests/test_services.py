@@ -21,6 +21,7 @@ from anju.customers.services import (
     customer_update,
     relation_add,
 )
+from anju.customers.timeline import timeline_for
 
 
 def new_customer(world, who="consultant", phone="13800001111", name="赵六", project="binhai"):
@@ -178,7 +179,13 @@ def test_merge_keeps_every_record_of_both(world):
     call.refresh_from_db()
     assert call.customer_id == keep.pk
     assert CustomerRelation.objects.filter(customer=keep, related=friend).exists()
-    assert Event.objects.filter(subject_id=keep.pk).count() >= dup_events + keep_events + 1
+    # History keeps its original subject; each side gets a merge event (issue 7 item 16).
+    assert Event.objects.filter(subject_id=dup.pk).count() == dup_events + 1
+    assert Event.objects.filter(subject_id=keep.pk).count() == keep_events + 1
+    assert Event.objects.filter(subject_id=dup.pk, verb="customer.merged_into").exists()
+    survivor_timeline = timeline_for(world.users["manager"], keep)
+    dup_registered = Event.objects.get(subject_id=dup.pk, verb="customer.registered")
+    assert any(e.when == dup_registered.created_at for e in survivor_timeline)
     assert customer_by_phone(world.users["manager"], keep.company, "13800002222").pk == keep.pk
     assert dup.pk not in set(customer_list(world.users["manager"]).values_list("pk", flat=True))
     again = customer_register(
