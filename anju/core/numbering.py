@@ -34,6 +34,25 @@ def allocate_number(*, kind: str, scope) -> int:
         return int(cursor.fetchone()[0])
 
 
+def allocate_number_block(*, kind: str, scope, count: int) -> int:
+    """Reserve ``count`` consecutive numbers of ``kind`` in ``scope``; returns the first.
+
+    Same table and locking as ``allocate_number`` (gap-free, rolls back with
+    the caller), one statement for the whole block.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("allocate_number_block() must run inside transaction.atomic()")
+    table = connection.ops.quote_name(NumberSequence._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (kind, scope_key, last_value) VALUES (%s, %s, %s) "
+        f"ON CONFLICT (kind, scope_key) DO UPDATE SET last_value = {table}.last_value + %s "
+        f"RETURNING last_value"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [kind, scope_key_for(scope), count, count])
+        return int(cursor.fetchone()[0]) - count + 1
+
+
 def peek_last_number(*, kind: str, scope) -> int:
     row = NumberSequence.objects.filter(kind=kind, scope_key=scope_key_for(scope)).first()
     return row.last_value if row else 0

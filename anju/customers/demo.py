@@ -17,8 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from anju.core.errors import ApplicationError
-from anju.core.models import NumberSequence
-from anju.core.numbering import scope_key_for
+from anju.core.numbering import allocate_number_block
 from anju.core.roles import Role
 
 from .models import (
@@ -271,25 +270,6 @@ def seed(world):
 
 
 # --- bulk: a million customers in a few minutes ---------------------------------------------
-
-
-def allocate_number_block(*, kind: str, scope, count: int) -> int:
-    """Reserve ``count`` consecutive numbers of ``kind`` in ``scope``; returns the first.
-
-    Same table and locking as ``core.numbering.allocate_number`` (gap-free, rolls back with
-    the caller), one statement for the whole block.
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("allocate_number_block() must run inside transaction.atomic()")
-    table = connection.ops.quote_name(NumberSequence._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (kind, scope_key, last_value) VALUES (%s, %s, %s) "
-        f"ON CONFLICT (kind, scope_key) DO UPDATE SET last_value = {table}.last_value + %s "
-        f"RETURNING last_value"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, scope_key_for(scope), count, count])
-        return int(cursor.fetchone()[0]) - count + 1
 
 
 def customer_code(company, number: int) -> str:

@@ -46,11 +46,12 @@ from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.events import record_events
 from anju.core.jobs import job_finish, job_progress, job_running, job_start
 from anju.core.models import Job
+from anju.core.numbering import allocate_number_block
 from anju.core.permissions import has_perm
 from anju.core.roles import ROLE_SCOPE, Perm, Role, ScopeLevel
 from anju.core.scope import grants_for, sees_everything
 
-from .demo import allocate_number_block, customer_code, id_check_digit
+from .demo import customer_code, id_check_digit
 from .models import (
     Customer,
     CustomerPhone,

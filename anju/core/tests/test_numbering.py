@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from anju.core.numbering import allocate_number, peek_last_number
+from anju.core.numbering import allocate_number, allocate_number_block, peek_last_number
 from anju.core.testing import requires_postgres
 
 
@@ -27,6 +27,19 @@ def test_rolled_back_allocation_leaves_no_gap():
         raise RuntimeError("the business write failed after taking a number")
     with transaction.atomic():
         assert allocate_number(kind="queue", scope="p") == 2
+
+
+@pytest.mark.django_db
+def test_a_block_continues_the_same_sequence_and_rolls_back_whole():
+    """Bulk imports reserve a block: the numbers before and after it stay gap-free."""
+    with transaction.atomic():
+        assert allocate_number(kind="code", scope="c") == 1
+        assert allocate_number_block(kind="code", scope="c", count=5) == 2
+        assert allocate_number(kind="code", scope="c") == 7
+    with pytest.raises(RuntimeError), transaction.atomic():
+        allocate_number_block(kind="code", scope="c", count=100)
+        raise RuntimeError("the import failed after reserving its block")
+    assert peek_last_number(kind="code", scope="c") == 7
 
 
 @pytest.mark.django_db(transaction=True)
