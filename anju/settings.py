@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "anju.inventory",
     "anju.customers",
     "anju.reception",
+    "anju.site",  # project level: seed_demo (knows every app)
 ]
 
 MIDDLEWARE = [

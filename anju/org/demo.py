@@ -1,6 +1,6 @@
 """Demo organisation: 安居集团 with 深圳 and 珠海, three projects, one account per role."""
 
-from anju.core.management.commands.seed_demo import DEMO_PASSWORD
+from anju.core.demo_world import DEMO_PASSWORD
 from anju.core.roles import Role
 
 from . import services

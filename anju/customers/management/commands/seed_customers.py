@@ -27,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2027)
 
     def handle(self, *args, customers, consultants, chunk, seed, **options):
-        from anju.core.management.commands.seed_demo import DEMO_PASSWORD
+        from anju.core.demo_world import DEMO_PASSWORD
         from anju.core.roles import Role
         from anju.customers import demo
         from anju.org import services as org_services

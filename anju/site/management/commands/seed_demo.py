@@ -3,47 +3,18 @@
     manage.py seed_demo              # the small realistic world (idempotent with --if-empty)
     manage.py seed_demo --scale 50   # 50 times more, with bulk inserts, for benchmarks
 
-An app's demo module has ``seed(world)``; apps run in INSTALLED_APPS order, so later apps
-(customers, deals …) find what earlier ones made in ``world``.
+Lives at project level because it knows every app (the org tables included); the kernel part
+(``DemoWorld``, ``demo_modules``) is ``anju.core.demo_world``.
 """
 
 import random
 import time
-from dataclasses import dataclass, field
-from importlib import import_module
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-DEMO_PASSWORD = "anju2026"
-
-
-@dataclass
-class DemoWorld:
-    scale: int
-    rng: random.Random
-    stdout: object
-    data: dict = field(default_factory=dict)
-
-    def __getitem__(self, key):
-        return self.data[key]
-
-    def __setitem__(self, key, value):
-        self.data[key] = value
-
-    def log(self, message):
-        self.stdout.write(message)
-
-
-def demo_modules():
-    for config in apps.get_app_configs():
-        if config.name.startswith("anju."):
-            try:
-                yield config.label, import_module(f"{config.name}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{config.name}.demo":
-                    raise
+from anju.core.demo_world import DemoWorld, demo_modules
+from anju.org.models import Holding
 
 
 class Command(BaseCommand):
@@ -55,8 +26,6 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="Random seed.")
 
     def handle(self, *args, scale=1, if_empty=False, seed=2026, **options):
-        from anju.org.models import Holding
-
         if scale < 1:
             raise CommandError("--scale must be 1 or more")
         if Holding.objects.exists():
