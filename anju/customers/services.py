@@ -428,10 +428,9 @@ def customer_reassign_all(*, by, from_user, to_user, reason: str) -> int:
         .filter(owner=from_user, merged_into__isnull=True)
         .select_related("company")
     )
-    for customer in customers:
-        require_perm(
-            by, Perm.REASSIGN_CUSTOMERS, company=customer.company_id, project=customer.project_id
-        )
+    # Once per place the customers are in, not once per customer (thousands for a leaver).
+    for company_id, project_id in {(c.company_id, c.project_id) for c in customers}:
+        require_perm(by, Perm.REASSIGN_CUSTOMERS, company=company_id, project=project_id)
     if not can_receive(to_user, customers):
         raise ApplicationError(
             _("%(user)s does not work in the projects of these customers.") % {"user": to_user},

@@ -122,6 +122,24 @@ def test_reassign_all_moves_every_customer_and_logs_each(world, colleague):
     assert all(e.details["reason"] == "离职" for e in logged)
 
 
+def test_reassign_all_checks_permission_once_per_place_not_per_customer(
+    world, colleague, monkeypatch
+):
+    """Issue 7 item 16: a leaver with thousands of customers costs one check per project."""
+    from anju.customers import services
+
+    calls = []
+    real = services.require_perm
+    monkeypatch.setattr(services, "require_perm", lambda *a, **k: calls.append(k) or real(*a, **k))
+    leaver = world.users["consultant"]
+    places = set(Customer.objects.filter(owner=leaver).values_list("company_id", "project_id"))
+    moved = customer_reassign_all(
+        by=world.users["manager"], from_user=leaver, to_user=colleague, reason="离职"
+    )
+    assert moved > len(places)
+    assert len(calls) == len(places)
+
+
 def test_reassign_all_refused_for_consultants_and_wrong_receiver(world):
     leaver = world.users["consultant"]
     count = Customer.objects.filter(owner=leaver).count()
