@@ -21,6 +21,12 @@ class Page:
     count_capped: bool
     has_next: bool
 
+    def __iter__(self):  # like Django's Page: templates loop over the page itself
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
     @property
     def has_previous(self):
         return self.number > 1

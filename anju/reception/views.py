@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 from anju.core.api_types import MAX_ID
 from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.exports import export_response
+from anju.core.pagination import paginate
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm
 from anju.customers.selectors import customer_by_phone, customer_detail
@@ -35,7 +35,7 @@ PAGE_SIZE = 50
 
 
 def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return paginate(qs, request.GET.get("page"), per_page=PAGE_SIZE)
 
 
 def _project_from(request, projects, key="project"):

@@ -349,3 +349,16 @@ def test_managers_keep_the_win_and_loss_reasons(world, login):
         "/reception/opportunities/reasons/", {"company": company.pk, "won": "0", "name": "x"}
     )
     assert LossReason.objects.count() == before
+
+
+def test_list_pages_use_the_capped_pagination_of_the_house(world, login):
+    """Issue 7 item 16: reception lists page like every list (count capped, bounded page)."""
+    from anju.core.pagination import MAX_PAGE, Page
+
+    client = login(world.users["manager"])
+    for url in ["/reception/calls/", "/reception/visits/", "/reception/opportunities/?state=all"]:
+        response = client.get(url, {"page": "100000"})
+        assert response.status_code == 200
+        page = response.context["page"]
+        assert isinstance(page, Page), url
+        assert page.number <= MAX_PAGE
