@@ -21,27 +21,19 @@ def scope_key_for(scope) -> str:
 
 def allocate_number(*, kind: str, scope) -> int:
     """The next number of ``kind`` within ``scope``. Must run inside the caller's transaction."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("allocate_number() must run inside the caller's transaction.atomic()")
-    table = connection.ops.quote_name(NumberSequence._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (kind, scope_key, last_value) VALUES (%s, %s, 1) "
-        f"ON CONFLICT (kind, scope_key) DO UPDATE SET last_value = {table}.last_value + 1 "
-        f"RETURNING last_value"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, scope_key_for(scope)])
-        return int(cursor.fetchone()[0])
+    return allocate_number_block(kind=kind, scope=scope, count=1)
 
 
 def allocate_number_block(*, kind: str, scope, count: int) -> int:
     """Reserve ``count`` consecutive numbers of ``kind`` in ``scope``; returns the first.
 
-    Same table and locking as ``allocate_number`` (gap-free, rolls back with
-    the caller), one statement for the whole block.
+    One statement whatever ``count`` (bulk imports reserve a block); gap-free and rolled back
+    with the caller's transaction, which it must run inside.
     """
+    if count < 1:
+        raise ValueError("count must be 1 or more")
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("allocate_number_block() must run inside transaction.atomic()")
+        raise RuntimeError("allocate_number() must run inside the caller's transaction.atomic()")
     table = connection.ops.quote_name(NumberSequence._meta.db_table)
     sql = (
         f"INSERT INTO {table} (kind, scope_key, last_value) VALUES (%s, %s, %s) "
