@@ -858,7 +858,7 @@ def restore_backup(archive: Path | str, *, force: bool = False) -> RestoreResult
         if in_the_way and not force:
             raise BackupError(
                 "Restore needs an empty target; nothing was restored. Create an empty "
-                "database (docs/operations.md) or pass --force to set the current data aside:",
+                "database (docs/operations.md) or pass --force to replace the current data:",
                 in_the_way,
             )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
