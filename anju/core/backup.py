@@ -23,6 +23,7 @@ how to operate them.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -442,13 +443,23 @@ def _archive_path(directory: Path, now: datetime) -> Path:
 
 
 def _add_file(tar: tarfile.TarFile, path: Path, arcname: str) -> dict:
-    info = tar.gettarinfo(str(path), arcname=arcname)
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    with open(path, "rb") as f:
+    with open(path, "rb") as f:  # open first: a file deleted meanwhile fails before the header
+        info = tar.gettarinfo(arcname=arcname, fileobj=f)
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
         reader = _HashingReader(f)
         tar.addfile(info, reader)
     return {"size": info.size, "sha256": reader.digest.hexdigest()}
+
+
+def _add_media(tar: tarfile.TarFile, files: list[tuple[str, Path]]) -> dict[str, dict]:
+    media = {}
+    for rel, path in files:
+        try:
+            media[rel] = _add_file(tar, path, MEDIA_PREFIX + rel)
+        except FileNotFoundError:
+            continue  # deleted (e.g. purged) since the listing: its row is gone or going
+    return media
 
 
 @dataclass
@@ -476,10 +487,7 @@ def create_backup(output_dir: Path | str | None = None, keep: int | None = None)
         with tarfile.open(partial, "w:gz", format=tarfile.PAX_FORMAT) as tar:
             dump = _add_file(tar, snap["dump"], DB_MEMBERS[vendor])
             snap["dump"].unlink()  # free the disk before the media are copied
-            media = {
-                rel: _add_file(tar, abs_path, MEDIA_PREFIX + rel)
-                for rel, abs_path in _media_files(media_root, skip=[directory])
-            }
+            media = _add_media(tar, _media_files(media_root, skip=[directory]))
             manifest = {
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
@@ -500,22 +508,12 @@ def create_backup(output_dir: Path | str | None = None, keep: int | None = None)
             data = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
-            tar.addfile(info, _BytesReader(data))
+            tar.addfile(info, io.BytesIO(data))
         with open(partial, "rb") as f:
             os.fsync(f.fileno())
         os.replace(partial, path)  # only complete archives ever carry the final name
     pruned = prune_backups(directory, keep) if keep else []
     return BackupResult(path=path, manifest=manifest, pruned=pruned)
-
-
-class _BytesReader:
-    def __init__(self, data: bytes):
-        self.data, self.pos = data, 0
-
-    def read(self, size=-1):
-        end = len(self.data) if size < 0 else self.pos + size
-        chunk, self.pos = self.data[self.pos : end], min(end, len(self.data))
-        return chunk
 
 
 def list_backups(directory: Path | str) -> list[Path]:

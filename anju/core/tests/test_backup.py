@@ -68,7 +68,12 @@ def manage(env: dict, *args: str, check: bool = True) -> subprocess.CompletedPro
 
 
 def site_env(var_dir: Path, database_url: str | None = None) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANJU_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("ANJU_VAR_DIR", "ANJU_MEDIA_ROOT") and not k.startswith("ANJU_BACKUP_")
+    }
+    env["ANJU_DEBUG"] = "1"  # a development site: no production secret key needed
     env["ANJU_VAR_DIR"] = str(var_dir)
     env["DATABASE_URL"] = database_url or f"sqlite:///{var_dir / 'anju.sqlite3'}"
     return env
