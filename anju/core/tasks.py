@@ -20,3 +20,35 @@ def purge_old_job_uploads() -> int:
     from .jobs import purge_old_uploads
 
     return purge_old_uploads()
+
+
+# --- Periodic backup (SEC-5) ----------------------------------------------------------------
+# Off unless ANJU_BACKUP_DIR is set; then at ANJU_BACKUP_CRON (default 02:30 Asia/Shanghai),
+# keeping the newest ANJU_BACKUP_KEEP archives (default 14). docs/operations.md.
+
+
+@task()
+def backup_database_and_media() -> str | None:
+    """One backup archive into ANJU_BACKUP_DIR, then prune to the newest ANJU_BACKUP_KEEP."""
+    from .backup import scheduled_backup
+
+    return scheduled_backup()
+
+
+def _register_backup_schedule():
+    from apscheduler.triggers.cron import CronTrigger
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .backup import backup_cron_setting, backup_dir_setting
+
+    if not backup_dir_setting():
+        return
+    cron = backup_cron_setting()
+    try:
+        CronTrigger.from_crontab(cron)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"ANJU_BACKUP_CRON={cron!r} is not a cron line: {exc}") from exc
+    periodic(cron=cron)(backup_database_and_media)
+
+
+_register_backup_schedule()
