@@ -169,6 +169,25 @@ def test_periodic_backup_is_off_without_a_backup_dir():
     assert not any(j.name.endswith("backup_database_and_media") for j in PERIODIC_JOBS)
 
 
+def test_unreadable_or_foreign_archives_get_a_clear_message(tmp_path):
+    """SEC-5: verify_backup explains what is wrong instead of a traceback."""
+    garbage = tmp_path / "garbage.tar.gz"
+    garbage.write_bytes(b"not an archive")
+    with pytest.raises(BackupError, match="Cannot read the archive"):
+        verify_archive(garbage)
+
+    foreign = tmp_path / "foreign.tar.gz"
+    with tarfile.open(foreign, "w:gz") as tar:
+        info = tarfile.TarInfo("notes.txt")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    with pytest.raises(BackupError, match="no manifest.json: not an Anju backup"):
+        verify_archive(foreign)
+
+    with pytest.raises(BackupError, match="No such archive"):
+        verify_archive(tmp_path / "missing.tar.gz")
+
+
 # --- SQLite round trip (subprocesses on a temporary file database) -------------------------
 
 
