@@ -10,7 +10,10 @@ class CoreConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from . import checks  # noqa: F401  (registers the scope system check)
+        from . import (
+            checks,  # noqa: F401  (registers the scope system check)
+            security,  # noqa: F401  (stamps the login time for the session cap)
+        )
         from .models import ApiToken
 
         # Token creation and revocation are security events (SEC-3); the hash stays out.
