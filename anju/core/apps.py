@@ -18,3 +18,8 @@ class CoreConfig(AppConfig):
 
         # Token creation and revocation are security events (SEC-3); the hash stays out.
         auditlog.register(ApiToken, exclude_fields=["key_hash", "last_used_at"])
+
+        from auditlog.models import LogEntry
+        from django.db.models.signals import pre_save
+
+        pre_save.connect(security.mask_audit_entry, sender=LogEntry, dispatch_uid="anju_mask")

@@ -70,3 +70,14 @@ def mask_for_audit(value: str) -> str:
     if len(digits) in (11, 13) and not _ID_IN_TEXT.fullmatch(value.strip()):
         return mask_phone(value)
     return mask_id_number(value)
+
+
+def mask_in(value):
+    """``mask_text`` applied to every string inside nested dicts/lists (JSON data)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: mask_in(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_in(v) for v in value]
+    return value

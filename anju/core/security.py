@@ -102,3 +102,19 @@ def lockout_response(request, original_response=None, credentials=None):
     form = AuthenticationForm(request, initial={"username": username})
     context = {"form": form, "lockout_message": message, "next": request.POST.get("next", "")}
     return render(request, "registration/login.html", context, status=429)
+
+
+def mask_audit_entry(sender, instance, **kwargs):
+    """pre_save of auditlog's LogEntry: no mobile or ID number in full in the audit trail.
+
+    ``mask_fields`` masks the registered fields' values; this also covers what they do not
+    reach: the object's text (a CustomerPhone *is* its number) and numbers inside free text.
+    """
+    from .masking import mask_in, mask_text
+
+    instance.object_repr = mask_text(instance.object_repr or "")
+    instance.changes_text = mask_text(instance.changes_text or "")
+    if instance.changes:
+        instance.changes = mask_in(instance.changes)
+    if instance.serialized_data:
+        instance.serialized_data = mask_in(instance.serialized_data)

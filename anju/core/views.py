@@ -14,18 +14,21 @@ from .forms import ApiTokenForm
 
 @login_required
 def profile(request):
-    form = ApiTokenForm(request.POST or None)
+    form = ApiTokenForm(request.POST or None, user=request.user)
     new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
             _token, new_secret = services.api_token_create(
-                by=request.user, name=form.cleaned_data["name"]
+                by=request.user,
+                name=form.cleaned_data["name"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+                read_only=form.cleaned_data["read_only"],
             )
         except ApplicationError as exc:
             form.add_error(exc.field, exc.message)
         else:
             messages.success(request, _("Token created. Copy it now: it will not be shown again."))
-            form = ApiTokenForm()
+            form = ApiTokenForm(user=request.user)
     return render(
         request,
         "core/profile.html",
