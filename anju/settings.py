@@ -125,9 +125,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "anju.core.security.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "anju.core.security.SessionTimeoutMiddleware",  # after auth, messages and htmx
     "auditlog.middleware.AuditlogMiddleware",
     "anju.core.middleware.ApplicationErrorMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the login page's message

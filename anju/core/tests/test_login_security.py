@@ -187,3 +187,32 @@ def test_the_admin_refuses_a_weak_password_too(world, login):
     assert response.context["form"].errors
     user.refresh_from_db()
     assert user.check_password("anju2026")
+
+
+def test_a_user_changes_his_password_only_to_a_strong_one(world, login):
+    """The profile's password change applies every validator and needs the current password."""
+    user = world.users["consultant"]
+    client = login(user)
+    page = client.get("/profile/password/")
+    assert page.status_code == 200 and "修改密码" in page.content.decode()
+    weak = {"old_password": "anju2026", "new_password1": "12345", "new_password2": "12345"}
+    assert client.post("/profile/password/", weak).context["form"].errors
+    wrong_old = {
+        "old_password": "not-mine",
+        "new_password1": "Tide-Harbour-Lantern-77",
+        "new_password2": "Tide-Harbour-Lantern-77",
+    }
+    assert client.post("/profile/password/", wrong_old).context["form"].errors
+    user.refresh_from_db()
+    assert user.check_password("anju2026")
+    response = client.post("/profile/password/", {**wrong_old, "old_password": "anju2026"})
+    assert response.status_code == 302 and response["Location"] == "/profile/"
+    user.refresh_from_db()
+    assert user.check_password("Tide-Harbour-Lantern-77")
+
+
+def test_an_expired_htmx_request_is_sent_to_the_login_page(world, login):
+    client = login(world.users["consultant"])
+    _age_session(client, seen=timedelta(hours=3))
+    response = client.get("/customers/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 204 and response["HX-Redirect"] == "/login/"

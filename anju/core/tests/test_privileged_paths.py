@@ -259,3 +259,14 @@ def test_purged_import_jobs_keep_no_raw_personal_data(world, settings, tmp_path)
     assert [e["reason"] for e in job.errors][:2] == ["号码重复", "无效"]  # the reasons stay
     assert job.result["rows"] == 3 and job.result["existing_rows"][0]["name"] == "林*峰"
     assert not job.input_file
+
+
+def test_gunicorns_access_log_leaves_out_query_strings():
+    """A phone searched for (?q=139…) must not reach gunicorn's access log either."""
+    import runpy
+    from pathlib import Path
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[3] / "gunicorn.conf.py"))
+    fmt = conf["access_log_format"]
+    assert "%(U)s" in fmt
+    assert "%(r)s" not in fmt and "%(q)s" not in fmt and "%(f)s" not in fmt
