@@ -1,6 +1,7 @@
 """Shared test fixtures. ``world`` is the demo world (seed_demo), built once per test."""
 
 import io
+import logging
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +18,34 @@ def _fast_passwords(settings):
 
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _server_log():
+    """Everything the code logs during the run, through the production filter (issue 7 item 9).
+
+    Written to test-artifacts/server.log (server-<worker>.log under xdist); .ci/run fails if
+    it holds an 11-digit mobile. The filter is the one settings.LOGGING puts on its handlers.
+    """
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    path = ARTIFACTS / (f"server-{worker}.log" if worker else "server.log")
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    filter_class = import_string(settings.LOGGING["filters"]["mask_personal_data"]["()"])
+    handler.addFilter(filter_class())
+    loggers = [logging.getLogger(), logging.getLogger("django.server")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield path
+    for logger in loggers:
+        logger.removeHandler(handler)
+    handler.close()
 
 
 def _seed_demo_world():

@@ -1,22 +1,95 @@
-"""Anju settings: one module, configured by environment variables.
+"""Anju settings: one module, configured by environment variables (safe by default, issue 7 item 8).
 
-DATABASE_URL  selects the database (default: embedded SQLite under var/).
-ANJU_DEBUG    "1" for development (default on unless ANJU_SECRET_KEY is set).
+DATABASE_URL          selects the database (default: embedded SQLite under var/).
+ANJU_SECRET_KEY       the secret key. Without it: the file ANJU_SECRET_KEY_FILE (default
+                      var/secret_key, written once by `make run`); without that, only a test run
+                      (pytest) or explicit development (ANJU_DEBUG=1) gets a random key for the
+                      life of the process. Anything else (gunicorn, manage.py) refuses to start.
+ANJU_DEBUG            "1" turns DEBUG on; anything else (or unset) keeps it off.
+ANJU_HTTPS            "1" when served over HTTPS (behind a proxy that sets X-Forwarded-Proto):
+                      secure cookies, HSTS for a year, redirect to https.
+ANJU_SESSION_IDLE_MINUTES / ANJU_SESSION_MAX_HOURS   idle timeout (120) and absolute cap (12).
+ANJU_LOGIN_FAILURE_LIMIT / ANJU_LOGIN_COOLOFF_MINUTES  lockout after 10 failures for 30 min.
 """
 
 import os
+import secrets
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ANJU_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = os.environ.get("ANJU_SECRET_KEY", "dev-only-insecure-key-change-me")
-DEBUG = os.environ.get("ANJU_DEBUG", "1" if "ANJU_SECRET_KEY" not in os.environ else "0") == "1"
+DEBUG = os.environ.get("ANJU_DEBUG", "0") == "1"
+# pytest imports this module; a test run on a fresh clone needs no configuration.
+TESTING = "pytest" in sys.modules
+
+
+def load_secret_key(environ, var_dir: Path, *, debug: bool, testing: bool) -> str:
+    """The secret key, or ImproperlyConfigured: there is no known fallback key (issue 7 item 8)."""
+    key = environ.get("ANJU_SECRET_KEY", "").strip()
+    if key:
+        return key
+    key_file = Path(environ.get("ANJU_SECRET_KEY_FILE") or var_dir / "secret_key")
+    if key_file.is_file():
+        key = key_file.read_text().strip()
+        if key:
+            return key
+    if debug or testing:
+        # Sessions do not survive a restart, which is all a test run or a debug server needs.
+        return secrets.token_urlsafe(50)
+    raise ImproperlyConfigured(
+        "ANJU_SECRET_KEY is not set. Set it to a long random value (e.g. `python -c "
+        "'import secrets; print(secrets.token_urlsafe(50))'`), or point ANJU_SECRET_KEY_FILE "
+        "at a file holding one. For development use `make run` (it creates var/secret_key) "
+        "or ANJU_DEBUG=1."
+    )
+
+
+SECRET_KEY = load_secret_key(os.environ, VAR_DIR, debug=DEBUG, testing=TESTING)
 ALLOWED_HOSTS = os.environ.get("ANJU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("ANJU_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# --- transport and cookies (ASVS V3, V14) ---------------------------------------------------
+HTTPS = os.environ.get("ANJU_HTTPS", "0") == "1"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# --- sessions: idle timeout and absolute cap (core.security.SessionTimeoutMiddleware) -------
+ANJU_SESSION_IDLE = timedelta(minutes=int(os.environ.get("ANJU_SESSION_IDLE_MINUTES", "120")))
+ANJU_SESSION_MAX_AGE = timedelta(hours=int(os.environ.get("ANJU_SESSION_MAX_HOURS", "12")))
+SESSION_COOKIE_AGE = int(ANJU_SESSION_MAX_AGE.total_seconds())  # the cookie dies at the cap too
+
+# --- login throttling and lockout (django-axes) ----------------------------------------------
+AXES_FAILURE_LIMIT = int(os.environ.get("ANJU_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("ANJU_LOGIN_COOLOFF_MINUTES", "30")))
+# Per login name (an attacker rotating addresses is still stopped) and per name+address. Not
+# per address alone: a sales office behind one NAT must not lock itself out.
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "anju.core.security.lockout_response"
+AXES_USERNAME_CALLABLE = "anju.core.security.login_username"
+AXES_IPWARE_PROXY_COUNT = 1 if HTTPS else None  # behind the TLS proxy: its X-Forwarded-For
+AXES_VERBOSE = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -34,6 +107,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_filters",
+    "axes",
     "template_partials",
     "anju.core",
     "anju.org",
@@ -54,8 +128,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "anju.core.security.SessionTimeoutMiddleware",  # after auth, messages and htmx
     "auditlog.middleware.AuditlogMiddleware",
     "anju.core.middleware.ApplicationErrorMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the login page's message
 ]
 
 ROOT_URLCONF = "anju.urls"
@@ -98,9 +174,21 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login outright
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Every password set through a form or a service (staff_create) is checked (ASVS V2.1).
+_PV = "django.contrib.auth.password_validation."
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": _PV + "UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "display_name", "email", "phone")},
+    },
+    {"NAME": _PV + "MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": _PV + "CommonPasswordValidator"},
+    {"NAME": _PV + "NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -119,8 +207,10 @@ MEDIA_ROOT = Path(os.environ.get("ANJU_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Production and `make run` serve collected, hashed files (run_dev collects them);
+        # tests and a debug server read the sources, so they need no collectstatic.
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
+        if DEBUG or TESTING
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
@@ -134,15 +224,40 @@ TASKS = {
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_STORE_JSON_CHANGES = True
+# Fields registered with mask_fields (phones, ID numbers) are stored masked (issue 7 item 9).
+AUDITLOG_MASK_CALLABLE = "anju.core.masking.mask_for_audit"
 
 MESSAGE_TAGS = {40: "danger"}
 
+# Every handler masks mobiles and ID numbers before a line is written (issue 7 item 9). The
+# "django" and "django.server" loggers are re-declared so that Django's default handlers
+# (which have no filter) never write a request line: both end in filtered handlers here.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_personal_data": {"()": "anju.core.logging.MaskPersonalDataFilter"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_personal_data"],
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("ANJU_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # not a line per successful login
+    },
 }
 
 # Business settings

@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", core_views.profile, name="profile"),
+    path("profile/password/", core_views.PasswordChangeView.as_view(), name="password_change"),
     path("profile/tokens/<int:token_id>/revoke/", core_views.token_revoke, name="token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("inventory/", include("anju.inventory.urls")),

@@ -1,9 +1,14 @@
 """`make run`: migrate, load the demo once, then run web server + task worker + scheduler.
 
 Ctrl-C stops all three. DATABASE_URL selects PostgreSQL instead of the embedded SQLite.
+The demo runs as production does (issue 7 item 8): DEBUG off (Chinese error pages, not
+Django's technical page), static files collected and served by whitenoise, and a secret key
+of its own, generated once into var/secret_key (mode 0600) and reused on every start.
+ANJU_DEBUG=1 make run still gives the debug pages.
 """
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -16,6 +21,21 @@ HOST = os.environ.get("ANJU_HOST", "127.0.0.1")
 PORT = os.environ.get("ANJU_PORT", "8000")
 
 
+def ensure_secret_key() -> Path:
+    """var/secret_key: created once with a random key, readable by this user only."""
+    path = Path(
+        os.environ.get("ANJU_SECRET_KEY_FILE")
+        or Path(os.environ.get("ANJU_VAR_DIR", ROOT / "var")) / "secret_key"
+    )
+    if not path.exists() or not path.read_text().strip():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
 def manage(*args, **kwargs):
     return subprocess.run([PY, "manage.py", *args], cwd=ROOT, check=True, **kwargs)
 
@@ -26,7 +46,11 @@ def _stop_on_sigterm(signum, frame):
 
 def main():
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    if not os.environ.get("ANJU_SECRET_KEY"):
+        os.environ["ANJU_SECRET_KEY_FILE"] = str(ensure_secret_key())
     manage("migrate", "--no-input", "-v", "0")
+    # DEBUG off: whitenoise serves the collected, hashed files (runserver serves none)
+    manage("collectstatic", "--no-input", "-v", "0")
     manage("seed_demo", "--if-empty")
     from_demo = [
         ("admin", "administrator 系统管理员"),

@@ -1,17 +1,32 @@
 """API authentication: browser session or an integration's bearer token (SEC-1)."""
 
 from auditlog.context import auditlog_value
+from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
 
+from .errors import NotPermitted
 from .services import api_token_authenticate
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class TokenAuth(HttpBearer):
+    """Bearer tokens: an expired or revoked one is refused with the reason (401); a read-only
+    one may not write (403) — issue 7 item 12."""
+
     def authenticate(self, request, token):
-        user = api_token_authenticate(token)
-        if user is not None:
-            request.user = user  # so selectors and services see the token's owner
-            _set_audit_actor(user)
+        api_token = api_token_authenticate(token)
+        if api_token is None:
+            return None
+        if api_token.read_only and request.method not in READ_METHODS:
+            raise NotPermitted(
+                _("This API token is read-only: it may only read (GET), not change data."),
+                code="token_read_only",
+            )
+        user = api_token.user
+        request.user = user  # so selectors and services see the token's owner
+        request.api_token = api_token
+        _set_audit_actor(user)
         return user
 
 

@@ -10,8 +10,16 @@ class CoreConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from . import checks  # noqa: F401  (registers the scope system check)
+        from . import (
+            checks,  # noqa: F401  (registers the scope system check)
+            security,  # noqa: F401  (stamps the login time for the session cap)
+        )
         from .models import ApiToken
 
         # Token creation and revocation are security events (SEC-3); the hash stays out.
         auditlog.register(ApiToken, exclude_fields=["key_hash", "last_used_at"])
+
+        from auditlog.models import LogEntry
+        from django.db.models.signals import pre_save
+
+        pre_save.connect(security.mask_audit_entry, sender=LogEntry, dispatch_uid="anju_mask")

@@ -221,7 +221,8 @@ UPLOAD_RETENTION_DAYS = 30
 
 def purge_old_uploads(*, now=None, days=UPLOAD_RETENTION_DAYS) -> int:
     """Delete uploaded files of jobs finished more than ``days`` ago (they hold personal
-    data, PIPL); the job row, its counts and error report stay."""
+    data, PIPL), and mask what the job kept of the rows: error values, names, numbers
+    (issue 7 item 9). The job row, its counts and its error reasons stay."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -230,13 +231,48 @@ def purge_old_uploads(*, now=None, days=UPLOAD_RETENTION_DAYS) -> int:
 
     cutoff = (now or timezone.now()) - timedelta(days=days)
     purged = 0
-    old = (
-        Job.objects.filter(updated_at__lt=cutoff)
-        .exclude(input_file="")
-        .exclude(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+    old = Job.objects.filter(updated_at__lt=cutoff).exclude(
+        status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
     )
     for job in old.iterator():
-        job.input_file.delete(save=False)
-        Job.objects.filter(pk=job.pk).update(input_file="")
-        purged += 1
+        if job.input_file:
+            job.input_file.delete(save=False)
+            Job.objects.filter(pk=job.pk).update(input_file="")
+            purged += 1
+        if not (job.params or {}).get(PERSONAL_DATA_PURGED):
+            Job.objects.filter(pk=job.pk).update(
+                params={**scrub_personal_data(job.params or {}), PERSONAL_DATA_PURGED: True},
+                result=scrub_personal_data(job.result or {}),
+                errors=scrub_personal_data(job.errors or []),
+            )
     return purged
+
+
+PERSONAL_DATA_PURGED = "personal_data_purged"
+
+
+def scrub_personal_data(data):
+    """A job's params/result/errors without the personal data of the rows it read.
+
+    A cell's value (``value``) is dropped; names and numbers under their usual keys are
+    masked; numbers inside any other text (an error reason) are masked too.
+    """
+    from .masking import mask_id_number, mask_name, mask_phone, mask_text
+
+    by_key = {
+        "value": lambda v: "",
+        "name": mask_name,
+        "phone": mask_phone,
+        "id_number": mask_id_number,
+        "email": lambda v: "",
+    }
+    if isinstance(data, dict):
+        return {
+            k: by_key[k](v) if k in by_key and isinstance(v, str) else scrub_personal_data(v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list | tuple):
+        return [scrub_personal_data(v) for v in data]
+    if isinstance(data, str):
+        return mask_text(data)
+    return data

@@ -41,3 +41,43 @@ def mask_name(name: str | None) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+# Personal numbers inside free text (log lines, audit entries, job reports): an ID number
+# (17 digits + digit/X) and a mainland mobile, alone or as +86 / 86, with or without
+# separators. Digits or letters around them mean it is some other number.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?![0-9])")
+
+
+def mask_text(text: str) -> str:
+    """Mask every mobile (138****5678) and ID number (4403**********1234) inside ``text``."""
+    if not text:
+        return text
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
+
+
+def mask_for_audit(value: str) -> str:
+    """django-auditlog's mask for fields registered with ``mask_fields`` (phones, ID numbers).
+
+    A phone is masked like on screen (138****5678), anything else like an ID number; an empty
+    value (auditlog passes "None" for a null) stays as it is, so the change stays readable.
+    """
+    if value in ("", "None"):
+        return value
+    digits = _DIGITS.sub("", value)
+    if len(digits) in (11, 13) and not _ID_IN_TEXT.fullmatch(value.strip()):
+        return mask_phone(value)
+    return mask_id_number(value)
+
+
+def mask_in(value):
+    """``mask_text`` applied to every string inside nested dicts/lists (JSON data)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: mask_in(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_in(v) for v in value]
+    return value

@@ -141,7 +141,14 @@ class PersonalDataAccess(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for integrations; acts with its owner's roles and scope (SEC-1)."""
+    """A bearer token for integrations; acts with its owner's roles and scope (SEC-1).
+
+    It expires (chosen at creation: 30, 90 or 365 days), can be revoked, and may be
+    read-only: then it may only GET (issue 7 item 12).
+    """
+
+    EXPIRY_CHOICES = [(30, _("30 days")), (90, _("90 days")), (365, _("1 year"))]
+    DEFAULT_EXPIRY_DAYS = 90
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
@@ -151,6 +158,8 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True)
+    read_only = models.BooleanField(_("read-only"), default=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -161,8 +170,14 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at is None or self.expires_at <= timezone.now()
+
+    @property
     def is_active(self):
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
 
 
 def content_type_of(obj_or_model) -> ContentType:

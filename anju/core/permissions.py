@@ -7,7 +7,12 @@ buttons, never as the check itself.
 from django.apps import apps
 
 from .errors import NotPermitted
-from .roles import ROLE_PERMS, ROLE_SCOPE, ScopeLevel
+from .roles import ROLE_PERMS, ROLE_SCOPE, Perm, ScopeLevel
+
+# Permissions the superuser flag does not grant: seeing personal data in full needs a role
+# that may (SEC-2, issue 7 item 9), so a technical administrator sees 138****5678 like
+# everyone else unless he also holds, say, the data steward's role.
+NOT_IMPLIED_BY_SUPERUSER = frozenset({Perm.UNMASK_PERSONAL_DATA})
 
 
 def _assignment_covers(assignment, company_id, project_id) -> bool:
@@ -28,7 +33,7 @@ def has_perm(user, perm, *, company=None, project=None) -> bool:
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    if user.is_superuser:
+    if user.is_superuser and perm not in NOT_IMPLIED_BY_SUPERUSER:
         return True
     company_id = getattr(company, "pk", company)
     project_id = getattr(project, "pk", project)

@@ -16,7 +16,8 @@ def prune_finished_task_results():
 @periodic(cron="50 3 * * *")
 @task()
 def purge_old_job_uploads() -> int:
-    """Uploaded import files are kept 30 days after the job ends, then deleted."""
+    """Uploaded import files are kept 30 days after the job ends, then deleted, and the
+    personal data the job kept (error values, names, numbers) is masked (issue 7 item 9)."""
     from .jobs import purge_old_uploads
 
     return purge_old_uploads()

@@ -1,9 +1,11 @@
 """Kernel pages: the profile (API tokens, language)."""
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,18 +16,21 @@ from .forms import ApiTokenForm
 
 @login_required
 def profile(request):
-    form = ApiTokenForm(request.POST or None)
+    form = ApiTokenForm(request.POST or None, user=request.user)
     new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
             _token, new_secret = services.api_token_create(
-                by=request.user, name=form.cleaned_data["name"]
+                by=request.user,
+                name=form.cleaned_data["name"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+                read_only=form.cleaned_data["read_only"],
             )
         except ApplicationError as exc:
             form.add_error(exc.field, exc.message)
         else:
             messages.success(request, _("Token created. Copy it now: it will not be shown again."))
-            form = ApiTokenForm()
+            form = ApiTokenForm(user=request.user)
     return render(
         request,
         "core/profile.html",
@@ -42,3 +47,16 @@ def token_revoke(request, token_id):
     services.api_token_revoke(by=request.user, token=token)
     messages.success(request, _("Token revoked."))
     return redirect("profile")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change one's own password: the current one first, then every password validator
+    (issue 7 item 8). Other sessions of the user end (Django rotates the session hash)."""
+
+    template_name = "core/password_change.html"
+    success_url = reverse_lazy("profile")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password was changed."))
+        return response

@@ -15,8 +15,9 @@ class CustomersConfig(AppConfig):
 
         from . import models, timeline
 
-        auditlog.register(models.Customer, mask_fields=["id_number"])
-        auditlog.register(models.CustomerPhone)
+        # Numbers are stored masked in the audit trail (issue 7 item 9), like on screen.
+        auditlog.register(models.Customer, mask_fields=["id_number", "phone"])
+        auditlog.register(models.CustomerPhone, mask_fields=["phone"])
         auditlog.register(models.CustomerRelation)
 
         everyone_with_customers = SALES | {

@@ -16,4 +16,6 @@ class OrgConfig(AppConfig):
         auditlog.register(models.Project)
         auditlog.register(models.Department)
         auditlog.register(models.RoleAssignment)
-        auditlog.register(models.User, exclude_fields=["password", "last_login"])
+        auditlog.register(
+            models.User, exclude_fields=["password", "last_login"], mask_fields=["phone"]
+        )

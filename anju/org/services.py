@@ -1,5 +1,7 @@
 """Organisation writes: companies, projects, staff and their roles."""
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -45,14 +47,18 @@ def staff_create(
     *,
     by,
     username: str,
-    password: str,
+    password: str | None,
     display_name: str,
     company: Company | None,
     department: Department | None = None,
     phone: str = "",
     roles=(),
 ) -> User:
-    """Create a staff account with its roles: ``roles`` is a list of (role, project-or-None)."""
+    """Create a staff account with its roles: ``roles`` is a list of (role, project-or-None).
+
+    The password must pass every validator in AUTH_PASSWORD_VALIDATORS (issue 7 item 8);
+    ``None`` creates the account without a usable password (set later, e.g. by the admin).
+    """
     _require_admin(by, company)
     if User.objects.filter(username=username).exists():
         raise ApplicationError(
@@ -65,11 +71,23 @@ def staff_create(
         department=department,
         phone=phone,
     )
-    user.set_password(password)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        check_password_strength(password, user=user)
+        user.set_password(password)
     user.save()
     for role, project in roles:
         role_assign(by=by, user=user, role=role, company=company, project=project)
     return user
+
+
+def check_password_strength(password: str, *, user=None) -> None:
+    """ApplicationError(field="password") with every reason a password is refused."""
+    try:
+        validate_password(password or "", user=user)
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages), field="password") from exc
 
 
 @transaction.atomic

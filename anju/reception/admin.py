@@ -1,43 +1,22 @@
 from django.contrib import admin
 
-from .models import FollowUpTask, LossReason, Opportunity, PhoneCall, RiskFactor, Visit, WinReason
+from anju.core.admin import ReadOnlyAdmin
+
+from .models import LossReason, RiskFactor, WinReason
+
+# Calls, visits, follow-up tasks and opportunities are not registered: they hold customers'
+# numbers and names, which the admin would show unmasked (issue 7 item 9), and only the
+# services may write them. The managed lists are read-only here: the reception pages and
+# their services (risk_factor_create, reason_create, …) change them.
 
 
 @admin.register(RiskFactor)
-class RiskFactorAdmin(admin.ModelAdmin):
+class RiskFactorAdmin(ReadOnlyAdmin):
     list_display = ["title", "project", "sort_order", "is_active"]
     list_filter = ["company", "project", "is_active"]
 
 
 @admin.register(WinReason, LossReason)
-class ReasonAdmin(admin.ModelAdmin):
+class ReasonAdmin(ReadOnlyAdmin):
     list_display = ["name", "company", "sort_order", "is_active"]
     list_filter = ["company", "is_active"]
-
-
-@admin.register(PhoneCall)
-class PhoneCallAdmin(admin.ModelAdmin):
-    list_display = ["called_at", "caller_name", "project", "consultant", "rings", "is_repeat"]
-    list_filter = ["project", "is_repeat", "details_declined"]
-    raw_id_fields = ["customer", "consultant"]
-
-
-@admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
-    list_display = ["arrived_at", "customer", "project", "consultant", "waiting_seconds"]
-    list_filter = ["project", "club_invited"]
-    raw_id_fields = ["customer", "consultant"]
-
-
-@admin.register(FollowUpTask)
-class FollowUpTaskAdmin(admin.ModelAdmin):
-    list_display = ["title", "kind", "status", "due_date", "assignee", "project"]
-    list_filter = ["kind", "status", "project"]
-    raw_id_fields = ["customer", "assignee"]
-
-
-@admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
-    list_display = ["customer", "project", "stage", "expected_value", "consultant", "closed_at"]
-    list_filter = ["stage", "project"]
-    raw_id_fields = ["customer", "consultant"]

@@ -16,8 +16,8 @@ class ReceptionConfig(AppConfig):
 
         from . import models, timeline
 
+        auditlog.register(models.PhoneCall, mask_fields=["phone"])  # masked (issue 7 item 9)
         for model in (
-            models.PhoneCall,
             models.Visit,
             models.FollowUpTask,
             models.Opportunity,

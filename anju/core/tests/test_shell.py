@@ -26,7 +26,9 @@ def test_audit_records_the_acting_user_of_a_request(world, client):
 
 def test_profile_page_creates_shows_once_and_revokes_a_token(world, login):
     client = login(world.users["consultant"])
-    page = client.post("/profile/", {"name": "电话系统"})
+    page = client.post(
+        "/profile/", {"name": "电话系统", "expires_in_days": "90", "password": "anju2026"}
+    )
     secret = page.context["new_secret"]
     assert secret.startswith("anju_") and secret in page.content.decode()
     token = ApiToken.objects.get(user=world.users["consultant"])
@@ -40,7 +42,7 @@ def test_profile_page_creates_shows_once_and_revokes_a_token(world, login):
 def test_profile_token_needs_a_name_and_others_tokens_are_404(world, login):
     other = ApiToken.objects.create(user=world.users["manager"], name="x", prefix="x", key_hash="h")
     client = login(world.users["consultant"])
-    page = client.post("/profile/", {"name": ""})
+    page = client.post("/profile/", {"name": "", "expires_in_days": "90", "password": "anju2026"})
     assert page.status_code == 200 and page.context["form"].errors
     assert client.post(f"/profile/tokens/{other.pk}/revoke/").status_code == 404
     assert ApiToken.objects.get(pk=other.pk).revoked_at is None

@@ -27,10 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2027)
 
     def handle(self, *args, customers, consultants, chunk, seed, **options):
-        from anju.core.demo_world import DEMO_PASSWORD
         from anju.core.roles import Role
         from anju.customers import demo
         from anju.org import services as org_services
+        from anju.org.demo import set_demo_password
         from anju.org.models import Department, RoleAssignment, User
 
         if customers < 1:
@@ -55,15 +55,16 @@ class Command(BaseCommand):
                         if User.objects.filter(username=username).exists():
                             continue
                         gender = "M" if n % 2 else "F"
-                        org_services.staff_create(
+                        user = org_services.staff_create(
                             by=None,
                             username=username,
-                            password=DEMO_PASSWORD,
+                            password=None,
                             display_name=f"置业顾问·{demo.random_name(world.rng, gender)}",
                             company=project.company,
                             department=dept,
                             roles=[(Role.SALES_CONSULTANT, project)],
                         )
+                        set_demo_password([user])
         made = demo.bulk_seed(world, customers, chunk=chunk, log=world.log)
         self.stdout.write(
             self.style.SUCCESS(f"{made:,} customers loaded in {time.monotonic() - started:.1f}s.")
