@@ -209,6 +209,16 @@ def test_every_phone_search_is_logged_with_the_digits_masked(world, client, logi
     assert rows[0].get_action_display() in ("Searched by phone", "按电话号码搜索")
 
 
+def test_lookups_for_merge_relations_and_opportunities_are_logged_too(world, customer):
+    manager = world.users["manager"]
+    before = PersonalDataAccess.objects.filter(action="search").count()
+    assert selectors.find_customer(manager, "152-1234-5496") == customer
+    assert selectors.find_customer(manager, customer.code) == customer  # a code: not logged
+    assert selectors.customer_by_phone(manager, world.companies["sz"], PHONE) == customer
+    rows = PersonalDataAccess.objects.filter(action="search").order_by("id")[before:]
+    assert [r.description for r in rows] == ["phone search, full: 152****5496"] * 2
+
+
 # --- item 9: no phone numbers in URLs ----------------------------------------------------------
 
 
