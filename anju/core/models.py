@@ -112,6 +112,7 @@ class PersonalDataAccess(models.Model):
     class Action(models.TextChoices):
         VIEW = "view", _("Viewed in full")
         EXPORT = "export", _("Exported")
+        SEARCH = "search", _("Searched by phone")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     company = models.ForeignKey(

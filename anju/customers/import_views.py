@@ -20,7 +20,8 @@ from anju.core.masking import mask_id_number, mask_phone
 from anju.core.models import Job
 
 from . import imports
-from .selectors import customer_list
+from .search_tokens import search_data
+from .selectors import customer_list, masked_search_text
 
 
 class UploadForm(forms.Form):
@@ -182,7 +183,7 @@ def _int_or_none(value):
 @login_required
 def export(request, fmt):
     """The customer list as on screen (same filters as the list), as .xlsx or .csv."""
-    g = request.GET
+    g = search_data(request)  # the list's search token: no phone number in the URL
     filters = {
         "q": g.get("q") or None,
         "status": g.get("status") or None,
@@ -193,7 +194,9 @@ def export(request, fmt):
         "include_archived": g.get("include_archived") == "1",
     }
     rows = customer_list(request.user, **filters)
-    used = " ".join(f"{k}={v}" for k, v in filters.items() if v)
+    # the access log keeps a phone search masked, as the search log does (issue 7 item 2)
+    shown = {**filters, "q": masked_search_text(filters["q"])}
+    used = " ".join(f"{k}={v}" for k, v in shown.items() if v)
     return export_response(
         by=request.user,
         rows=rows,

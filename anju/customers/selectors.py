@@ -1,12 +1,18 @@
 """Customer reads, scoped (ORG-2): search and lists used by pages, API and exports."""
 
 import re
+from dataclasses import dataclass
 
 from django.db.models import Avg, Count, Q
 from django.utils.translation import gettext as _
 
 from anju.core.errors import ApplicationError
+from anju.core.masking import mask_phone
+from anju.core.models import PersonalDataAccess
+from anju.core.permissions import has_perm
+from anju.core.roles import ROLE_PERMS, ROLE_SCOPE, Perm, ScopeLevel
 from anju.core.scope import get_visible_or_404
+from anju.core.services import personal_data_access_log
 
 from .models import Customer, CustomerPhone, CustomerRelation
 from .phones import normalise_phone
@@ -32,30 +38,123 @@ def _normalised_or_none(text):
         return None
 
 
-def _search_q(text: str) -> Q:
-    """Name, pinyin, pinyin initials (张三丰 → zsf), phone (full or last 4) or customer code.
+# --- phone search (issue 7 item 2, SEC-2) ----------------------------------------------------
+# A masked number (152****5496) shows the first three and the last four digits. If a role
+# that may not unmask could search by any prefix, ten searches per hidden digit would rebuild
+# the number. So such roles search phones by the full number or the last four digits only;
+# prefix search stays with roles that may see numbers in full, within where they may. Every
+# phone search is logged in the personal-data access log, the digits masked.
+
+
+@dataclass(frozen=True)
+class PhoneSearch:
+    kind: str  # "full" | "last4" | "prefix"
+    digits: str  # the normalised number (full) or the digits typed
+
+    def masked(self) -> str:
+        """For the log: never the number, only what a masked screen shows anyway."""
+        if self.kind == "full":
+            return mask_phone(self.digits)
+        if self.kind == "last4":
+            return "****" + self.digits
+        return self.digits[:3] + "*" * max(len(self.digits) - 3, 0)
+
+
+def _compact(text: str) -> str:
+    return _PHONE_SEPARATORS.sub("", (text or "").strip())
+
+
+def is_phone_search(text) -> bool:
+    """Is this search text a phone number, part of one or its last digits (not a name/code)?"""
+    compact = _compact(text).removeprefix("+")
+    return bool(compact) and bool(_DIGITS.match(compact))
+
+
+def _phone_search(text: str) -> PhoneSearch | None:
+    compact = _compact(text)
+    if compact.startswith("+") and _DIGITS.match(compact[1:]):
+        whole_number = _normalised_or_none(compact)
+        if whole_number:
+            return PhoneSearch("full", whole_number)
+        compact = compact[1:]
+    if not _DIGITS.match(compact):
+        return None
+    if len(compact) == 4:
+        return PhoneSearch("last4", compact)
+    whole_number = _normalised_or_none(compact) if len(compact) >= 7 else None
+    if whole_number:
+        return PhoneSearch("full", whole_number)
+    return PhoneSearch("prefix", compact)
+
+
+def masked_search_text(text):
+    """A search text fit for a log: a phone search masked, anything else as typed."""
+    search = _phone_search(text) if text else None
+    return search.masked() if search is not None else text
+
+
+def _unmasked_places(user) -> Q | None:
+    """Where ``user`` may see phone numbers in full, as a filter; None: nowhere."""
+    if not has_perm(user, Perm.UNMASK_PERSONAL_DATA):
+        return None
+    # From the role assignments only: being a superuser does not unmask (issue 7 item 9).
+    places = Q(pk__in=[])
+    for assignment in user.role_assignments.all():
+        if Perm.UNMASK_PERSONAL_DATA not in ROLE_PERMS[assignment.role]:
+            continue
+        level = ROLE_SCOPE[assignment.role]
+        if level == ScopeLevel.ALL:
+            return Q()
+        if level == ScopeLevel.COMPANY or assignment.project_id is None:
+            places |= Q(company_id=assignment.company_id)
+        else:
+            places |= Q(company_id=assignment.company_id, project_id=assignment.project_id)
+    return places
+
+
+def _log_phone_search(user, search: PhoneSearch, *, company=None, refused=False) -> None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return
+    description = f"phone search, {search.kind}: {search.masked()}"
+    personal_data_access_log(
+        by=user,
+        action=PersonalDataAccess.Action.SEARCH,
+        company=company or user.company_id,
+        fields="phone",
+        description=description + (" (refused)" if refused else ""),
+    )
+
+
+def _phone_q(user, search: PhoneSearch, *, company=None) -> Q:
+    """The customers a phone search finds; a refused prefix search raises (the form says why)."""
+    if search.kind == "prefix":
+        places = _unmasked_places(user)
+        _log_phone_search(user, search, company=company, refused=places is None)
+        if places is None:
+            raise ApplicationError(
+                _("Enter the full number or the last 4 digits."),
+                field="q",
+                code="phone_search_refused",
+            )
+        return Q(phone__startswith=search.digits) & places
+    _log_phone_search(user, search, company=company)
+    if search.kind == "last4":
+        return Q(phone_last4=search.digits)
+    return Q(pk__in=_phone_owner_ids(search.digits, company))
+
+
+def _search_q(text: str, user) -> Q:
+    """Name, pinyin, pinyin initials (张三丰 → zsf), phone (see above) or customer code.
 
     Every branch is an index lookup: exact code, phone via the phone table, last four digits,
-    and prefixes of name / pinyin / initials.
+    and prefixes of name / pinyin / initials / the main number.
     """
     text = text.strip()
     if _CODE.match(text):
         return Q(code=text.upper())
-    compact = _PHONE_SEPARATORS.sub("", text)
-    if compact.startswith("+") and _DIGITS.match(compact[1:]):
-        compact = compact[1:]
-        whole_number = _normalised_or_none("+" + compact)
-        if whole_number:
-            return Q(pk__in=_phone_owner_ids(whole_number))
-    if _DIGITS.match(compact):
-        text = compact  # '138 1234 5678' and '138-1234-5678' are searched like '13812345678'
-    if _DIGITS.match(text):
-        if len(text) == 4:
-            return Q(phone_last4=text)
-        whole_number = _normalised_or_none(text) if len(text) >= 7 else None
-        if whole_number:
-            return Q(pk__in=_phone_owner_ids(whole_number))
-        return Q(phone__startswith=text)  # not a whole number: a prefix of the main number
+    search = _phone_search(text)
+    if search is not None:
+        return _phone_q(user, search)
     if _LATIN.match(text):
         lower = text.lower()
         return Q(name_initials__startswith=lower) | Q(name_pinyin__startswith=lower)
@@ -78,7 +177,7 @@ def customer_list(
     if not include_archived:
         qs = qs.filter(archived_at__isnull=True)
     if q:
-        qs = qs.filter(_search_q(q))
+        qs = qs.filter(_search_q(q, user))
     if status:
         qs = qs.filter(status=status)
     if grade:
@@ -103,6 +202,7 @@ def customer_detail(user, customer_id) -> Customer:
 def customer_by_phone(user, company, phone: str) -> Customer | None:
     """Lookup by full number within a company (callers' screen pop, dedupe hints)."""
     phone = normalise_phone(phone)
+    _log_phone_search(user, PhoneSearch("full", phone), company=company)
     return (
         Customer.objects.visible_to(user)
         .filter(pk__in=_phone_owner_ids(phone, company))
@@ -188,6 +288,7 @@ def find_customer(user, text: str, *, company=None) -> Customer | None:
         phone = normalise_phone(text)
     except ApplicationError:
         return None
+    _log_phone_search(user, PhoneSearch("full", phone), company=company)
     return qs.filter(pk__in=_phone_owner_ids(phone, company)).first()
 
 

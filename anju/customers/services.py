@@ -124,10 +124,11 @@ def customer_register(
         raise ApplicationError(_("The project belongs to another company."), field="project")
     now = timezone.now()
     existing = (
-        # Lock the phone row and its customer; the owner is joined for the message only
-        # (PostgreSQL cannot lock the nullable side of an outer join).
+        # Lock the phone row and its customer. The owner is not joined: PostgreSQL re-reads a
+        # locked row it waited for but not an unlocked joined one, so after a concurrent claim
+        # the joined owner came back NULL next to the new owner_id (issue 7 item 5).
         CustomerPhone.objects.select_for_update(of=("self", "customer"))
-        .select_related("customer__owner")
+        .select_related("customer")
         .filter(company=company, phone=phone)
         .first()
     )
@@ -397,7 +398,11 @@ def customer_claim(*, by, customer) -> Customer:
     """A consultant takes a customer whose owner's protection has lapsed (CUS-4)."""
     if not _is_consultant(by):
         raise NotPermitted(_("Only consultants claim customers."))
-    customer = Customer.objects.select_related("owner", "company").get(pk=customer.pk)
+    # Lock the customer row before checking its protection (issue 7 item 5): two claims at
+    # once queue here, and the second sees the first one's fresh protection and is refused.
+    # No join: PostgreSQL re-reads a row it waited for, and a joined owner would come back as
+    # the old owner (or NULL) next to the new owner_id; the owner is loaded after the lock.
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.owner_id == by.pk:
         return customer
     if _protected_by_other(customer, by, timezone.now()):

@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,6 +31,7 @@ from .forms import (
 )
 from .imports import import_companies
 from .models import CustomerStatus
+from .search_tokens import recall_search, remember_search
 from .timeline import timeline_for
 
 
@@ -38,28 +40,68 @@ def _form_error(form, exc: ApplicationError):
     form.add_error(field, exc.message)
 
 
-@login_required
-def customer_list(request):
-    user = request.user
-    form = CustomerFilterForm(
-        request.GET or None,
+def _filter_form(user, data=None):
+    return CustomerFilterForm(
+        data,
         owners=selectors.consultants_visible_to(user),
         projects=projects_visible_to(user),
     )
-    filters = form.filters()
-    customers = selectors.customer_list(user, **(filters or {}))
-    if filters is None:
-        customers = customers.none()  # never fall back to the whole list on bad input
+
+
+@login_required
+def customer_list(request):
+    """The list and its search. The search form POSTs: its filters go into the session under
+    a token and the page redirects to ``?s=<token>``, so a phone number searched for never
+    appears in a URL (issue 7 item 9)."""
+    user = request.user
+    token = None
+    if request.method == "POST":
+        form = _filter_form(user, request.POST)
+        if form.is_valid():
+            token = remember_search(request, request.POST)
+            return redirect(f"{reverse('customers:list')}?{urlencode({'s': token})}")
+    elif request.GET.get("s"):
+        token = request.GET["s"]
+        data = recall_search(request, token)
+        if data is None:  # another session's token, or one long forgotten
+            messages.info(request, _("That search has expired. Search again."))
+            return redirect("customers:list")
+        form = _filter_form(user, data)
+    else:
+        form = _filter_form(user, request.GET or None)
+        if form.is_bound and selectors.is_phone_search(request.GET.get("q")):
+            return _customer_list_page(request, form, None, phone_in_url=True)
+    return _customer_list_page(request, form, token)
+
+
+def _customer_list_page(request, form, token, *, phone_in_url=False):
+    user = request.user
+    filters = None if phone_in_url else form.filters()
+    if phone_in_url:
+        form.is_valid()
+        form.add_error("q", _("Search phone numbers with the search form, not in the address."))
+    customers = None
+    if filters is not None:  # never fall back to the whole list on bad input
+        try:
+            customers = selectors.customer_list(user, **filters)
+        except ApplicationError as exc:  # a phone search this role may not make
+            _form_error(form, exc)
+    if customers is None:
+        customers = selectors.customer_list(user).none()
     page = paginate(customers, request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    if token:
+        query = urlencode({"s": token})
+    else:
+        params = request.GET.copy()
+        params.pop("page", None)
+        query = "" if phone_in_url else params.urlencode()
     return render(
         request,
         "customers/list.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "can_export": can_export(user),
             "can_import": bool(import_companies(user)),
             "can_reassign": has_perm(user, Perm.REASSIGN_CUSTOMERS),

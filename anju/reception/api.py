@@ -73,6 +73,12 @@ class CallOut(Schema):
     def resolve_phone_masked(obj):
         return mask_phone(obj.phone) if obj.phone else ""
 
+    @staticmethod
+    def resolve_customer_id(obj):
+        # A call on a colleague's protected customer names no customer to its caller
+        # (issue 7 item 1); calls come from selectors that say whether he may see it.
+        return obj.customer_id if getattr(obj, "customer_visible", False) else None
+
 
 class CallLogged(Schema):
     call: CallOut

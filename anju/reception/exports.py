@@ -24,11 +24,16 @@ def _display(field):
 
 
 def _customer_code(row):
-    return row.customer.code if row.customer_id else ""
+    # A call on a colleague's protected customer does not name it (issue 7 item 1).
+    if not row.customer_id or not getattr(row, "customer_visible", True):
+        return ""
+    return row.customer.code
 
 
 def _customer_name(row):
-    return row.customer.name if row.customer_id else ""
+    if not row.customer_id or not getattr(row, "customer_visible", True):
+        return ""
+    return row.customer.name
 
 
 def _str(attr):

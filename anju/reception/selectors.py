@@ -7,11 +7,11 @@ and opportunities, a sales manager his project's, company roles their company's.
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from anju.core.scope import can_see, get_visible_or_404
-from anju.customers.models import Source
+from anju.customers.models import Customer, Source
 
 from .models import (
     CLOSED_STAGES,
@@ -50,8 +50,19 @@ def _period(qs, field_name, date_from, date_to):
 # --- calls and visits --------------------------------------------------------------------------
 
 
+def _with_customer_visibility(calls, user):
+    """Mark each call with ``customer_visible``: may this user see the call's customer?
+
+    A consultant may log a call from a colleague's protected customer (issue 7 item 1): the
+    call is his, the customer is not, so pages, API and exports show that customer only when
+    this is true.
+    """
+    visible = Customer.objects.visible_to(user).filter(pk=OuterRef("customer_id"))
+    return calls.annotate(customer_visible=Exists(visible))
+
+
 def calls_visible_to(user, *, project=None, consultant=None, date_from=None, date_to=None):
-    qs = PhoneCall.objects.visible_to(user)
+    qs = _with_customer_visibility(PhoneCall.objects.visible_to(user), user)
     if project:
         qs = qs.filter(project=project)
     if consultant:
@@ -61,9 +72,8 @@ def calls_visible_to(user, *, project=None, consultant=None, date_from=None, dat
 
 
 def call_detail(user, call_id) -> PhoneCall:
-    return get_visible_or_404(
-        PhoneCall.objects.select_related("customer", "consultant", "project"), user, pk=call_id
-    )
+    calls = PhoneCall.objects.select_related("customer", "consultant", "project")
+    return get_visible_or_404(_with_customer_visibility(calls, user), user, pk=call_id)
 
 
 def visits_visible_to(user, *, project=None, consultant=None, date_from=None, date_to=None):

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.events import record_event
+from anju.core.masking import mask_name
 from anju.core.permissions import has_perm, require_perm
 from anju.core.roles import Perm
 from anju.core.scope import can_see
@@ -248,6 +249,7 @@ def call_log(
     customer = None
     message = ""
     followed_up_by = consultant
+    hidden_from_caller = False
     if details_declined:
         if visit_booked_for is not None:
             raise ApplicationError(
@@ -280,12 +282,12 @@ def call_log(
                 raise
             # 撞单: a colleague's protected customer called. The call is still logged (SAL-1),
             # on that customer, and his follow-ups go to his owner; ownership stays (CUS-4).
-            customer = Customer.objects.select_related("owner").get(pk=exc.extra["customer_id"])
+            # The caller may not see that customer (issue 7 item 1): he learns only that the
+            # number is protected, never the customer, the expiry or the owner's tasks.
+            customer = _protected_customer_for_owner(exc.extra["customer_id"])
             followed_up_by = customer.owner
-            message = _("%(protection)s The call is logged and its follow-ups go to %(owner)s.") % {
-                "protection": exc.message,
-                "owner": customer.owner,
-            }
+            hidden_from_caller = True
+            message = protected_call_message(customer.owner)
         else:
             customer = registration.customer
             message = registration.message
@@ -337,12 +339,43 @@ def call_log(
         customer=customer,
         source=call,
     )
+    if hidden_from_caller:
+        # The call and the owner's follow-ups are written; the caller gets neither back.
+        call.customer_visible = False
+        return CallResult(call, None, [], " ".join((_("Call logged."), message)))
+    call.customer_visible = customer is not None
     summary = ngettext(
         "Call logged; %(n)d follow-up task created.",
         "Call logged; %(n)d follow-up tasks created.",
         len(tasks),
     ) % {"n": len(tasks)}
     return CallResult(call, customer, tasks, " ".join(m for m in (summary, message) if m))
+
+
+def _protected_customer_for_owner(customer_id):
+    """SYSTEM READ, unscoped on purpose: the customer a colleague's call is logged on.
+
+    Done for the owner's sake only (the call goes on his customer, his follow-ups are
+    created); whatever is read here is never returned or shown to the caller, who may not see
+    the customer (issue 7 item 1).
+    """
+    return Customer.objects.select_related("owner").get(pk=customer_id)
+
+
+def owner_label_for_caller(owner) -> str:
+    """The owner as a caller who cannot see the customer may know him: masked (李娜 → 李*).
+
+    A display name carries a title before '·' (置业顾问·李娜): only the person's name is kept.
+    """
+    name = str(owner or "").split("·")[-1].strip()
+    return mask_name(name)
+
+
+def protected_call_message(owner) -> str:
+    return _(
+        "This number is protected by another consultant (%(owner)s). The call is logged and "
+        "its follow-ups go to that consultant."
+    ) % {"owner": owner_label_for_caller(owner)}
 
 
 # --- visits (SAL-3) ----------------------------------------------------------------------------

@@ -24,6 +24,12 @@ def test_register_search_and_open_360(world, page, browser_login, screenshot):
     table = page.locator("[data-testid=customer-table]")
     assert "欧阳娜娜" in table.inner_text() and "139****5566" in table.inner_text()
     screenshot("customer-list")
+    # a phone search leaves no number in the address bar (issue 7 item 9)
+    page.fill("#id_q", "139 0000 5566")
+    page.click("[data-testid=customer-filters] button[type=submit]")
+    page.wait_for_url("**/customers/?s=*")
+    assert "5566" not in page.url and "139" not in page.url
+    assert "139****5566" in page.locator("[data-testid=customer-table]").inner_text()
     page.click("text=欧阳娜娜")
     assert page.locator("[data-testid=timeline] li").count() >= 1
     screenshot("customer-360")

@@ -91,15 +91,26 @@ def test_call_bad_input_is_refused_with_a_field_and_nothing_written(world, log_c
 
 
 def test_colleagues_protected_caller_is_logged_and_followed_up_by_the_owner(world, log_call):
-    """SAL-1 logs every call; CUS-4 keeps the customer with 李娜, who gets the follow-ups."""
+    """SAL-1 logs every call; CUS-4 keeps the customer with 李娜, who gets the follow-ups.
+
+    The caller learns only that the number is protected, by 李* (issue 7 item 1): the result
+    carries no customer and no tasks, the message no name, code or expiry.
+    """
     first = log_call(visit_wanted=True)  # consultant 李娜 owns 13812340001 in sz
     result = log_call(who="consultant2", project="yunjing", visit_wanted=True)
     assert result.call.consultant_id == world.users["consultant2"].pk
-    assert result.customer.pk == first.customer.pk
-    assert "李娜" in result.message
-    result.customer.refresh_from_db()
-    assert result.customer.owner_id == world.users["consultant"].pk  # no 撞单 takeover
-    assert result.tasks and {t.assignee_id for t in result.tasks} == {world.users["consultant"].pk}
+    assert result.call.customer_id == first.customer.pk
+    assert result.customer is None and result.tasks == []
+    assert "李*" in result.message and "李娜" not in result.message
+    assert first.customer.name not in result.message and first.customer.code not in result.message
+    customer = Customer.objects.get(pk=first.customer.pk)
+    assert customer.owner_id == world.users["consultant"].pk  # no 撞单 takeover
+    owners = set(
+        FollowUpTask.objects.filter(source_id=result.call.pk, customer=customer).values_list(
+            "assignee_id", flat=True
+        )
+    )
+    assert owners == {world.users["consultant"].pk}
 
 
 def test_project_out_of_scope_is_not_permitted(world, log_call):
