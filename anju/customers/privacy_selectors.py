@@ -1,5 +1,7 @@
 """PIPL reads (SEC-2): erasure requests, a user's data packages, retention policies — scoped."""
 
+from django.http import Http404
+
 from anju.core.jobs import jobs_started_by
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm
@@ -14,6 +16,9 @@ def may_use_privacy_pages(user) -> bool:
 
 
 def erasure_requests(user, *, status=None):
+    """Requests in the user's scope, for who handles or may file them (not consultants)."""
+    if not may_use_privacy_pages(user):
+        return ErasureRequest.objects.none()
     qs = ErasureRequest.objects.visible_to(user).select_related(
         "customer", "company", "requested_by", "decided_by"
     )
@@ -23,6 +28,8 @@ def erasure_requests(user, *, status=None):
 
 
 def erasure_request_detail(user, request_id) -> ErasureRequest:
+    if not may_use_privacy_pages(user):
+        raise Http404("not found")
     return get_visible_or_404(
         ErasureRequest.objects.select_related("customer", "requested_by", "decided_by"),
         user,

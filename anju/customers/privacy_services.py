@@ -272,7 +272,7 @@ def _drop_package_file(job) -> bool:
     (private_root() / name).unlink(missing_ok=True)
     result = dict(job.result)
     result["file"] = ""
-    Job.objects.filter(pk=job.pk).update(result=result)
+    system_read(Job, "PIPL: expire a data package").filter(pk=job.pk).update(result=result)
     return True
 
 
@@ -291,7 +291,8 @@ def erasure_request(*, by, customer, reason: str) -> ErasureRequest:
         .get(pk=customer.pk)
     )
     _person_checks(customer)
-    if ErasureRequest.objects.filter(customer=customer, status=ErasureStatus.PENDING).exists():
+    pending = system_read(ErasureRequest, "PIPL: one pending request per customer")
+    if pending.filter(customer=customer, status=ErasureStatus.PENDING).exists():
         raise ApplicationError(_("An erasure of this customer is already waiting for approval."))
     try:
         with transaction.atomic():
@@ -318,7 +319,8 @@ def erasure_request(*, by, customer, reason: str) -> ErasureRequest:
 
 def _lock_request(request) -> ErasureRequest:
     return (
-        ErasureRequest.objects.select_for_update(of=("self",))
+        system_read(ErasureRequest, "PIPL: lock a request the caller could see")
+        .select_for_update(of=("self",))
         .select_related("customer")
         .get(pk=request.pk)
     )
@@ -425,7 +427,7 @@ def customer_anonymise(*, by, customer, request: ErasureRequest) -> dict:
     _scrub_jobs(erasure)
     _scrub_requests(erasure, request, now)
     counts = dict(sorted(erasure.counts.items()))
-    ErasureRequest.objects.filter(pk=request.pk).update(
+    system_read(ErasureRequest, "PIPL erasure").filter(pk=request.pk).update(
         status=ErasureStatus.APPLIED, applied_at=now, result=counts, updated_at=now
     )
     record_event(
@@ -448,7 +450,7 @@ def _scrub_events(erasure: Erasure) -> None:
         if details != event.details:
             event.details = details
             changed.append(event)
-    Event.objects.bulk_update(changed, ["details"], batch_size=500)
+    system_read(Event, "PIPL erasure").bulk_update(changed, ["details"], batch_size=500)
     erasure.count("events_scrubbed", len(changed))
 
 
@@ -507,7 +509,9 @@ def _scrub_access_log(erasure: Erasure) -> None:
         if text != row.description:
             row.description = text
             changed.append(row)
-    PersonalDataAccess.objects.bulk_update(changed, ["description"], batch_size=500)
+    system_read(PersonalDataAccess, "PIPL erasure").bulk_update(
+        changed, ["description"], batch_size=500
+    )
     erasure.count("access_log_scrubbed", len(changed))
 
 
@@ -531,7 +535,7 @@ def _scrub_jobs(erasure: Erasure) -> None:
         job.result = erasure.scrub_json(job.result, personal_keys=no_keys)
         job.title = erasure.scrub(job.title)
         job.message = erasure.scrub(job.message)
-        Job.objects.filter(pk=job.pk).update(
+        system_read(Job, "PIPL erasure").filter(pk=job.pk).update(
             errors=job.errors,
             params=job.params,
             result=job.result,
@@ -581,8 +585,10 @@ def retention_policy_set(*, by, company, is_enabled: bool, lead_retention_days) 
             % {"low": MIN_RETENTION_DAYS, "high": MAX_RETENTION_DAYS},
             field="lead_retention_days",
         )
-    policy, _created = RetentionPolicy.objects.select_for_update().get_or_create(
-        company_id=getattr(company, "pk", company)
+    policy, _created = (
+        system_read(RetentionPolicy, "PIPL: the company's own policy, perm checked")
+        .select_for_update()
+        .get_or_create(company_id=getattr(company, "pk", company))
     )
     before = {"is_enabled": policy.is_enabled, "lead_retention_days": policy.lead_retention_days}
     policy.is_enabled = bool(is_enabled)

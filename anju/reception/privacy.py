@@ -78,7 +78,7 @@ def _scrub_rows(erasure, model, rows, fields, *, blank=()):
             setattr(row, f, "" if f in blank else erasure.scrub(getattr(row, f)))
         if before != [getattr(row, f) for f in fields]:
             changed.append(row)
-    model.objects.bulk_update(changed, list(fields), batch_size=500)
+    system_read(model, "PIPL erasure").bulk_update(changed, list(fields), batch_size=500)
     return len(changed)
 
 

@@ -42,6 +42,8 @@ def test_requests_page_is_for_stewards_and_managers(world, login):
     assert login(world.users["consultant"]).get("/privacy/").status_code == 404
     for who in ("datasteward", "servicemgr", "admin"):
         assert login(world.users[who]).get("/privacy/").status_code == 200, who
+    page = login(world.users["datasteward"]).get("/privacy/").content.decode()
+    assert "删除申请" in page and "保存期限策略" in page  # zh-hans by default (RUN-3)
 
 
 def test_request_and_approve_through_the_pages(world, customer, client):
