@@ -452,3 +452,32 @@ def test_two_simultaneous_approvals_apply_once(world):
     assert (
         Event.objects.filter(verb="customers.erasure_applied", subject_id=customer.pk).count() == 1
     )
+
+
+def test_erasure_covers_merged_duplicates(world, person):
+    """Issue 7 item 14: a duplicate merged into the person keeps its own row (name, main
+    number); erasing the person erases the duplicate too, or the number stays findable."""
+    from anju.customers.services import customer_merge, customer_register
+
+    duplicate = customer_register(
+        by=world.users["manager"],
+        company=world.companies["sz"],
+        project=world.projects["binhai"],
+        phone="13566667777",
+        name="隐私测试员甲",
+    ).customer
+    customer_merge(by=world.users["manager"], keep=person, duplicate=duplicate, reason="同一人")
+    request = erasure_request(by=world.users["servicemgr"], customer=person, reason="要求删除")
+    erasure_approve(by=world.users["datasteward"], request=request)
+    duplicate.refresh_from_db()
+    assert duplicate.anonymised_at and duplicate.phone == ""
+    assert _traces("13566667777", "隐私测试员甲", NUMBER) == []
+
+
+def test_consultants_see_no_erasure_requests(world, person, login):
+    """The request list and its reasons are for who handles requests, not the project."""
+    request = erasure_request(by=world.users["servicemgr"], customer=person, reason="要求删除")
+    client = login(world.users["consultant"])
+    assert client.get("/api/v1/erasure-requests").json()["count"] == 0
+    assert client.get(f"/api/v1/erasure-requests/{request.pk}").status_code == 404
+    assert login(world.users["datasteward"]).get("/api/v1/erasure-requests").json()["count"] == 1
