@@ -152,3 +152,27 @@ def test_api_data_package(world, customer, client, django_capture_on_commit_call
     assert client.get(f"/api/v1/data-packages/{job_id}/download").status_code == 404
     client.force_login(world.users["consultant"])
     assert client.post(f"/api/v1/customers/{customer.pk}/data-package").status_code == 403
+
+
+def test_request_list_queries_do_not_grow_with_rows(world, login):
+    """House rule 5: the list page reads in a constant number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from anju.customers.privacy_services import erasure_request
+
+    steward = world.users["datasteward"]
+    customers = list(Customer.objects.filter(company=world.companies["sz"])[:12])
+    client = login(steward)
+
+    def file(batch):
+        for c in batch:
+            erasure_request(by=world.users["servicemgr"], customer=c, reason="要求删除")
+
+    file(customers[:2])
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/privacy/").status_code == 200
+    file(customers[2:])
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/privacy/").status_code == 200
+    assert len(many) == len(few)
