@@ -12,6 +12,7 @@ from ninja.errors import ValidationError
 from anju.core.api_auth import session_auth, token_auth
 from anju.core.errors import ApplicationError
 from anju.customers.api import router as customers_router
+from anju.customers.privacy_api import router as privacy_router
 from anju.inventory.api import router as inventory_router
 from anju.org.api import router as org_router
 from anju.reception.api import router as reception_router
@@ -50,3 +51,4 @@ api.add_router("/", org_router)
 api.add_router("/", inventory_router)
 api.add_router("/", customers_router)
 api.add_router("/", reception_router)
+api.add_router("/", privacy_router)

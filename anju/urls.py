@@ -25,6 +25,7 @@ urlpatterns = [
     path("customers/import/", include("anju.customers.import_urls")),
     path("customers/", include("anju.customers.urls")),
     path("reception/", include("anju.reception.urls")),
+    path("privacy/", include("anju.customers.privacy_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),

@@ -65,6 +65,9 @@ class Perm(models.TextChoices):
     APPROVE_SOLUTION = "approve_solution", _("Approve complaint solutions")
     MANAGE_ORG = "manage_org", _("Manage companies, projects and staff")
     VIEW_REPORTS = "view_reports", _("View team and company reports")
+    # SEC-2 (PIPL): a customer's data package, deciding erasure requests, retention policy.
+    PERSONAL_DATA_REQUESTS = "personal_data_requests", _("Handle personal-data requests")
+    REQUEST_ERASURE = "request_erasure", _("Request a customer's erasure")
 
 
 _P = Perm
@@ -81,7 +84,12 @@ ROLE_PERMS = {
         _P.MANAGE_INVENTORY,
     },
     Role.SERVICE_AGENT: set(),
-    Role.SERVICE_MANAGER: {_P.APPROVE_SOLUTION, _P.EXPORT_DATA, _P.VIEW_REPORTS},
+    Role.SERVICE_MANAGER: {
+        _P.APPROVE_SOLUTION,
+        _P.EXPORT_DATA,
+        _P.VIEW_REPORTS,
+        _P.REQUEST_ERASURE,
+    },
     Role.CALLCENTRE_AGENT: set(),
     Role.ENGINEER: set(),
     Role.PROPERTY_STEWARD: set(),
@@ -94,14 +102,23 @@ ROLE_PERMS = {
         _P.APPROVE_SOLUTION,
         _P.VIEW_REPORTS,
         _P.MANAGE_INVENTORY,
+        _P.REQUEST_ERASURE,
     },
     Role.GROUP_CENTRE: {_P.EXPORT_DATA, _P.VIEW_REPORTS, _P.APPROVE_SOLUTION},
-    Role.DATA_STEWARD: {_P.UNMASK_PERSONAL_DATA, _P.EXPORT_DATA, _P.REASSIGN_CUSTOMERS},
+    Role.DATA_STEWARD: {
+        _P.UNMASK_PERSONAL_DATA,
+        _P.EXPORT_DATA,
+        _P.REASSIGN_CUSTOMERS,
+        _P.PERSONAL_DATA_REQUESTS,
+        _P.REQUEST_ERASURE,
+    },
     Role.ADMINISTRATOR: {
         _P.MANAGE_ORG,
         _P.MANAGE_INVENTORY,
         _P.EXPORT_DATA,
         _P.VIEW_REPORTS,
+        _P.PERSONAL_DATA_REQUESTS,
+        _P.REQUEST_ERASURE,
     },
 }
 ROLE_PERMS = {role: frozenset(perms) for role, perms in ROLE_PERMS.items()}

@@ -30,3 +30,21 @@ class CustomersConfig(AppConfig):
             after="home",
         )
         timeline.register_timeline_provider(timeline.events_timeline)
+
+        from . import privacy_customers  # SEC-2: data packages and erasure (PIPL)
+
+        privacy_customers.register()
+        register_nav(
+            NavItem(
+                _("Personal data requests"),
+                "privacy:requests",
+                frozenset(
+                    {
+                        Role.DATA_STEWARD,
+                        Role.ADMINISTRATOR,
+                        Role.SERVICE_MANAGER,
+                        Role.COMPANY_MANAGEMENT,
+                    }
+                ),
+            )
+        )

@@ -18,6 +18,11 @@ def _verb_titles():
         "customer.archived": gettext_lazy("Archived as a stale lead"),
         "customer.imported": gettext_lazy("Imported"),
         "unit.status_changed": gettext_lazy("Unit status changed"),
+        "customers.data_package_made": gettext_lazy("Personal data package made"),
+        "customers.erasure_requested": gettext_lazy("Erasure requested"),
+        "customers.erasure_approved": gettext_lazy("Erasure approved"),
+        "customers.erasure_rejected": gettext_lazy("Erasure rejected"),
+        "customers.erasure_applied": gettext_lazy("Personal data erased (anonymised)"),
     }
 
 

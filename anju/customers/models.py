@@ -170,6 +170,9 @@ class Customer(CompanyOwned):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
     )
+    # SEC-2 (PIPL): set when the personal fields were erased; the row stays as an anonymous
+    # fact so counts and reports stay right (customers/privacy.py).
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     scope = ScopeSpec(company="company", project="project", owner="owner")
     objects = ScopedQuerySet.as_manager()
@@ -244,3 +247,6 @@ class CustomerRelation(CompanyOwned):
 
     def __str__(self):
         return f"{self.customer_id} {self.kind} {self.related_id}"
+
+
+from .privacy_models import ErasureRequest, RetentionPolicy  # noqa: E402,F401  (SEC-2 rows)

@@ -50,3 +50,7 @@ class ReceptionConfig(AppConfig):
 
         register_merge_handler(move_reception_records)
         register_handover_handler(hand_over_open_work)
+
+        from . import privacy  # SEC-2: calls, visits, tasks, opportunities in PIPL requests
+
+        privacy.register()

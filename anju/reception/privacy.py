@@ -1,0 +1,135 @@
+"""Reception's part of PIPL (SEC-2, issue 7 items 13–14): calls, visits, follow-up tasks and
+opportunities in a customer's data package, and their erasure.
+
+Registered from ``ReceptionConfig.ready()``. System reads on purpose: the customers services
+checked the requester before calling (see ``anju/customers/privacy.py``).
+"""
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from anju.customers.privacy import (
+    Erasure,
+    model_rows,
+    register_erasure_handler,
+    register_personal_data_provider,
+    system_read,
+)
+from anju.customers.privacy_customers import person_ids, person_phones
+
+from .models import FollowUpTask, Opportunity, PhoneCall, Visit
+
+
+def _calls(customer):
+    """The person's calls, and calls from his numbers that were never linked to him."""
+    return system_read(PhoneCall, "PIPL: one person's calls").filter(
+        Q(customer_id__in=person_ids(customer))
+        | Q(company_id=customer.company_id, phone__in=person_phones(customer) or ["-"])
+    )
+
+
+def call_rows(customer):
+    calls = _calls(customer).select_related("project", "consultant", "customer")
+    return model_rows(calls.order_by("called_at", "pk"), exclude={"company"})
+
+
+def visit_rows(customer):
+    visits = (
+        system_read(Visit, "PIPL: one person's visits")
+        .filter(customer_id__in=person_ids(customer))
+        .select_related("project", "consultant", "customer")
+        .prefetch_related("risk_factors_disclosed")
+        .order_by("arrived_at", "pk")
+    )
+    rows = model_rows(visits, exclude={"company"})
+    for row, visit in zip(rows, visits, strict=True):
+        row["risk_factors_disclosed"] = "、".join(
+            f.title for f in visit.risk_factors_disclosed.all()
+        )
+    return rows
+
+
+def task_rows(customer):
+    tasks = (
+        system_read(FollowUpTask, "PIPL: one person's tasks")
+        .filter(customer_id__in=person_ids(customer))
+        .select_related("project", "assignee", "customer")
+        .order_by("due_date", "pk")
+    )
+    return model_rows(tasks, exclude={"company", "source_type", "source_id"})
+
+
+def opportunity_rows(customer):
+    opportunities = (
+        system_read(Opportunity, "PIPL: one person's opportunities")
+        .filter(customer_id__in=person_ids(customer))
+        .select_related("project", "consultant", "customer", "win_reason", "loss_reason")
+        .order_by("created_at", "pk")
+    )
+    return model_rows(opportunities, exclude={"company"})
+
+
+def _scrub_rows(erasure, model, rows, fields, *, blank=()):
+    """Replace the person in ``fields`` of ``rows``; ``blank`` fields are emptied."""
+    changed = []
+    for row in rows:
+        before = [getattr(row, f) for f in fields]
+        for f in fields:
+            setattr(row, f, "" if f in blank else erasure.scrub(getattr(row, f)))
+        if before != [getattr(row, f) for f in fields]:
+            changed.append(row)
+    system_read(model, "PIPL erasure").bulk_update(changed, list(fields), batch_size=500)
+    return len(changed)
+
+
+def erase_reception_rows(erasure: Erasure) -> None:
+    """Rows stay (call counts, visit metrics, task and opportunity reports stay right);
+    the caller's number and name are emptied, free text loses the person, SMS texts go."""
+    ids = erasure.customer_ids
+    calls = list(
+        system_read(PhoneCall, "PIPL erasure").filter(
+            Q(customer_id__in=ids)
+            | Q(company_id=erasure.company_id, phone__in=sorted(erasure.phones) or ["-"])
+        )
+    )
+    erasure.touch(PhoneCall, [c.pk for c in calls], {"phone", "caller_name", "questions"})
+    erasure.count(
+        "calls",
+        _scrub_rows(
+            erasure,
+            PhoneCall,
+            calls,
+            ("phone", "caller_name", "questions"),
+            blank=("phone", "caller_name"),
+        ),
+    )
+
+    visits = list(system_read(Visit, "PIPL erasure").filter(customer_id__in=ids))
+    erasure.touch(Visit, [v.pk for v in visits], {"products_shown", "next_step"})
+    erasure.count("visits", _scrub_rows(erasure, Visit, visits, ("products_shown", "next_step")))
+
+    tasks = list(system_read(FollowUpTask, "PIPL erasure").filter(customer_id__in=ids))
+    erasure.touch(FollowUpTask, [t.pk for t in tasks], {"message", "title", "outcome"})
+    erasure.count(
+        "tasks",
+        _scrub_rows(
+            erasure, FollowUpTask, tasks, ("title", "message", "outcome"), blank=("message",)
+        ),
+    )
+
+    opportunities = list(system_read(Opportunity, "PIPL erasure").filter(customer_id__in=ids))
+    erasure.touch(
+        Opportunity, [o.pk for o in opportunities], {"products_of_interest", "close_note"}
+    )
+    erasure.count(
+        "opportunities",
+        _scrub_rows(erasure, Opportunity, opportunities, ("products_of_interest", "close_note")),
+    )
+
+
+def register() -> None:
+    register_personal_data_provider("calls", call_rows, label=_("Calls"))
+    register_personal_data_provider("visits", visit_rows, label=_("Visits"))
+    register_personal_data_provider("tasks", task_rows, label=_("Follow-up tasks"))
+    register_personal_data_provider("opportunities", opportunity_rows, label=_("Opportunities"))
+    register_erasure_handler(erase_reception_rows)
