@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "anju.core.scope_middleware.ScopeMiddleware",  # scoped reads need a decision (issue 7/6)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -133,6 +134,7 @@ TASKS = {
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_USE_BASE_MANAGER = True  # the old row for a diff, whoever may see it (issue 7/6)
 
 MESSAGE_TAGS = {40: "danger"}
 

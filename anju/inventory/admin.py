@@ -1,16 +1,18 @@
 from django.contrib import admin
 
+from anju.core.admin_base import ScopedModelAdmin
+
 from .models import Building, Unit
 
 
 @admin.register(Building)
-class BuildingAdmin(admin.ModelAdmin):
+class BuildingAdmin(ScopedModelAdmin):
     list_display = ["code", "name", "project", "floors"]
     list_filter = ["company", "project"]
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(ScopedModelAdmin):
     list_display = ["number", "building", "floor", "layout", "area", "list_price", "status"]
     list_filter = ["company", "status", "building__project"]
     search_fields = ["number"]
