@@ -291,3 +291,77 @@ def test_system_check_refuses_a_scoped_model_with_a_plain_manager(monkeypatch):
     assert [e.id for e in errors] == ["anju.E002"]
     monkeypatch.undo()
     assert core_checks.scoped_models_refuse_undecided_reads() == []
+
+
+# --- every page of the product, opened by several roles, reads only through decisions ----------
+
+CRAWL_USERS = ["admin", "manager", "consultant", "callcentre"]
+PARAM_VALUES = {  # a URL parameter → the model whose rows fill it, or fixed values
+    "customer_id": "customers.Customer",
+    "relation_id": "customers.CustomerRelation",
+    "building_id": "inventory.Building",
+    "unit_id": "inventory.Unit",
+    "call_id": "reception.PhoneCall",
+    "visit_id": "reception.Visit",
+    "task_id": "reception.FollowUpTask",
+    "opportunity_id": "reception.Opportunity",
+    "job_id": "core.Job",
+    "token_id": [1],
+    "field": ["phone", "id_number"],
+    "what": ["calls", "visits", "opportunities", "tasks"],
+    "fmt": ["csv", "xlsx"],
+}
+SKIP_PREFIXES = ("admin/", "api/", "i18n/", "logout/", "login/")
+
+
+def _page_routes(patterns, prefix=""):
+    from django.urls import URLPattern, URLResolver
+
+    for p in patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            yield from _page_routes(p.url_patterns, route)
+        elif isinstance(p, URLPattern) and not route.startswith(SKIP_PREFIXES):
+            yield route
+
+
+def _fill(route, world):
+    """Every way to fill the route's parameters: one row per company for a model."""
+    import itertools
+    import re
+
+    names = re.findall(r"<(?:\w+:)?(\w+)>", route)
+    options = []
+    for name in names:
+        spec = PARAM_VALUES[name]
+        if isinstance(spec, str):
+            model = apps.get_model(spec)
+            spec = [
+                row.pk
+                for company in world.companies.values()
+                if (row := model.objects.filter(company=company).order_by("pk").first())
+            ] or [1]
+        options.append(spec)
+    for values in itertools.product(*options):
+        url = route
+        for value in values:
+            url = re.sub(r"<(?:\w+:)?\w+>", str(value), url, count=1)
+        yield "/" + url
+
+
+def test_every_page_reads_scoped_models_only_through_a_decision(world, client):
+    """GET every page of the URL conf (ids in and out of scope) as several roles: a read
+    without a scope decision raises ScopeNotDecided here, whatever the status would be."""
+    from django.urls import get_resolver
+
+    urls = [
+        url for route in _page_routes(get_resolver().url_patterns) for url in _fill(route, world)
+    ]
+    assert len(urls) > 40
+    for username in CRAWL_USERS:
+        client.force_login(world.users[username])
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code < 500, (username, url)
+            if getattr(response, "streaming", False):
+                b"".join(response.streaming_content)
