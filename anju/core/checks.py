@@ -4,7 +4,7 @@ and every model declaring a scope is read through a ScopedQuerySet (issue 7 item
 from django.apps import apps
 from django.core import checks
 
-from .scope import ScopedQuerySet
+from .scope import ScopedModel, ScopedQuerySet
 
 
 @checks.register()
@@ -39,6 +39,15 @@ def scoped_models_refuse_undecided_reads(app_configs=None, **kwargs):
                     "return a ScopedQuerySet, so its reads need no scope decision",
                     hint="objects = ScopedQuerySet.as_manager() (or from_queryset(ScopedQuerySet))",
                     id="anju.E002",
+                )
+            )
+        if not issubclass(model, ScopedModel):
+            errors.append(
+                checks.Error(
+                    f"{model._meta.label} declares a scope but does not inherit ScopedModel, so "
+                    "its uniqueness validation would read without a scope decision",
+                    hint="class X(ScopedModel, models.Model) (CompanyOwned/ProjectOwned do)",
+                    id="anju.E003",
                 )
             )
     return errors

@@ -19,7 +19,9 @@ Reads through a parent's related manager (``customer.phones.all()``, ``prefetch_
 count as decided: the parent was read through a decision. A queryset used only as a subquery
 (``pk__in=qs``, ``Exists(qs)``) is never fetched on its own, so it needs no decision; the
 outer query does. Outside requests (management commands, tasks, migrations, test set-up)
-strict mode is off unless ``strict_scope()`` turns it on.
+strict mode is off unless ``strict_scope()`` turns it on. A forward foreign key
+(``call.customer``) and the audit log's diff read through Django's base manager: the row
+holding the key was itself read through a decision.
 """
 
 from contextlib import contextmanager
@@ -224,6 +226,11 @@ class ScopedQuerySet(models.QuerySet):
         self._check_scope()
         return super().explain(*args, **kwargs)
 
+    def raw(self, raw_query, params=(), translations=None, using=None):
+        # Raw SQL cannot be scoped by visible_to: only ever as unscoped("why").raw(...).
+        self._check_scope()
+        return super().raw(raw_query, params, translations, using)
+
     def update(self, **kwargs):
         self._check_scope()
         return super().update(**kwargs)
@@ -251,6 +258,23 @@ class ScopedQuerySet(models.QuerySet):
         return super(ScopedQuerySet, qs).bulk_update(objs, fields, batch_size=batch_size)
 
     bulk_update.alters_data = True
+
+
+class ScopedModel:
+    """Mixin for every scoped model (before ``models.Model``): validation sees every row.
+
+    Uniqueness and constraint checks (``full_clean``, every ModelForm) read the default
+    manager; whether a code or a name is taken is decided across the whole table, whoever
+    asks — the same system work a service's ``.unscoped("…").exists()`` check does.
+    """
+
+    def validate_unique(self, exclude=None):
+        with unscoped_reads("uniqueness is checked across every row"):
+            super().validate_unique(exclude=exclude)
+
+    def validate_constraints(self, exclude=None):
+        with unscoped_reads("constraints are checked across every row"):
+            super().validate_constraints(exclude=exclude)
 
 
 def get_visible_or_404(queryset, user, **lookup):

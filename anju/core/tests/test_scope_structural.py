@@ -56,6 +56,7 @@ UNDECIDED_READS = {
     "delete": lambda qs: qs.filter(pk=-1).delete(),
     "contains": lambda qs: qs.contains(Customer(pk=1)),
     "explain": lambda qs: qs.explain(),
+    "raw": lambda qs: list(qs.raw(f"SELECT id FROM {Customer._meta.db_table}")),
 }
 
 
@@ -152,6 +153,25 @@ def test_every_scoped_model_refuses_an_undecided_read(world, model):
         assert model._default_manager.visible_to(admin_user).count() == (
             model._default_manager.unscoped("test: compare with everything").count()
         )
+
+
+def test_a_model_form_checks_uniqueness_across_every_row_in_strict_mode(world):
+    """ModelForm/full_clean validation is system work (ScopedModel); its choices are not."""
+    from django.forms import modelform_factory
+
+    from anju.org.models import Company, Project
+
+    binhai = world.projects["binhai"]
+    admin_user = world.users["admin"]
+    form_class = modelform_factory(Project, fields=["company", "code", "name"])
+    data = {"company": binhai.company_id, "code": binhai.code, "name": "again"}
+    with strict_scope():
+        form = form_class(data)
+        form.fields["company"].queryset = Company.objects.visible_to(admin_user)
+        assert not form.is_valid()
+        assert form.errors.as_data()["__all__"][0].code == "unique_together"
+        with pytest.raises(ScopeNotDecided):  # undecided choices are still refused
+            form_class(data).is_valid()
 
 
 # --- through real requests: pages, templates, streams, the API --------------------------------
@@ -288,7 +308,10 @@ def test_system_check_refuses_a_scoped_model_with_a_plain_manager(monkeypatch):
     fake._default_manager = Holding._default_manager  # plain Manager: reads need no decision
     monkeypatch.setattr(core_checks.apps, "get_models", lambda: [fake])
     errors = core_checks.scoped_models_refuse_undecided_reads()
-    assert [e.id for e in errors] == ["anju.E002"]
+    assert [e.id for e in errors] == ["anju.E002", "anju.E003"]
+    fake._default_manager = Customer._default_manager  # scoped reads, plain validation
+    errors = core_checks.scoped_models_refuse_undecided_reads()
+    assert [e.id for e in errors] == ["anju.E003"]
     monkeypatch.undo()
     assert core_checks.scoped_models_refuse_undecided_reads() == []
 
