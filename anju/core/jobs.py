@@ -153,7 +153,7 @@ def job_running(job_or_id):
     job = (
         job_or_id
         if isinstance(job_or_id, Job)
-        else Job.objects.unscoped("the worker").get(pk=job_or_id)
+        else Job.objects.unscoped("the worker loads its job").get(pk=job_or_id)
     )
     if job.is_finished:
         raise RuntimeError(f"job {job.pk} already finished")

@@ -29,7 +29,11 @@ class ScopeMiddleware:
         with strict_scope():
             response = self.get_response(request)
         # A FileResponse's body is built before it is returned; a generator's is not.
-        if getattr(response, "streaming", False) and not isinstance(response, FileResponse):
+        if (
+            getattr(response, "streaming", False)
+            and not isinstance(response, FileResponse)
+            and not getattr(response, "is_async", False)
+        ):
             response.streaming_content = _strict_stream(response.streaming_content)
         return response
 
