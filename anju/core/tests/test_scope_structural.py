@@ -388,3 +388,26 @@ def test_every_page_reads_scoped_models_only_through_a_decision(world, client):
             assert response.status_code < 500, (username, url)
             if getattr(response, "streaming", False):
                 b"".join(response.streaming_content)
+
+
+def test_admin_forms_validate_uniqueness_in_strict_mode(world, client):
+    """Creating a staff account in the admin: the login-name check reads every row, as
+    declared system work; a taken name is a form error, not ScopeNotDecided."""
+    from anju.org.models import User
+
+    client.force_login(world.users["admin"])
+    taken = {
+        "username": "consultant",
+        "password1": "x-Long-pass-93",
+        "password2": "x-Long-pass-93",
+        "usable_password": "true",
+        "role_assignments-TOTAL_FORMS": "0",
+        "role_assignments-INITIAL_FORMS": "0",
+    }
+    refused = client.post("/admin/org/user/add/", taken)
+    assert refused.status_code == 200
+    assert "username" in refused.context["adminform"].form.errors
+    fresh = dict(taken, username="new_staff_scope")
+    response = client.post("/admin/org/user/add/", fresh)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert User.objects.filter(username="new_staff_scope").exists()
