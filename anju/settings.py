@@ -125,6 +125,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "anju.core.scope_middleware.ScopeMiddleware",  # scoped reads need a decision (issue 7/6)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -226,6 +227,7 @@ AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_STORE_JSON_CHANGES = True
 # Fields registered with mask_fields (phones, ID numbers) are stored masked (issue 7 item 9).
 AUDITLOG_MASK_CALLABLE = "anju.core.masking.mask_for_audit"
+AUDITLOG_USE_BASE_MANAGER = True  # the old row for a diff, whoever may see it (issue 7/6)
 
 MESSAGE_TAGS = {40: "danger"}
 

@@ -6,11 +6,11 @@ registered read-only (``ReadOnlyAdmin``) or, when they hold personal data the ad
 show unmasked (customers, calls, visits, tasks, opportunities), not registered at all.
 """
 
-from django.contrib import admin
+from .admin_base import ScopedModelAdmin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """View only: no add, change or delete for anyone, superusers included."""
+class ReadOnlyAdmin(ScopedModelAdmin):
+    """View only, and only what the user may see: no add, change or delete for anyone."""
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -104,7 +104,7 @@ def job_progress(
     if connection.vendor == "postgresql" and _in_work_transaction():
         _side_update(job.pk, values)
     else:  # SQLite has one writer: inside a transaction the bar moves when it commits
-        Job.objects.filter(pk=job.pk).update(**values)
+        Job.objects.unscoped("progress of the running job").filter(pk=job.pk).update(**values)
 
 
 def job_finish(
@@ -150,7 +150,11 @@ def job_finish(
 @contextmanager
 def job_running(job_or_id):
     """Load the job, mark it running, and fail it cleanly on an unexpected exception."""
-    job = job_or_id if isinstance(job_or_id, Job) else Job.objects.get(pk=job_or_id)
+    job = (
+        job_or_id
+        if isinstance(job_or_id, Job)
+        else Job.objects.unscoped("the worker loads its job").get(pk=job_or_id)
+    )
     if job.is_finished:
         raise RuntimeError(f"job {job.pk} already finished")
     job_progress(job=job, done=job.progress_done, force=True)
@@ -231,16 +235,18 @@ def purge_old_uploads(*, now=None, days=UPLOAD_RETENTION_DAYS) -> int:
 
     cutoff = (now or timezone.now()) - timedelta(days=days)
     purged = 0
-    old = Job.objects.filter(updated_at__lt=cutoff).exclude(
-        status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+    old = (
+        Job.objects.unscoped("periodic purge")
+        .filter(updated_at__lt=cutoff)
+        .exclude(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
     )
     for job in old.iterator():
         if job.input_file:
             job.input_file.delete(save=False)
-            Job.objects.filter(pk=job.pk).update(input_file="")
+            Job.objects.unscoped("periodic purge").filter(pk=job.pk).update(input_file="")
             purged += 1
         if not (job.params or {}).get(PERSONAL_DATA_PURGED):
-            Job.objects.filter(pk=job.pk).update(
+            Job.objects.unscoped("periodic purge").filter(pk=job.pk).update(
                 params={**scrub_personal_data(job.params or {}), PERSONAL_DATA_PURGED: True},
                 result=scrub_personal_data(job.result or {}),
                 errors=scrub_personal_data(job.errors or []),

@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .scope import ScopedQuerySet, ScopeSpec
+from .scope import ScopedModel, ScopedQuerySet, ScopeSpec
 
 
 class TimeStamped(models.Model):
@@ -21,7 +21,7 @@ class TimeStamped(models.Model):
         abstract = True
 
 
-class CompanyOwned(TimeStamped):
+class CompanyOwned(ScopedModel, TimeStamped):
     """A business record that belongs to one city company (ORG-1)."""
 
     company = models.ForeignKey(
@@ -65,7 +65,7 @@ class NumberSequence(models.Model):
         return f"{self.kind}@{self.scope_key}={self.last_value}"
 
 
-class Event(models.Model):
+class Event(ScopedModel, models.Model):
     """A business state change (业务事件): who did what to which record, and for whom.
 
     ``target`` is the record that changed; ``subject`` is the person it is about (usually a
@@ -106,7 +106,7 @@ class Event(models.Model):
         return f"{self.verb} {self.target_type_id}:{self.target_id}"
 
 
-class PersonalDataAccess(models.Model):
+class PersonalDataAccess(ScopedModel, models.Model):
     """Every full view and every export of personal data (SEC-2): who, what, when."""
 
     class Action(models.TextChoices):
@@ -185,7 +185,7 @@ def content_type_of(obj_or_model) -> ContentType:
     return ContentType.objects.get_for_model(obj_or_model)
 
 
-class Job(TimeStamped):
+class Job(ScopedModel, TimeStamped):
     """A background job with progress (imports, campaigns, reports), see ``core.jobs``.
 
     The page that started it polls its progress; ``result`` and ``errors`` carry what the

@@ -52,7 +52,8 @@ def _company_of(project):
     if company_id is None:
         Project = apps.get_model("org", "Project")
         company_id = (
-            Project.objects.filter(pk=getattr(project, "pk", project))
+            Project.objects.unscoped("a permission check needs the project's company")
+            .filter(pk=getattr(project, "pk", project))
             .values_list("company_id", flat=True)
             .first()
         )

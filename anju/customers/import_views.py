@@ -42,7 +42,9 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         from anju.org.models import Company, Project
 
-        self.fields["company"].queryset = Company.objects.filter(pk__in=[c.pk for c in companies])
+        self.fields["company"].queryset = Company.objects.visible_to(user).filter(
+            pk__in=[c.pk for c in companies]
+        )
         if len(companies) == 1:
             self.fields["company"].initial = companies[0].pk
             self.fields["company"].widget = forms.HiddenInput()

@@ -411,16 +411,20 @@ class RowChecker:
             for f in Customer._meta.concrete_fields
             if getattr(f, "max_length", None)
         }
-        projects = list(Project.objects.filter(company=company))
+        projects = list(
+            Project.objects.unscoped("import job: the company was checked").filter(company=company)
+        )
         self.projects = {}
         for p in projects:
             for k in (p.code, p.name, p.name.split("·")[-1]):
                 self.projects.setdefault(_key(k), p)
         self.consultant_projects: dict[int, set] = {}
         self.owners = {}
-        for ra in RoleAssignment.objects.filter(
-            company=company, role__in=CONSULTANT_ROLES, user__is_active=True
-        ).select_related("user"):
+        for ra in (
+            RoleAssignment.objects.unscoped("import job: owners by name")
+            .filter(company=company, role__in=CONSULTANT_ROLES, user__is_active=True)
+            .select_related("user")
+        ):
             self.consultant_projects.setdefault(ra.user_id, set()).add(ra.project_id)
             u = ra.user
             for k in (u.username, u.display_name, (u.display_name or "").split("·")[-1]):
@@ -569,9 +573,11 @@ class RowChecker:
         if not phones:
             return
         found = {}
-        for phone, cid, code, name in CustomerPhone.objects.filter(
-            company=self.company, phone__in=phones
-        ).values_list("phone", "customer_id", "customer__code", "customer__name"):
+        for phone, cid, code, name in (
+            CustomerPhone.objects.unscoped("import dedupe")
+            .filter(company=self.company, phone__in=phones)
+            .values_list("phone", "customer_id", "customer__code", "customer__name")
+        ):
             found[phone] = (cid, code, name)
         if not found:
             return
@@ -786,7 +792,13 @@ def _default_project(job):
     from anju.org.models import Project
 
     pid = job.params.get("project")
-    return Project.objects.filter(pk=pid, company=job.company_id).first() if pid else None
+    return (
+        Project.objects.unscoped("import job: checked at upload")
+        .filter(pk=pid, company=job.company_id)
+        .first()
+        if pid
+        else None
+    )
 
 
 def import_preview(*, by, job) -> Preview:
@@ -820,7 +832,11 @@ def customer_import_start(*, by, job) -> Job:
     from .tasks_import import customer_import_task
 
     with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
+        job = (
+            Job.objects.unscoped("lock the job the caller passed")
+            .select_for_update()
+            .get(pk=job.pk)
+        )
         if job.kind != JOB_KIND or job.created_by_id != by.pk:
             raise NotPermitted()
         if job.params.get("confirmed") or job.status != Job.Status.QUEUED:

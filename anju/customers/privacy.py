@@ -87,11 +87,12 @@ def run_erasure_handlers(erasure: Erasure) -> None:
 def system_read(model, why: str):
     """An explicit, greppable unscoped read for PIPL system work (issue 7 item 6).
 
-    Uses the model's ``unscoped(why)`` where the structural-scope manager provides it.
+    Scoped models say so through ``unscoped(why)``; unscoped ones (auditlog) are read as is.
     """
     manager = model._default_manager
-    unscoped = getattr(manager, "unscoped", None)
-    return unscoped(why) if callable(unscoped) else manager.all()
+    if hasattr(manager, "unscoped"):
+        return manager.unscoped(why)
+    return manager.all()
 
 
 # --- rows for the data package -----------------------------------------------------------------

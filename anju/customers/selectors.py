@@ -212,13 +212,18 @@ def customer_by_phone(user, company, phone: str) -> Customer | None:
 
 
 def customer_phones(customer):
-    return list(CustomerPhone.objects.filter(customer=customer).order_by("created_at"))
+    return list(
+        CustomerPhone.objects.unscoped("the caller scoped the customer")
+        .filter(customer=customer)
+        .order_by("created_at")
+    )
 
 
 def customer_relations(user, customer):
     """Related people (CUS-7) the user may open; others are listed by name only."""
     relations = list(
-        CustomerRelation.objects.filter(customer=customer)
+        CustomerRelation.objects.unscoped("the caller scoped the customer")
+        .filter(customer=customer)
         .select_related("related")
         .order_by("kind", "related__name")
     )
@@ -302,7 +307,11 @@ def owners_of_visible_customers(user):
         .order_by()
         .values("owner_id")
     )
-    return User.objects.filter(pk__in=owner_ids).order_by("-is_active", "display_name")
+    return (
+        User.objects.unscoped("owners of visible customers")
+        .filter(pk__in=owner_ids)
+        .order_by("-is_active", "display_name")
+    )
 
 
 def _range(low, high, fmt):

@@ -127,7 +127,8 @@ def customer_register(
         # Lock the phone row and its customer. The owner is not joined: PostgreSQL re-reads a
         # locked row it waited for but not an unlocked joined one, so after a concurrent claim
         # the joined owner came back NULL next to the new owner_id (issue 7 item 5).
-        CustomerPhone.objects.select_for_update(of=("self", "customer"))
+        CustomerPhone.objects.unscoped("dedupe sees every number")
+        .select_for_update(of=("self", "customer"))
         .select_related("customer")
         .filter(company=company, phone=phone)
         .first()
@@ -213,7 +214,10 @@ def customer_change_owner(*, by, customer, to, reason: str, _check=True) -> Cust
             by, Perm.REASSIGN_CUSTOMERS, company=customer.company_id, project=customer.project_id
         )
     customer = (
-        Customer.objects.select_for_update(of=("self",)).select_related("owner").get(pk=customer.pk)
+        Customer.objects.unscoped("lock the row the caller passed")
+        .select_for_update(of=("self",))
+        .select_related("owner")
+        .get(pk=customer.pk)
     )
     before = customer.owner_id
     previous_owner = customer.owner
@@ -249,7 +253,7 @@ def customer_record_activity(*, by, customer, when=None) -> None:
     updates = {"last_activity_at": when, "archived_at": None}
     if customer.owner_id and customer.owner_id == by.pk:
         updates["protected_until"] = _protection_end(customer.company, when)
-    Customer.objects.filter(pk=customer.pk).update(**updates)
+    Customer.objects.unscoped("the row the caller passed").filter(pk=customer.pk).update(**updates)
     for field, value in updates.items():
         setattr(customer, field, value)
 
@@ -296,7 +300,11 @@ def customer_update(*, by, customer, **changes) -> Customer:
     if unknown:
         raise TypeError(f"customer_update: unknown fields {sorted(unknown)}")
     _require_handler(by, customer)
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = (
+        Customer.objects.unscoped("lock the row the caller passed")
+        .select_for_update()
+        .get(pk=customer.pk)
+    )
     merged = {f: getattr(customer, f) for f in PROFILE_FIELDS} | changes
     validate_profile(merged)
     if "name" in changes:
@@ -343,7 +351,11 @@ def customer_set_status(*, by, customer, status: str, reason: str = "") -> Custo
     if status not in CustomerStatus.values:
         raise ApplicationError(_("Unknown customer status."), field="status")
     order = list(CustomerStatus.values)
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = (
+        Customer.objects.unscoped("lock the row the caller passed")
+        .select_for_update()
+        .get(pk=customer.pk)
+    )
     if customer.status == status:
         return customer
     if order.index(status) < order.index(customer.status) and not reason.strip():
@@ -366,7 +378,11 @@ def customer_add_phone(*, by, customer, phone: str, label: str = "") -> Customer
     """Another number of the same person; refused if it already identifies someone (CUS-3)."""
     _require_handler(by, customer)
     phone = normalise_phone(phone)
-    holder = CustomerPhone.objects.filter(company_id=customer.company_id, phone=phone).first()
+    holder = (
+        CustomerPhone.objects.unscoped("dedupe sees every number")
+        .filter(company_id=customer.company_id, phone=phone)
+        .first()
+    )
     if holder is not None:
         if holder.customer_id == customer.pk:
             return holder
@@ -402,7 +418,11 @@ def customer_claim(*, by, customer) -> Customer:
     # once queue here, and the second sees the first one's fresh protection and is refused.
     # No join: PostgreSQL re-reads a row it waited for, and a joined owner would come back as
     # the old owner (or NULL) next to the new owner_id; the owner is loaded after the lock.
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = (
+        Customer.objects.unscoped("lock the row the caller passed")
+        .select_for_update()
+        .get(pk=customer.pk)
+    )
     if customer.owner_id == by.pk:
         return customer
     if _protected_by_other(customer, by, timezone.now()):
@@ -501,7 +521,7 @@ def relation_add(*, by, customer, related, kind: str, note: str = "") -> Custome
             _("Related people must belong to the same company."), field="related"
         )
     _require_handler(by, customer)
-    relation, _created = CustomerRelation.objects.get_or_create(
+    relation, _created = CustomerRelation.objects.unscoped("idempotent link").get_or_create(
         company_id=customer.company_id,
         customer=customer,
         related=related,
@@ -510,7 +530,7 @@ def relation_add(*, by, customer, related, kind: str, note: str = "") -> Custome
     )
     back = _RECIPROCAL.get(kind, kind)
     if kind != RelationKind.REFERRER:
-        CustomerRelation.objects.get_or_create(
+        CustomerRelation.objects.unscoped("idempotent link").get_or_create(
             company_id=customer.company_id,
             customer=related,
             related=customer,
@@ -518,7 +538,9 @@ def relation_add(*, by, customer, related, kind: str, note: str = "") -> Custome
             defaults={"note": note[:200]},
         )
     else:
-        Customer.objects.filter(pk=customer.pk).update(referrer=related)
+        Customer.objects.unscoped("the row the caller passed").filter(pk=customer.pk).update(
+            referrer=related
+        )
     record_event(
         by=by,
         verb="customer.relation_added",
@@ -532,7 +554,9 @@ def relation_add(*, by, customer, related, kind: str, note: str = "") -> Custome
 @transaction.atomic
 def relation_remove(*, by, relation) -> None:
     _require_handler(by, relation.customer)
-    CustomerRelation.objects.filter(customer=relation.related, related=relation.customer).delete()
+    CustomerRelation.objects.unscoped("the reciprocal link").filter(
+        customer=relation.related, related=relation.customer
+    ).delete()
     customer = relation.customer
     details = {"related": relation.related_id, "kind": relation.kind}
     relation.delete()
@@ -542,7 +566,9 @@ def relation_remove(*, by, relation) -> None:
 
 
 def direct_relatives(customer):
-    return CustomerRelation.objects.filter(customer=customer, kind__in=DIRECT_RELATIVES)
+    return CustomerRelation.objects.unscoped("of a customer the caller holds").filter(
+        customer=customer, kind__in=DIRECT_RELATIVES
+    )
 
 
 # --- merge (CUS-3) -----------------------------------------------------------------------------
@@ -572,14 +598,23 @@ def customer_merge(*, by, keep, duplicate, reason: str) -> Customer:
     ):
         raise NotPermitted()
     locked = {
-        c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[keep.pk, duplicate.pk])
+        c.pk: c
+        for c in Customer.objects.unscoped("merge: both checked")
+        .select_for_update()
+        .filter(pk__in=[keep.pk, duplicate.pk])
     }
     keep, duplicate = locked[keep.pk], locked[duplicate.pk]
     if keep.merged_into_id or duplicate.merged_into_id:
         raise ApplicationError(_("One of them was already merged."))
-    moved = {"phones": CustomerPhone.objects.filter(customer=duplicate).update(customer=keep)}
+    moved = {
+        "phones": CustomerPhone.objects.unscoped("merge: both checked")
+        .filter(customer=duplicate)
+        .update(customer=keep)
+    }
     moved.update(_move_relations(duplicate=duplicate, survivor=keep))
-    Customer.objects.filter(referrer=duplicate).update(referrer=keep)
+    Customer.objects.unscoped("merge: re-point referrals").filter(referrer=duplicate).update(
+        referrer=keep
+    )
     moved.update(run_merge_handlers(duplicate=duplicate, survivor=keep))
     _fill_blanks(keep, duplicate)
     keep.completeness = completeness_of(keep)
@@ -613,7 +648,9 @@ def merged_customer_ids(customer) -> list[int]:
     ids, frontier = [customer.pk], [customer.pk]
     while frontier:
         frontier = list(
-            Customer.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True)
+            Customer.objects.unscoped("merge chain of a customer the caller sees")
+            .filter(merged_into_id__in=frontier)
+            .values_list("pk", flat=True)
         )
         ids.extend(frontier)
     return ids
@@ -621,23 +658,23 @@ def merged_customer_ids(customer) -> list[int]:
 
 def _move_relations(*, duplicate, survivor) -> dict:
     moved = 0
-    for rel in CustomerRelation.objects.filter(customer=duplicate):
+    for rel in CustomerRelation.objects.unscoped("merge: both checked").filter(customer=duplicate):
         if (
             rel.related_id != survivor.pk
-            and not CustomerRelation.objects.filter(
-                customer=survivor, related_id=rel.related_id, kind=rel.kind
-            ).exists()
+            and not CustomerRelation.objects.unscoped("merge: both checked")
+            .filter(customer=survivor, related_id=rel.related_id, kind=rel.kind)
+            .exists()
         ):
             rel.customer = survivor
             rel.save(update_fields=["customer"])
             moved += 1
-    CustomerRelation.objects.filter(customer=duplicate).delete()
-    for rel in CustomerRelation.objects.filter(related=duplicate):
+    CustomerRelation.objects.unscoped("merge: both checked").filter(customer=duplicate).delete()
+    for rel in CustomerRelation.objects.unscoped("merge: both checked").filter(related=duplicate):
         if (
             rel.customer_id == survivor.pk
-            or CustomerRelation.objects.filter(
-                customer_id=rel.customer_id, related=survivor, kind=rel.kind
-            ).exists()
+            or CustomerRelation.objects.unscoped("merge: both checked")
+            .filter(customer_id=rel.customer_id, related=survivor, kind=rel.kind)
+            .exists()
         ):
             rel.delete()
         else:
@@ -698,20 +735,24 @@ def archive_stale_leads(*, now=None) -> int:
 
     now = now or timezone.now()
     archived = 0
-    for company in Company.objects.filter(is_active=True):
+    for company in Company.objects.unscoped("periodic task").filter(is_active=True):
         cutoff = now - timedelta(days=company.stale_lead_days)
         stale = list(
-            Customer.objects.filter(
+            Customer.objects.unscoped("periodic task")
+            .filter(
                 company=company,
                 status=CustomerStatus.LEAD,
                 archived_at__isnull=True,
                 merged_into__isnull=True,
                 last_activity_at__lt=cutoff,
-            ).only("pk", "company_id", "project_id")
+            )
+            .only("pk", "company_id", "project_id")
         )
         if not stale:
             continue
-        Customer.objects.filter(pk__in=[c.pk for c in stale]).update(archived_at=now)
+        Customer.objects.unscoped("periodic task").filter(pk__in=[c.pk for c in stale]).update(
+            archived_at=now
+        )
         record_events(
             by=None,
             verb="customer.archived",

@@ -81,9 +81,13 @@ def events_timeline(user, customer, limit):
     from .events_display import describe_event
     from .services import merged_customer_ids
 
-    qs = Event.objects.filter(
-        subject_type=content_type_of(customer), subject_id__in=merged_customer_ids(customer)
-    ).select_related("actor")
+    qs = (
+        Event.objects.unscoped("timeline_for checked the customer")
+        .filter(
+            subject_type=content_type_of(customer), subject_id__in=merged_customer_ids(customer)
+        )
+        .select_related("actor")
+    )
     for prefix in COVERED_VERB_PREFIXES:
         qs = qs.exclude(Q(verb__startswith=prefix))
     for event in qs.order_by("-created_at", "-id")[:limit]:

@@ -4,4 +4,4 @@ from .models import Unit
 
 
 def unit_for_update(pk) -> Unit:
-    return Unit.objects.select_for_update().get(pk=pk)
+    return Unit.objects.unscoped("lock the unit the caller scoped").select_for_update().get(pk=pk)

@@ -67,7 +67,11 @@ def sales_board(user, building_id) -> SalesBoard:
     building = get_visible_or_404(
         Building.objects.select_related("project", "company"), user, pk=building_id
     )
-    units = list(Unit.objects.filter(building=building).order_by("-floor", "position"))
+    units = list(
+        Unit.objects.unscoped("the building was scoped above")
+        .filter(building=building)
+        .order_by("-floor", "position")
+    )
     positions = sorted({u.position for u in units})
     by_floor: dict[int, dict[int, Unit]] = {}
     for u in units:

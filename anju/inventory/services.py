@@ -67,7 +67,11 @@ def building_create(
         raise ApplicationError(_("Floors must be between 1 and 200."), field="floors")
     if not (1 <= units_per_floor <= 40) or len(layouts) != units_per_floor:
         raise ApplicationError(_("Give one layout per unit on a floor."), field="layouts")
-    if Building.objects.filter(project=project, code=code).exists():
+    if (
+        Building.objects.unscoped("codes are unique in the project")
+        .filter(project=project, code=code)
+        .exists()
+    ):
         raise ApplicationError(
             _("This project already has building %(c)s.") % {"c": code}, field="code"
         )

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from anju.core.admin_base import ScopedAdminMixin, ScopedModelAdmin
 from anju.core.errors import ApplicationError
 
 from .models import Company, Department, Holding, Project, RoleAssignment, User
@@ -25,7 +26,7 @@ class RoleAssignmentForm(forms.ModelForm):
         return data
 
 
-class RoleAssignmentInline(admin.TabularInline):
+class RoleAssignmentInline(ScopedAdminMixin, admin.TabularInline):
     model = RoleAssignment
     form = RoleAssignmentForm
     extra = 1
@@ -33,7 +34,7 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
     list_display = ["username", "display_name", "company", "department", "is_active"]
     list_filter = ["company", "is_active", "role_assignments__role"]
     search_fields = ["username", "display_name", "phone"]
@@ -49,19 +50,19 @@ class HoldingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(ScopedModelAdmin):
     list_display = ["code", "name", "city", "is_active"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ScopedModelAdmin):
     list_display = ["code", "name", "company", "is_active"]
     list_filter = ["company"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(ScopedModelAdmin):
     list_display = ["name", "kind", "company", "project"]
     list_filter = ["company", "kind"]

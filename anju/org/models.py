@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from anju.core.roles import Role
-from anju.core.scope import ScopedQuerySet, ScopeSpec
+from anju.core.scope import ScopedModel, ScopedQuerySet, ScopeSpec
 
 
 class Holding(models.Model):
@@ -22,7 +22,7 @@ class Holding(models.Model):
         return self.name
 
 
-class Company(models.Model):
+class Company(ScopedModel, models.Model):
     """城市公司 A city company; every business record belongs to one (ORG-1)."""
 
     holding = models.ForeignKey(Holding, on_delete=models.PROTECT, related_name="companies")
@@ -61,7 +61,7 @@ class Company(models.Model):
         return self.name
 
 
-class Project(models.Model):
+class Project(ScopedModel, models.Model):
     """项目 (楼盘) A development project of a city company."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="projects")
@@ -86,7 +86,7 @@ class Project(models.Model):
         return self.name
 
 
-class Department(models.Model):
+class Department(ScopedModel, models.Model):
     """部门 A department of a company, optionally attached to one project."""
 
     class Kind(models.TextChoices):
@@ -119,10 +119,14 @@ class Department(models.Model):
 
 
 class StaffManager(UserManager.from_queryset(ScopedQuerySet)):
-    pass
+    def get_by_natural_key(self, username):
+        # Logging in: the name typed decides who asks, so no one's scope applies yet.
+        return self.unscoped("authentication looks up the login name").get(
+            **{self.model.USERNAME_FIELD: username}
+        )
 
 
-class User(AbstractUser):
+class User(ScopedModel, AbstractUser):
     """A staff account. Roles and the projects they apply to are in RoleAssignment."""
 
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
@@ -156,7 +160,7 @@ class User(AbstractUser):
         return self.display_name or self.get_full_name() or self.username
 
 
-class RoleAssignment(models.Model):
+class RoleAssignment(ScopedModel, models.Model):
     """A role held by a user in one company, and for project roles in one project."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")

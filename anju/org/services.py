@@ -22,7 +22,7 @@ def _require_admin(by, company=None):
 @transaction.atomic
 def company_create(*, by, holding: Holding, code: str, name: str, city: str) -> Company:
     _require_admin(by)
-    if Company.objects.filter(code=code).exists():
+    if Company.objects.unscoped("codes are unique everywhere").filter(code=code).exists():
         raise ApplicationError(
             _("A company with code %(code)s exists.") % {"code": code}, field="code"
         )
@@ -35,7 +35,11 @@ def company_create(*, by, holding: Holding, code: str, name: str, city: str) -> 
 @transaction.atomic
 def project_create(*, by, company: Company, code: str, name: str, address: str = "") -> Project:
     _require_admin(by, company)
-    if Project.objects.filter(company=company, code=code).exists():
+    if (
+        Project.objects.unscoped("codes are unique in the company")
+        .filter(company=company, code=code)
+        .exists()
+    ):
         raise ApplicationError(
             _("A project with code %(code)s exists.") % {"code": code}, field="code"
         )
@@ -60,7 +64,11 @@ def staff_create(
     ``None`` creates the account without a usable password (set later, e.g. by the admin).
     """
     _require_admin(by, company)
-    if User.objects.filter(username=username).exists():
+    if (
+        User.objects.unscoped("login names are unique everywhere")
+        .filter(username=username)
+        .exists()
+    ):
         raise ApplicationError(
             _("The login name %(u)s is taken.") % {"u": username}, field="username"
         )
@@ -110,7 +118,7 @@ def role_assign(*, by, user: User, role: str, company: Company, project: Project
     check_role_place(role=role, company=company, project=project)
     if role not in PROJECT_BOUND_ROLES:
         project = None  # company-wide roles see the whole company anyway
-    assignment, _created = RoleAssignment.objects.get_or_create(
+    assignment, _created = RoleAssignment.objects.unscoped("idempotent grant").get_or_create(
         user=user, role=role, company=company, project=project
     )
     forget_grants(user)

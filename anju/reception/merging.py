@@ -10,8 +10,10 @@ def move_reception_records(*, duplicate, survivor) -> dict:
     """Point every call, visit, task and opportunity of ``duplicate`` at ``survivor``."""
     moved = {}
     for model in (PhoneCall, Visit, FollowUpTask, Opportunity):
-        moved[model._meta.model_name] = model.objects.filter(customer=duplicate).update(
-            customer=survivor
+        moved[model._meta.model_name] = (
+            model.objects.unscoped("merge: the service checked both customers")
+            .filter(customer=duplicate)
+            .update(customer=survivor)
         )
     return moved
 
@@ -21,10 +23,14 @@ def hand_over_open_work(*, customer_ids, from_user, to_user) -> dict:
 
     Done tasks and closed opportunities stay with who did them: they are his record.
     """
-    tasks = FollowUpTask.objects.filter(
-        customer_id__in=customer_ids, assignee=from_user, status=TaskStatus.OPEN
-    ).update(assignee=to_user)
-    opportunities = Opportunity.objects.filter(
-        customer_id__in=customer_ids, consultant=from_user, stage__in=OPEN_STAGES
-    ).update(consultant=to_user)
+    tasks = (
+        FollowUpTask.objects.unscoped("hand-over: the service checked the customers")
+        .filter(customer_id__in=customer_ids, assignee=from_user, status=TaskStatus.OPEN)
+        .update(assignee=to_user)
+    )
+    opportunities = (
+        Opportunity.objects.unscoped("hand-over: the service checked them")
+        .filter(customer_id__in=customer_ids, consultant=from_user, stage__in=OPEN_STAGES)
+        .update(consultant=to_user)
+    )
     return {"open_tasks": tasks, "open_opportunities": opportunities}

@@ -97,7 +97,7 @@ def visit_detail(user, visit_id) -> Visit:
 
 
 def risk_factors_of(project, *, include_inactive=False):
-    qs = RiskFactor.objects.filter(project=project)
+    qs = RiskFactor.objects.unscoped("the caller scoped the project").filter(project=project)
     if not include_inactive:
         qs = qs.filter(is_active=True)
     return qs.order_by("sort_order", "id")
@@ -113,7 +113,11 @@ def risk_factors_visible_to(user, *, project=None):
 def visit_disclosure(visit) -> list[tuple[RiskFactor, bool]]:
     """Each of the project's factors at the time, with whether it was disclosed."""
     disclosed = {f.pk for f in visit.risk_factors_disclosed.all()}
-    factors = list(RiskFactor.objects.filter(project_id=visit.project_id).order_by("sort_order"))
+    factors = list(
+        RiskFactor.objects.unscoped("the caller scoped the visit")
+        .filter(project_id=visit.project_id)
+        .order_by("sort_order")
+    )
     factors = [f for f in factors if f.is_active or f.pk in disclosed]
     return [(f, f.pk in disclosed) for f in factors]
 
@@ -253,12 +257,20 @@ def opportunity_detail(user, opportunity_id) -> Opportunity:
 def reasons_to_manage(company_id, *, won: bool):
     """Active and retired reasons of a company, for the managed-list page."""
     model = WinReason if won else LossReason
-    return model.objects.filter(company_id=company_id).order_by("-is_active", "sort_order", "id")
+    return (
+        model.objects.unscoped("the caller scoped the company")
+        .filter(company_id=company_id)
+        .order_by("-is_active", "sort_order", "id")
+    )
 
 
 def reasons_for(company_id, *, won: bool):
     model = WinReason if won else LossReason
-    return model.objects.filter(company_id=company_id, is_active=True).order_by("sort_order", "id")
+    return (
+        model.objects.unscoped("the caller scoped the project or opportunity")
+        .filter(company_id=company_id, is_active=True)
+        .order_by("sort_order", "id")
+    )
 
 
 @dataclass
@@ -476,7 +488,9 @@ def _of_customer(model, user, customer):
         seen[user.pk] = can_see(user, customer)
     if not seen[user.pk]:
         return model.objects.none()
-    return model.objects.filter(customer=customer)
+    return model.objects.unscoped("checked above: the user sees the customer").filter(
+        customer=customer
+    )
 
 
 def customer_calls(user, customer, limit):

@@ -293,7 +293,9 @@ def call_log(
             message = registration.message
         phone = normalise_phone(phone)
     is_repeat = bool(phone) and (
-        PhoneCall.objects.filter(project=project, phone=phone, called_at__lte=called_at).exists()
+        PhoneCall.objects.unscoped("repeat-call flag")
+        .filter(project=project, phone=phone, called_at__lte=called_at)
+        .exists()
     )
     call = PhoneCall(
         company_id=project.company_id,
@@ -359,7 +361,11 @@ def _protected_customer_for_owner(customer_id):
     created); whatever is read here is never returned or shown to the caller, who may not see
     the customer (issue 7 item 1).
     """
-    return Customer.objects.select_related("owner").get(pk=customer_id)
+    return (
+        Customer.objects.unscoped("log the call for the owner; never shown to the caller")
+        .select_related("owner")
+        .get(pk=customer_id)
+    )
 
 
 def owner_label_for_caller(owner) -> str:
@@ -439,7 +445,11 @@ def visit_register(
             _("A wait of more than 12 hours is not plausible."), field="reception_started_at"
         )
     party_size = _count(party_size, field_name="party_size", maximum=50) or 1
-    active = list(RiskFactor.objects.filter(project=project, is_active=True))
+    active = list(
+        RiskFactor.objects.unscoped("checklist of the caller's project").filter(
+            project=project, is_active=True
+        )
+    )
     active_ids = {f.pk for f in active}
     disclosed_ids = _factor_ids(risk_factors)
     if disclosed_ids - active_ids:
@@ -516,7 +526,12 @@ def visit_register(
 
 
 def _lock_task(task):
-    return FollowUpTask.objects.select_for_update().select_related("customer").get(pk=task.pk)
+    return (
+        FollowUpTask.objects.unscoped("lock the task the caller passed")
+        .select_for_update()
+        .select_related("customer")
+        .get(pk=task.pk)
+    )
 
 
 @transaction.atomic
@@ -625,12 +640,16 @@ def schedule_revisit(
         raise ApplicationError(_("Choose who makes the revisit."), field="assignee")
     spec = followup_rules.revisit_spec(customer=customer, after=after, days=days, when=when)
     if source is not None:
-        existing = FollowUpTask.objects.filter(
-            rule=spec.rule,
-            due_date=spec.due_date,
-            source_type=ContentType.objects.get_for_model(source),
-            source_id=source.pk,
-        ).first()
+        existing = (
+            FollowUpTask.objects.unscoped("idempotent task per source")
+            .filter(
+                rule=spec.rule,
+                due_date=spec.due_date,
+                source_type=ContentType.objects.get_for_model(source),
+                source_id=source.pk,
+            )
+            .first()
+        )
         if existing is not None:
             return existing
     (task,) = _create_tasks(
@@ -704,7 +723,12 @@ def opportunity_open(
 
 
 def _lock_opportunity(opportunity):
-    return Opportunity.objects.select_for_update().select_related("customer").get(pk=opportunity.pk)
+    return (
+        Opportunity.objects.unscoped("lock the row the caller passed")
+        .select_for_update()
+        .select_related("customer")
+        .get(pk=opportunity.pk)
+    )
 
 
 @transaction.atomic
@@ -742,7 +766,9 @@ def _reason(model, value, company_id):
         return None  # a loss reason cannot explain a win, nor the reverse
     pk = getattr(value, "pk", value)
     try:
-        return model.objects.get(pk=int(pk), company_id=company_id, is_active=True)
+        return model.objects.unscoped("a reason of the opportunity's company").get(
+            pk=int(pk), company_id=company_id, is_active=True
+        )
     except (model.DoesNotExist, TypeError, ValueError):
         return None
 
@@ -837,7 +863,11 @@ def reason_create(*, by, company, won: bool, name: str, sort_order=0):
     if not name:
         raise ApplicationError(_("Name the reason."), field="name")
     model = WinReason if won else LossReason
-    if model.objects.filter(company=company, name=name[:100]).exists():
+    if (
+        model.objects.unscoped("unique name in the company")
+        .filter(company=company, name=name[:100])
+        .exists()
+    ):
         raise ApplicationError(_("This reason is already on the list."), field="name")
     reason = model(
         company=company,

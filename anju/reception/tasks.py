@@ -11,7 +11,8 @@ def offer_sms_task(task_id: int) -> bool:
     from .models import FollowUpTask, TaskKind, TaskStatus
 
     followup = (
-        FollowUpTask.objects.select_related("customer", "project", "assignee")
+        FollowUpTask.objects.unscoped("background task")
+        .select_related("customer", "project", "assignee")
         .filter(pk=task_id, kind=TaskKind.SMS, status=TaskStatus.OPEN)
         .first()
     )
