@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 
 from .models import ApiToken
@@ -22,13 +23,17 @@ class ApiTokenForm(forms.Form):
         strip=False,
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.request = request
 
     def clean_password(self):
+        """Through ``authenticate``, so django-axes counts a wrong password here like a
+        failed login and a locked-out account cannot mint tokens either."""
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        user = self.request.user
+        again = authenticate(self.request, username=user.get_username(), password=password)
+        if again is None or again.pk != user.pk:
             raise forms.ValidationError(
                 _("The password is not correct: enter your current password to create a token.")
             )

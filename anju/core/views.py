@@ -16,7 +16,7 @@ from .forms import ApiTokenForm
 
 @login_required
 def profile(request):
-    form = ApiTokenForm(request.POST or None, user=request.user)
+    form = ApiTokenForm(request.POST or None, request=request)
     new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -30,7 +30,7 @@ def profile(request):
             form.add_error(exc.field, exc.message)
         else:
             messages.success(request, _("Token created. Copy it now: it will not be shown again."))
-            form = ApiTokenForm(user=request.user)
+            form = ApiTokenForm(request=request)
     return render(
         request,
         "core/profile.html",

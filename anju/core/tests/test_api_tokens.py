@@ -133,3 +133,14 @@ def test_tokens_made_before_expiry_existed_get_ninety_days(world):
     migration.expire_existing_tokens(apps, None)
     token.refresh_from_db()
     assert token.expires_at == token.created_at + timedelta(days=90)
+
+
+def test_guessing_the_password_on_the_token_form_counts_towards_the_lockout(world, login):
+    """Re-authentication is a login: ten wrong passwords lock it like the login page does."""
+    client = login(world.users["consultant"])
+    for _ in range(10):
+        client.post("/profile/", {**FORM, "password": "wrong-password"})
+    response = client.post("/profile/", FORM)
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.content.decode()
+    assert not ApiToken.objects.filter(user=world.users["consultant"]).exists()
