@@ -7,7 +7,7 @@ each app erases it. Other apps plug in without this app knowing them, from AppCo
 * ``calls_of(customer) -> list[dict]`` returns every row the app holds about that one
   customer, for the data package (a copy of everything held, PIPL art. 45). It is a *system*
   read: the caller has already checked that the requester may see the customer and holds
-  ``Perm.PERSONAL_DATA_REQUESTS``; providers read unscoped on purpose (``system_read``).
+  ``Perm.PERSONAL_DATA_REQUESTS``; providers read unscoped on purpose (``Model.objects.unscoped("why")``).
 * ``erase_my_rows(erasure)`` runs inside the anonymisation's transaction: it replaces the
   personal text of its rows (``erasure.scrub(text)``), deletes what only identifies (the
   phone index), keeps the rows themselves as anonymous facts, reports counts with
@@ -82,17 +82,6 @@ def register_erasure_handler(handler: ErasureHandler) -> None:
 def run_erasure_handlers(erasure: Erasure) -> None:
     for handler in _ERASURE_HANDLERS:
         handler(erasure)
-
-
-def system_read(model, why: str):
-    """An explicit, greppable unscoped read for PIPL system work (issue 7 item 6).
-
-    Scoped models say so through ``unscoped(why)``; unscoped ones (auditlog) are read as is.
-    """
-    manager = model._default_manager
-    if hasattr(manager, "unscoped"):
-        return manager.unscoped(why)
-    return manager.all()
 
 
 # --- rows for the data package -----------------------------------------------------------------

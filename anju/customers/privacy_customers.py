@@ -1,7 +1,7 @@
 """The customers app's own part of PIPL (SEC-2): what it holds about a person, and its erasure.
 
 Registered from ``CustomersConfig.ready()`` through ``register()``. Reads are system reads
-(``system_read``) on purpose: the services calling these have checked the requester.
+(``Model.objects.unscoped("why")``) on purpose: the services calling these have checked the requester.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +16,6 @@ from .privacy import (
     plain,
     register_erasure_handler,
     register_personal_data_provider,
-    system_read,
 )
 
 # Personal fields of a customer and what they become. Every other text field of Customer is
@@ -54,7 +53,7 @@ def person_ids(customer) -> list[int]:
     ids, frontier = [customer.pk], [customer.pk]
     while frontier:
         frontier = list(
-            system_read(Customer, "PIPL: a person's merged duplicates")
+            Customer.objects.unscoped("PIPL: a person's merged duplicates")
             .filter(merged_into_id__in=frontier)
             .values_list("pk", flat=True)
         )
@@ -65,13 +64,13 @@ def person_ids(customer) -> list[int]:
 def person_phones(customer) -> set[str]:
     ids = person_ids(customer)
     phones = set(
-        system_read(CustomerPhone, "PIPL: a person's numbers")
+        CustomerPhone.objects.unscoped("PIPL: a person's numbers")
         .filter(customer_id__in=ids)
         .values_list("phone", flat=True)
     )
     phones.update(
         p
-        for p in system_read(Customer, "PIPL: a person's numbers")
+        for p in Customer.objects.unscoped("PIPL: a person's numbers")
         .filter(pk__in=ids)
         .values_list("phone", flat=True)
         if p
@@ -84,14 +83,14 @@ def person_phones(customer) -> set[str]:
 
 def profile_rows(customer) -> list[dict]:
     """The profile, and the profiles of duplicates merged into it."""
-    rows = system_read(Customer, "PIPL data package").select_related(
+    rows = Customer.objects.unscoped("PIPL data package").select_related(
         "company", "project", "owner", "referrer", "merged_into"
     )
     return model_rows(rows.filter(pk__in=person_ids(customer)).order_by("pk"))
 
 
 def phone_rows(customer) -> list[dict]:
-    rows = system_read(CustomerPhone, "PIPL data package").filter(
+    rows = CustomerPhone.objects.unscoped("PIPL data package").filter(
         customer_id__in=person_ids(customer)
     )
     return [
@@ -104,7 +103,7 @@ def relation_rows(customer) -> list[dict]:
     """Related people: the relation is the customer's data, the other person's name is not —
     it is masked (张*丰), enough to recognise, not a disclosure of a third party."""
     rows = (
-        system_read(CustomerRelation, "PIPL data package")
+        CustomerRelation.objects.unscoped("PIPL data package")
         .filter(customer_id__in=person_ids(customer))
         .select_related("related")
         .order_by("kind", "pk")
@@ -124,7 +123,7 @@ def event_rows(customer) -> list[dict]:
     from .events_display import describe_event
 
     rows = (
-        system_read(Event, "PIPL data package")
+        Event.objects.unscoped("PIPL data package")
         .filter(subject_type=content_type_of(Customer), subject_id__in=person_ids(customer))
         .select_related("actor")
         .order_by("created_at", "pk")
@@ -144,7 +143,7 @@ def event_rows(customer) -> list[dict]:
 def access_rows(customer) -> list[dict]:
     """Who viewed in full or exported this customer's data (PIPL: the right to know)."""
     rows = (
-        system_read(PersonalDataAccess, "PIPL data package")
+        PersonalDataAccess.objects.unscoped("PIPL data package")
         .filter(target_type=content_type_of(Customer), target_id__in=person_ids(customer))
         .select_related("user")
         .order_by("created_at", "pk")
@@ -167,18 +166,18 @@ def erase_customer_rows(erasure: Erasure) -> None:
     """Phone index rows are deleted (they exist only to find the person); relation notes are
     cleared on both sides; the customer rows themselves are blanked by the service."""
     ids = erasure.customer_ids
-    phones = system_read(CustomerPhone, "PIPL erasure").filter(customer_id__in=ids)
+    phones = CustomerPhone.objects.unscoped("PIPL erasure").filter(customer_id__in=ids)
     erasure.touch(CustomerPhone, phones.values_list("pk", flat=True), {"phone", "label"})
     erasure.count("phones_deleted", phones.delete()[0])
 
-    relations = system_read(CustomerRelation, "PIPL erasure").filter(
+    relations = CustomerRelation.objects.unscoped("PIPL erasure").filter(
         customer_id__in=ids
-    ) | system_read(CustomerRelation, "PIPL erasure").filter(related_id__in=ids)
+    ) | CustomerRelation.objects.unscoped("PIPL erasure").filter(related_id__in=ids)
     relation_ids = list(relations.values_list("pk", flat=True))
     erasure.touch(CustomerRelation, relation_ids, {"note"})
     erasure.count(
         "relation_notes_cleared",
-        system_read(CustomerRelation, "PIPL erasure")
+        CustomerRelation.objects.unscoped("PIPL erasure")
         .filter(pk__in=relation_ids)
         .exclude(note="")
         .update(note=""),

@@ -45,7 +45,6 @@ from .privacy import (
     anonymous_label,
     personal_data_providers,
     run_erasure_handlers,
-    system_read,
 )
 from .privacy_customers import CUSTOMER_ERASED_VALUES, person_ids, person_phones
 from .privacy_models import (
@@ -135,7 +134,7 @@ def data_package_start(*, by, customer, language: str | None = None) -> Job:
 def data_package_build(job_id: int) -> Job:
     """The job's work: every provider's rows → .xlsx + .json in one .zip, stored privately."""
     with job_running(job_id) as job:
-        customer = system_read(Customer, "PIPL data package: the job was authorised").get(
+        customer = Customer.objects.unscoped("PIPL data package: the job was authorised").get(
             pk=job.params["customer_id"]
         )
         providers = personal_data_providers()
@@ -227,7 +226,7 @@ def data_package_open(*, by, job_id, ip=None) -> tuple[Path, str]:
     if job.kind != PACKAGE_KIND or job.created_by_id != by.pk:
         raise Http404("not found")
     customer = (
-        system_read(Customer, "PIPL: the package's customer, requester checked below")
+        Customer.objects.unscoped("PIPL: the package's customer, requester checked below")
         .filter(pk=(job.params or {}).get("customer_id"))
         .first()
     )
@@ -256,7 +255,7 @@ def purge_data_packages(*, now=None, days: int = PACKAGE_KEEP_DAYS) -> int:
     """Delete package files older than ``days``; the job row and its counts stay."""
     cutoff = (now or timezone.now()) - timedelta(days=days)
     purged = 0
-    jobs = system_read(Job, "PIPL: expire data packages").filter(
+    jobs = Job.objects.unscoped("PIPL: expire data packages").filter(
         kind=PACKAGE_KIND, finished_at__lt=cutoff
     )
     for job in jobs.iterator():
@@ -272,7 +271,7 @@ def _drop_package_file(job) -> bool:
     (private_root() / name).unlink(missing_ok=True)
     result = dict(job.result)
     result["file"] = ""
-    system_read(Job, "PIPL: expire a data package").filter(pk=job.pk).update(result=result)
+    Job.objects.unscoped("PIPL: expire a data package").filter(pk=job.pk).update(result=result)
     return True
 
 
@@ -286,12 +285,12 @@ def erasure_request(*, by, customer, reason: str) -> ErasureRequest:
     require_perm(by, Perm.REQUEST_ERASURE, company=customer.company_id, project=customer.project_id)
     reason = _clean_text(reason, field="reason", required=True)
     customer = (
-        system_read(Customer, "PIPL: lock the visible customer")
+        Customer.objects.unscoped("PIPL: lock the visible customer")
         .select_for_update()
         .get(pk=customer.pk)
     )
     _person_checks(customer)
-    pending = system_read(ErasureRequest, "PIPL: one pending request per customer")
+    pending = ErasureRequest.objects.unscoped("PIPL: one pending request per customer")
     if pending.filter(customer=customer, status=ErasureStatus.PENDING).exists():
         raise ApplicationError(_("An erasure of this customer is already waiting for approval."))
     try:
@@ -319,7 +318,7 @@ def erasure_request(*, by, customer, reason: str) -> ErasureRequest:
 
 def _lock_request(request) -> ErasureRequest:
     return (
-        system_read(ErasureRequest, "PIPL: lock a request the caller could see")
+        ErasureRequest.objects.unscoped("PIPL: lock a request the caller could see")
         .select_for_update(of=("self",))
         .select_related("customer")
         .get(pk=request.pk)
@@ -397,7 +396,7 @@ def customer_anonymise(*, by, customer, request: ErasureRequest) -> dict:
     """
     ids = person_ids(customer)
     people = list(
-        system_read(Customer, "PIPL erasure: lock the person")
+        Customer.objects.unscoped("PIPL erasure: lock the person")
         .select_for_update()
         .filter(pk__in=ids)
         .order_by("pk")
@@ -415,10 +414,10 @@ def customer_anonymise(*, by, customer, request: ErasureRequest) -> dict:
     )
     run_erasure_handlers(erasure)  # every app's rows, the phone index included
     now = timezone.now()
-    system_read(Customer, "PIPL erasure").filter(pk__in=ids).update(
+    Customer.objects.unscoped("PIPL erasure").filter(pk__in=ids).update(
         name=erasure.label, anonymised_at=now, updated_at=now, **CUSTOMER_ERASED_VALUES
     )
-    system_read(Customer, "PIPL erasure").filter(pk__in=ids, archived_at__isnull=True).update(
+    Customer.objects.unscoped("PIPL erasure").filter(pk__in=ids, archived_at__isnull=True).update(
         archived_at=now
     )
     _scrub_events(erasure)
@@ -427,7 +426,7 @@ def customer_anonymise(*, by, customer, request: ErasureRequest) -> dict:
     _scrub_jobs(erasure)
     _scrub_requests(erasure, request, now)
     counts = dict(sorted(erasure.counts.items()))
-    system_read(ErasureRequest, "PIPL erasure").filter(pk=request.pk).update(
+    ErasureRequest.objects.unscoped("PIPL erasure").filter(pk=request.pk).update(
         status=ErasureStatus.APPLIED, applied_at=now, result=counts, updated_at=now
     )
     record_event(
@@ -445,12 +444,12 @@ def _scrub_events(erasure: Erasure) -> None:
     for model, (pks, _fields) in erasure.touched.items():
         q |= Q(target_type=content_type_of(model), target_id__in=sorted(pks))
     changed = []
-    for event in system_read(Event, "PIPL erasure").filter(q).iterator():
+    for event in Event.objects.unscoped("PIPL erasure").filter(q).iterator():
         details = erasure.scrub_json(event.details)
         if details != event.details:
             event.details = details
             changed.append(event)
-    system_read(Event, "PIPL erasure").bulk_update(changed, ["details"], batch_size=500)
+    Event.objects.unscoped("PIPL erasure").bulk_update(changed, ["details"], batch_size=500)
     erasure.count("events_scrubbed", len(changed))
 
 
@@ -504,12 +503,12 @@ def _scrub_access_log(erasure: Erasure) -> None:
         erasure, "description"
     )
     changed = []
-    for row in system_read(PersonalDataAccess, "PIPL erasure").filter(q).iterator():
+    for row in PersonalDataAccess.objects.unscoped("PIPL erasure").filter(q).iterator():
         text = erasure.scrub(row.description)
         if text != row.description:
             row.description = text
             changed.append(row)
-    system_read(PersonalDataAccess, "PIPL erasure").bulk_update(
+    PersonalDataAccess.objects.unscoped("PIPL erasure").bulk_update(
         changed, ["description"], batch_size=500
     )
     erasure.count("access_log_scrubbed", len(changed))
@@ -518,7 +517,7 @@ def _scrub_access_log(erasure: Erasure) -> None:
 def _scrub_jobs(erasure: Erasure) -> None:
     """Import error lists, job texts and this person's data packages (files deleted)."""
     no_keys = frozenset()
-    jobs = system_read(Job, "PIPL erasure").filter(
+    jobs = Job.objects.unscoped("PIPL erasure").filter(
         _mention_q(erasure, "errors", "params", "result", "title", "message")
         | Q(kind=PACKAGE_KIND, params__customer_id__in=erasure.customer_ids)
     )
@@ -535,7 +534,7 @@ def _scrub_jobs(erasure: Erasure) -> None:
         job.result = erasure.scrub_json(job.result, personal_keys=no_keys)
         job.title = erasure.scrub(job.title)
         job.message = erasure.scrub(job.message)
-        system_read(Job, "PIPL erasure").filter(pk=job.pk).update(
+        Job.objects.unscoped("PIPL erasure").filter(pk=job.pk).update(
             errors=job.errors,
             params=job.params,
             result=job.result,
@@ -548,7 +547,9 @@ def _scrub_jobs(erasure: Erasure) -> None:
 
 def _scrub_requests(erasure: Erasure, request, now) -> None:
     """Reasons and notes lose the person; other pending requests are settled by this one."""
-    rows = system_read(ErasureRequest, "PIPL erasure").filter(customer_id__in=erasure.customer_ids)
+    rows = ErasureRequest.objects.unscoped("PIPL erasure").filter(
+        customer_id__in=erasure.customer_ids
+    )
     for row in rows:
         row.reason = erasure.scrub(row.reason)
         row.decision_note = erasure.scrub(row.decision_note)
@@ -565,7 +566,7 @@ def retention_policy_for(company) -> RetentionPolicy:
     """The company's policy, or the default (3 years) when none was saved."""
     company_id = getattr(company, "pk", company)
     policy = (
-        system_read(RetentionPolicy, "PIPL: a company's own policy")
+        RetentionPolicy.objects.unscoped("PIPL: a company's own policy")
         .filter(company_id=company_id)
         .first()
     )
@@ -586,7 +587,7 @@ def retention_policy_set(*, by, company, is_enabled: bool, lead_retention_days) 
             field="lead_retention_days",
         )
     policy, _created = (
-        system_read(RetentionPolicy, "PIPL: the company's own policy, perm checked")
+        RetentionPolicy.objects.unscoped("PIPL: the company's own policy, perm checked")
         .select_for_update()
         .get_or_create(company_id=getattr(company, "pk", company))
     )
@@ -614,7 +615,7 @@ def retention_due(company, *, now=None):
         return []
     cutoff = (now or timezone.now()) - timedelta(days=policy.lead_retention_days)
     return list(
-        system_read(Customer, "PIPL retention: the nightly job")
+        Customer.objects.unscoped("PIPL retention: the nightly job")
         .filter(
             company=company,
             status__in=RETENTION_STATUSES,
@@ -637,7 +638,7 @@ def apply_retention(*, now=None) -> int:
     from anju.org.models import Company
 
     applied = 0
-    for company in system_read(Company, "PIPL retention: every company").filter(is_active=True):
+    for company in Company.objects.unscoped("PIPL retention: every company").filter(is_active=True):
         days = retention_policy_for(company).lead_retention_days
         for customer_id in retention_due(company, now=now):
             try:
@@ -651,7 +652,7 @@ def apply_retention(*, now=None) -> int:
 
 @transaction.atomic
 def _retain_one(customer_id: int, days: int) -> None:
-    customer = system_read(Customer, "PIPL retention").get(pk=customer_id)
+    customer = Customer.objects.unscoped("PIPL retention").get(pk=customer_id)
     request = ErasureRequest.objects.create(
         company_id=customer.company_id,
         customer=customer,

@@ -13,7 +13,6 @@ from anju.customers.privacy import (
     model_rows,
     register_erasure_handler,
     register_personal_data_provider,
-    system_read,
 )
 from anju.customers.privacy_customers import person_ids, person_phones
 
@@ -22,7 +21,7 @@ from .models import FollowUpTask, Opportunity, PhoneCall, Visit
 
 def _calls(customer):
     """The person's calls, and calls from his numbers that were never linked to him."""
-    return system_read(PhoneCall, "PIPL: one person's calls").filter(
+    return PhoneCall.objects.unscoped("PIPL: one person's calls").filter(
         Q(customer_id__in=person_ids(customer))
         | Q(company_id=customer.company_id, phone__in=person_phones(customer) or ["-"])
     )
@@ -35,7 +34,7 @@ def call_rows(customer):
 
 def visit_rows(customer):
     visits = (
-        system_read(Visit, "PIPL: one person's visits")
+        Visit.objects.unscoped("PIPL: one person's visits")
         .filter(customer_id__in=person_ids(customer))
         .select_related("project", "consultant", "customer")
         .prefetch_related("risk_factors_disclosed")
@@ -51,7 +50,7 @@ def visit_rows(customer):
 
 def task_rows(customer):
     tasks = (
-        system_read(FollowUpTask, "PIPL: one person's tasks")
+        FollowUpTask.objects.unscoped("PIPL: one person's tasks")
         .filter(customer_id__in=person_ids(customer))
         .select_related("project", "assignee", "customer")
         .order_by("due_date", "pk")
@@ -61,7 +60,7 @@ def task_rows(customer):
 
 def opportunity_rows(customer):
     opportunities = (
-        system_read(Opportunity, "PIPL: one person's opportunities")
+        Opportunity.objects.unscoped("PIPL: one person's opportunities")
         .filter(customer_id__in=person_ids(customer))
         .select_related("project", "consultant", "customer", "win_reason", "loss_reason")
         .order_by("created_at", "pk")
@@ -78,7 +77,7 @@ def _scrub_rows(erasure, model, rows, fields, *, blank=()):
             setattr(row, f, "" if f in blank else erasure.scrub(getattr(row, f)))
         if before != [getattr(row, f) for f in fields]:
             changed.append(row)
-    system_read(model, "PIPL erasure").bulk_update(changed, list(fields), batch_size=500)
+    model.objects.unscoped("PIPL erasure").bulk_update(changed, list(fields), batch_size=500)
     return len(changed)
 
 
@@ -87,7 +86,7 @@ def erase_reception_rows(erasure: Erasure) -> None:
     the caller's number and name are emptied, free text loses the person, SMS texts go."""
     ids = erasure.customer_ids
     calls = list(
-        system_read(PhoneCall, "PIPL erasure").filter(
+        PhoneCall.objects.unscoped("PIPL erasure").filter(
             Q(customer_id__in=ids)
             | Q(company_id=erasure.company_id, phone__in=sorted(erasure.phones) or ["-"])
         )
@@ -104,11 +103,11 @@ def erase_reception_rows(erasure: Erasure) -> None:
         ),
     )
 
-    visits = list(system_read(Visit, "PIPL erasure").filter(customer_id__in=ids))
+    visits = list(Visit.objects.unscoped("PIPL erasure").filter(customer_id__in=ids))
     erasure.touch(Visit, [v.pk for v in visits], {"products_shown", "next_step"})
     erasure.count("visits", _scrub_rows(erasure, Visit, visits, ("products_shown", "next_step")))
 
-    tasks = list(system_read(FollowUpTask, "PIPL erasure").filter(customer_id__in=ids))
+    tasks = list(FollowUpTask.objects.unscoped("PIPL erasure").filter(customer_id__in=ids))
     erasure.touch(FollowUpTask, [t.pk for t in tasks], {"message", "title", "outcome"})
     erasure.count(
         "tasks",
@@ -117,7 +116,7 @@ def erase_reception_rows(erasure: Erasure) -> None:
         ),
     )
 
-    opportunities = list(system_read(Opportunity, "PIPL erasure").filter(customer_id__in=ids))
+    opportunities = list(Opportunity.objects.unscoped("PIPL erasure").filter(customer_id__in=ids))
     erasure.touch(
         Opportunity, [o.pk for o in opportunities], {"products_of_interest", "close_note"}
     )

@@ -329,6 +329,8 @@ PARAM_VALUES = {  # a URL parameter → the model whose rows fill it, or fixed v
     "task_id": "reception.FollowUpTask",
     "opportunity_id": "reception.Opportunity",
     "job_id": "core.Job",
+    "request_id": "customers.ErasureRequest",
+    "company_id": "org.Company",
     "token_id": [1],
     "field": ["phone", "id_number"],
     "what": ["calls", "visits", "opportunities", "tasks"],
@@ -357,7 +359,9 @@ def _fill(route, world):
     options = []
     for name in names:
         spec = PARAM_VALUES[name]
-        if isinstance(spec, str):
+        if spec == "org.Company":
+            spec = [company.pk for company in world.companies.values()]
+        elif isinstance(spec, str):
             model = apps.get_model(spec)
             spec = [
                 row.pk
