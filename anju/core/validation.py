@@ -56,7 +56,8 @@ def _is_text_field(field) -> bool:
 
 
 def field_errors(instance, fields) -> dict[str, str]:
-    """Every problem in ``fields`` of ``instance``: {field name: "label: message"}.
+    """Every problem in ``fields`` of ``instance``: {field name: message} (no label, so a
+    per-row report such as the import's can put it beside its column).
 
     The model's own validators (lengths, ranges, choices …) plus the control-character rule
     for every CharField/TextField among ``fields``.
@@ -69,14 +70,13 @@ def field_errors(instance, fields) -> dict[str, str]:
                 getattr(instance, f.attname), multiline=isinstance(f, models.TextField)
             )
             if message:
-                errors[f.name] = f"{f.verbose_name}: {message}"
+                errors[f.name] = message
     exclude = [f.name for f in instance._meta.fields if f.name not in fields or f.name in errors]
     try:
         instance.clean_fields(exclude=exclude)
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
-            label = instance._meta.get_field(name).verbose_name
-            errors[name] = f"{label}: {messages[0]}"
+            errors[name] = messages[0]
     return errors
 
 
@@ -87,4 +87,5 @@ def validate_fields(instance, fields) -> None:
     if errors:
         order = [f.name for f in instance._meta.concrete_fields]
         name = min(errors, key=lambda n: order.index(n) if n in order else len(order))
-        raise ApplicationError(errors[name], field=name)
+        label = instance._meta.get_field(name).verbose_name
+        raise ApplicationError(f"{label}: {errors[name]}", field=name)
