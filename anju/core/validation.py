@@ -89,3 +89,12 @@ def validate_fields(instance, fields) -> None:
         name = min(errors, key=lambda n: order.index(n) if n in order else len(order))
         label = instance._meta.get_field(name).verbose_name
         raise ApplicationError(f"{label}: {errors[name]}", field=name)
+
+
+def validate_text(value, *, field: str, max_length: int = 500, multiline: bool = True) -> None:
+    """The same rule for text kept outside a model field (a reason stored in an event)."""
+    message = control_character_error(value, multiline=multiline)
+    if message is None and value is not None and len(value) > max_length:
+        message = _("Too long (at most %(n)s characters).") % {"n": max_length}
+    if message:
+        raise ApplicationError(message, field=field)

@@ -399,3 +399,40 @@ def test_nul_in_api_query_form_and_json_bodies_is_a_clear_400(world, client, log
         **auth,
     )
     assert ok.status_code == 200, ok.content
+
+
+def test_customer_services_refuse_control_characters_in_reasons_and_notes(world, things):
+    """Issue 7 item 4: text kept in events (reasons) and small fields (labels, notes) too."""
+    from anju.customers.services import (
+        customer_add_phone,
+        customer_change_owner,
+        customer_set_status,
+        relation_add,
+    )
+
+    consultant, customer = world.users["consultant"], things["customer"]
+    other = customer_register(
+        by=consultant, company=world.companies["sz"], phone="13812348810", name="赵十"
+    ).customer
+    before = _snapshot(things)
+    attempts = [
+        lambda: customer_set_status(
+            by=consultant, customer=customer, status="visitor", reason="来\x07访"
+        ),
+        lambda: customer_change_owner(
+            by=world.users["manager"], customer=customer, to=consultant, reason="x\x1b"
+        ),
+        lambda: customer_add_phone(
+            by=consultant, customer=customer, phone="13812348811", label="家\x00"
+        ),
+        lambda: relation_add(
+            by=consultant, customer=customer, related=other, kind="spouse", note="n\x85"
+        ),
+    ]
+    for attempt, field in zip(attempts, ["reason", "reason", "label", "note"], strict=True):
+        with pytest.raises(ApplicationError) as exc:
+            attempt()
+        assert exc.value.field == field
+    assert _snapshot(things) == before
+    assert not customer.phones.filter(phone="13812348811").exists()
+    assert not customer.relations.exists()
