@@ -62,21 +62,22 @@ def field_errors(instance, fields) -> dict[str, str]:
     The model's own validators (lengths, ranges, choices …) plus the control-character rule
     for every CharField/TextField among ``fields``.
     """
-    fields = set(fields)
     errors = {}
-    for f in instance._meta.concrete_fields:
-        if f.name in fields and _is_text_field(f):
-            message = control_character_error(
-                getattr(instance, f.attname), multiline=isinstance(f, models.TextField)
-            )
+    meta = instance._meta
+    for name in fields:
+        f = meta.get_field(name)
+        raw = getattr(instance, f.attname)
+        if _is_text_field(f):
+            message = control_character_error(raw, multiline=isinstance(f, models.TextField))
             if message:
-                errors[f.name] = message
-    exclude = [f.name for f in instance._meta.fields if f.name not in fields or f.name in errors]
-    try:
-        instance.clean_fields(exclude=exclude)
-    except ValidationError as exc:
-        for name, messages in exc.message_dict.items():
-            errors[name] = messages[0]
+                errors[name] = message
+                continue
+        if f.blank and raw in f.empty_values:  # as Model.clean_fields does
+            continue
+        try:
+            setattr(instance, f.attname, f.clean(raw, instance))
+        except ValidationError as exc:
+            errors[name] = exc.messages[0]
     return errors
 
 

@@ -500,6 +500,7 @@ class RowChecker:
         self.own_only = _is_own_only(by)
         self.my_projects = _projects_limit(by, company)  # None: every project of the company
         self.seen_phones: dict[str, int] = {}
+        self._candidate = Customer(company=company)
         self.today = timezone.localdate()
 
     def column_of(self, field_name) -> str:
@@ -632,10 +633,11 @@ class RowChecker:
         lengths, choices, control characters … on every value the row sets."""
         already = {e.field for e in row.errors}
         fields = {f for f in row.values if f not in ("project", "owner")}
-        values = {f: row.values[f] for f in fields}
-        candidate = Customer(company=self.company, **values)
+        candidate = self._candidate  # one instance, reset per row: 100,000 rows stay fast
+        for f in fields:
+            setattr(candidate, f, row.values[f])
         for name_, message in field_errors(candidate, fields - already).items():
-            err(name_, message, values.get(name_))
+            err(name_, message, row.values.get(name_))
 
     def _birth_date(self, value) -> date:
         d = _parse_date(value)
