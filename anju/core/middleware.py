@@ -93,6 +93,7 @@ def _has_nul(request) -> bool:
         return False
     content_type = request.content_type or ""
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        # the fields only: files are binary, and Django drops unprintable file-name characters
         return _query_dict_has_nul(request.POST)
     body = request.body
     if b"\x00" in body:
