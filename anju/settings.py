@@ -126,6 +126,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "anju.core.scope_middleware.ScopeMiddleware",  # scoped reads need a decision (issue 7/6)
+    "anju.core.middleware.NulCharacterMiddleware",  # 400, not a PostgreSQL error (SEC-4)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -24,11 +24,19 @@ Rules:
   is produced.
 - The file is streamed: CSV row by row (UTF-8 with BOM, so Excel shows Chinese), .xlsx from
   openpyxl's write-only mode through a temporary file; rows are read in chunks.
+- Every cell of every spreadsheet the product writes goes through ``spreadsheet_cell``
+  (issue 7 items 3 and 4): text starting with ``= + - @ \t \r`` is prefixed with ``'`` so
+  Excel shows it as text instead of running it as a formula (OWASP CSV injection), and
+  characters a workbook cannot hold (control characters, U+FFFE/U+FFFF, lone surrogates)
+  are replaced with U+FFFD, so one bad stored row never breaks a company's export. Numbers,
+  dates and Decimals stay typed values. Use ``csv_response``/``write_csv_rows`` and
+  ``xlsx_file`` for any other sheet (the import's error report, templates).
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,7 +44,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from operator import attrgetter
 
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -101,22 +109,44 @@ class _Unmasker:
         return hit
 
 
-def _cell(value):
+# What an .xlsx (XML 1.0) cannot hold: C0 controls except \t \n \r, U+FFFE/U+FFFF and
+# lone surrogates (these also fail the CSV's UTF-8 encoding).
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# A spreadsheet reads text starting with these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value):
+    """One cell's value made safe for .xlsx and .csv (issue 7 items 3, 4); never fails.
+
+    None → "", aware datetimes → local naive, numbers and dates stay typed (a negative
+    number is a number, not text), text is cleaned of unwritable characters and
+    neutralised with a leading ``'`` when a spreadsheet would read it as a formula.
+    """
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return value
     if isinstance(value, datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value)
         return value.replace(tzinfo=None, microsecond=0)
     if isinstance(value, date | int | float | Decimal):
         return value
-    return str(value)
+    text = _UNWRITABLE.sub("\ufffd", str(value))
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
+    return text
+
+
+def spreadsheet_line(values) -> list:
+    return [spreadsheet_cell(v) for v in values]
 
 
 def export_rows(*, by, rows: Iterable, columns: list[Column]):
     """Yield lists of cell values (header first), masked as the user must see them."""
     unmask = _Unmasker(by)
-    yield [str(c.header) for c in columns]
+    yield spreadsheet_line(str(c.header) for c in columns)
     iterator = rows.iterator(chunk_size=CHUNK) if hasattr(rows, "iterator") else iter(rows)
     for row in iterator:
         full = unmask(row)
@@ -125,7 +155,7 @@ def export_rows(*, by, rows: Iterable, columns: list[Column]):
             value = c.get(row)
             if c.mask is not None and not full:
                 value = c.mask(value)
-            out.append(_cell(value))
+            out.append(spreadsheet_cell(value))
         yield out
 
 
@@ -134,22 +164,55 @@ class _Echo:
         return value
 
 
+def _csv_value(value):
+    value = spreadsheet_cell(value)
+    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else value
+
+
 def _csv_stream(lines):
     writer = csv.writer(_Echo())
     yield "\ufeff"
     for line in lines:
-        yield writer.writerow(
-            [v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else v for v in line]
-        )
+        yield writer.writerow([_csv_value(v) for v in line])
 
 
-def _xlsx_file(lines, title):
+def write_csv_rows(out, lines) -> None:
+    """Write ``lines`` (lists of values) as safe CSV to a text stream (e.g. an HttpResponse)."""
+    writer = csv.writer(out)
+    for line in lines:
+        writer.writerow([_csv_value(v) for v in line])
+
+
+def csv_response(lines, filename: str) -> HttpResponse:
+    """A small CSV download (UTF-8 with BOM, so Excel shows Chinese), every cell made safe."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")
+    write_csv_rows(response, lines)
+    return response
+
+
+def _text_cell(sheet, value):
+    """Text as an explicit string cell: openpyxl would bind a str starting with = as formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
+
+
+def xlsx_file(lines, title):
+    """An .xlsx temporary file (write-only mode) of ``lines``, every cell made safe."""
     import openpyxl
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31] or "Sheet1")
     for line in lines:
-        sheet.append(line)
+        cells = []
+        for v in line:
+            v = spreadsheet_cell(v)
+            cells.append(_text_cell(sheet, v) if isinstance(v, str) and v else v)
+        sheet.append(cells)
     out = tempfile.TemporaryFile()  # noqa: SIM115 – FileResponse closes it
     book.save(out)
     out.seek(0)
@@ -199,7 +262,7 @@ def export_response(
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     return FileResponse(
-        _xlsx_file(lines, filename),
+        xlsx_file(lines, filename),
         as_attachment=True,
         filename=name,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -1,9 +1,14 @@
-"""Project middleware: the UI language (RUN-3) and stray ApplicationErrors (SEC-4)."""
+"""Project middleware: the UI language (RUN-3), stray ApplicationErrors and NUL in requests
+(SEC-4)."""
+
+import json
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 from .errors import ApplicationError
 
@@ -61,3 +66,67 @@ class ApplicationErrorMiddleware:
         return render(
             request, template, {"message": exception.message}, status=exception.status_code
         )
+
+
+class NulCharacterMiddleware:
+    """Answer 400 with a clear message to a request carrying NUL in its text (issue 7 item 4).
+
+    PostgreSQL refuses NUL in any text, even a search parameter, so a NUL anywhere in the
+    path, the query string, a form field or a JSON body would be a server error further
+    down. Uploaded files are not looked at (a workbook is binary); the import checks their
+    cells itself. Forms and services refuse the other control characters field by field.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_nul(request):
+            return _nul_refused(request)
+        return self.get_response(request)
+
+
+def _has_nul(request) -> bool:
+    if "\x00" in request.path or _query_dict_has_nul(request.GET):
+        return True
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    content_type = request.content_type or ""
+    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        # the fields only: files are binary, and Django drops unprintable file-name characters
+        return _query_dict_has_nul(request.POST)
+    body = request.body
+    if b"\x00" in body:
+        return True
+    if b"\\u0000" in body and "json" in content_type:
+        try:
+            return _json_has_nul(json.loads(body))
+        except ValueError:
+            return False  # not JSON after all: the view answers that
+    return False
+
+
+def _query_dict_has_nul(data) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists())
+
+
+def _json_has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_json_has_nul(k) or _json_has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_json_has_nul(v) for v in value)
+    return False
+
+
+def _nul_refused(request):
+    message = _(
+        "The request contains a NUL character (U+0000), which no text may hold. "
+        "Remove it and try again."
+    )
+    if request.path.startswith("/api/") or "json" in (request.content_type or ""):
+        return JsonResponse({"detail": message, "field": None}, status=400)
+    htmx = request.headers.get("HX-Request") == "true"  # runs before HtmxMiddleware
+    template = "core/_error_fragment.html" if htmx else "core/error.html"
+    return render(request, template, {"message": message}, status=400)

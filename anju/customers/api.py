@@ -17,6 +17,7 @@ from anju.core.api_types import Id, Pagination
 from anju.core.errors import ApplicationError
 from anju.core.masking import mask_id_number, mask_phone
 from anju.core.scope import get_visible_or_404
+from anju.core.validation import MAX_AREA, MAX_MONEY
 from anju.org.models import Company, Project
 
 from . import selectors, services
@@ -81,14 +82,14 @@ class CustomerDetailOut(CustomerOut):
 class CustomerIn(Schema):
     company_id: Id | None = None
     project_id: Id | None = None
-    phone: str
-    name: str
+    phone: str = Field(max_length=30)
+    name: str = Field(min_length=1, max_length=50)
     gender: Gender = Gender.UNKNOWN
     birth_date: date | None = None
     source: Source = Source.OTHER
     grade: Grade | None = None
-    layout_wanted: str = ""
-    budget_max: Decimal | None = None
+    layout_wanted: str = Field("", max_length=50)
+    budget_max: Decimal | None = Field(None, ge=0, le=MAX_MONEY)
 
 
 class RegistrationOut(Schema):
@@ -98,19 +99,19 @@ class RegistrationOut(Schema):
 
 
 class CustomerPatch(Schema):
-    name: str | None = None
+    name: str | None = Field(None, max_length=50)
     gender: Gender | None = None
     birth_date: date | None = None
-    id_number: str | None = None
-    occupation: str | None = None
-    address: str | None = None
-    family_structure: str | None = None
-    email: str | None = None
-    area_min: Decimal | None = None
-    area_max: Decimal | None = None
-    layout_wanted: str | None = None
-    budget_min: Decimal | None = None
-    budget_max: Decimal | None = None
+    id_number: str | None = Field(None, max_length=30)
+    occupation: str | None = Field(None, max_length=50)
+    address: str | None = Field(None, max_length=200)
+    family_structure: str | None = Field(None, max_length=100)
+    email: str | None = Field(None, max_length=254)
+    area_min: Decimal | None = Field(None, ge=0, le=MAX_AREA)
+    area_max: Decimal | None = Field(None, ge=0, le=MAX_AREA)
+    layout_wanted: str | None = Field(None, max_length=50)
+    budget_min: Decimal | None = Field(None, ge=0, le=MAX_MONEY)
+    budget_max: Decimal | None = Field(None, ge=0, le=MAX_MONEY)
     purpose: Purpose | None = None
     source: Source | None = None
     grade: Grade | None = None

@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from anju.core.forms import CleanTextMixin
+
 from .models import (
     Customer,
     CustomerStatus,
@@ -25,7 +27,7 @@ def _blank(choices, label="—"):
     return [("", label), *choices]
 
 
-class CustomerRegisterForm(forms.Form):
+class CustomerRegisterForm(CleanTextMixin, forms.Form):
     """The quick registration a consultant fills in at the desk (CUS-1, CUS-3)."""
 
     phone = forms.CharField(label=_("Mobile phone"), max_length=30)
@@ -48,7 +50,7 @@ class CustomerRegisterForm(forms.Form):
             self.fields["project"].initial = projects.first()
 
 
-class CustomerEditForm(forms.ModelForm):
+class CustomerEditForm(CleanTextMixin, forms.ModelForm):
     class Meta:
         model = Customer
         fields = PROFILE_FORM_FIELDS
@@ -65,7 +67,7 @@ class CustomerEditForm(forms.ModelForm):
         self.fields["payment_ability"].choices = _blank(PaymentAbility.choices)
 
 
-class CustomerFilterForm(forms.Form):
+class CustomerFilterForm(CleanTextMixin, forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=50)
     status = forms.ChoiceField(
         label=_("Status"), choices=_blank(CustomerStatus.choices, _("All statuses")), required=False
@@ -99,18 +101,18 @@ class CustomerFilterForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if v not in ("", None, False)}
 
 
-class RelationForm(forms.Form):
+class RelationForm(CleanTextMixin, forms.Form):
     related = forms.CharField(label=_("Customer code or phone"), max_length=30)
     kind = forms.ChoiceField(label=_("Relation"), choices=RelationKind.choices)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
 
-class MergeForm(forms.Form):
+class MergeForm(CleanTextMixin, forms.Form):
     duplicate = forms.CharField(label=_("Code or phone of the duplicate"), max_length=30)
     reason = forms.CharField(label=_("Why are they the same person?"), max_length=200)
 
 
-class ReassignAllForm(forms.Form):
+class ReassignAllForm(CleanTextMixin, forms.Form):
     from_user = forms.ModelChoiceField(label=_("From consultant"), queryset=None)
     to_user = forms.ModelChoiceField(label=_("To consultant"), queryset=None)
     reason = forms.CharField(
@@ -123,7 +125,7 @@ class ReassignAllForm(forms.Form):
         self.fields["to_user"].queryset = receivers
 
 
-class HandOverForm(forms.Form):
+class HandOverForm(CleanTextMixin, forms.Form):
     """One customer to another consultant (CUS-4): the manager's answer to a protection clash."""
 
     to_user = forms.ModelChoiceField(label=_("Hand over to"), queryset=None)

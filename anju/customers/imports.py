@@ -21,6 +21,15 @@ Behaviour (documented for users on the upload page):
   (sales manager — within his projects —, company management, data steward).
 - Limits: 20 MB, 100,000 rows; columns are recognised by Chinese or English names
   (姓名/name and 手机/phone are required); unknown columns are listed and ignored.
+- Reading is bounded (issue 7 item 11): an .xlsx is a zip, so its members' uncompressed
+  sizes and count are checked before anything is inflated (a zip bomb is refused); the
+  header is looked for in the first ``MAX_COLUMNS`` columns and the rows are read only up
+  to the header's last non-empty column, whatever width the sheet declares (a 141 KB file
+  declaring 16,384 columns took 1.4 GB); XML is parsed by openpyxl through defusedxml.
+- Rows are checked with the same ``validate_fields`` rules as ``customer_register``
+  (lengths, choices, control characters …) and a customer imported with a status other
+  than "lead" gets the ``customer.status_changed`` event that ``customer_set_status``
+  would record (issue 7 item 16), in one INSERT per batch.
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ from anju.core.numbering import allocate_number_block
 from anju.core.permissions import has_perm
 from anju.core.roles import ROLE_SCOPE, Perm, Role, ScopeLevel
 from anju.core.scope import grants_for, sees_everything
+from anju.core.validation import field_errors
 
 from .demo import customer_code, id_check_digit
 from .models import (
@@ -69,6 +79,9 @@ from .quality import completeness_of
 
 JOB_KIND = "customer_import"
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024  # an .xlsx's members, inflated
+MAX_ZIP_MEMBERS = 1000
+MAX_COLUMNS = 200  # the header is looked for in these columns
 MAX_ROWS = 100_000
 PREVIEW_ROWS = 10
 HEADER_SEARCH_ROWS = 10
@@ -253,26 +266,79 @@ def _csv_rows(data: bytes):
         ) from exc
 
 
-def _xlsx_rows(data: bytes):
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+def _unreadable_workbook():
+    return ApplicationError(
+        _("The file could not be read as an Excel workbook. Save it again as .xlsx or .csv."),
+        field="file",
+    )
 
+
+def _check_zip(data: bytes) -> None:
+    """Refuse a zip bomb before openpyxl inflates anything: member count and total size.
+
+    zipfile never inflates a member beyond its declared size, so the declared sizes bound
+    what reading can produce.
+    """
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, IndexError, OSError,
-            ValueError, TypeError) as exc:  # fmt: skip
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _unreadable_workbook() from exc
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise _unreadable_workbook()
+    inflated = sum(m.file_size for m in members)
+    if inflated > MAX_UNCOMPRESSED_BYTES:
         raise ApplicationError(
-            _("The file could not be read as an Excel workbook. Save it again as .xlsx or .csv.")
-        ) from exc
-    try:
-        yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-    except Exception as exc:  # noqa: BLE001 – a damaged sheet part: a clear message
-        raise ApplicationError(
-            _("The Excel sheet is damaged and could not be read. Save it again as .xlsx or .csv.")
-        ) from exc
-    finally:
-        book.close()
+            _(
+                "The workbook unpacks to %(size)s MB (at most %(max)s MB). Save only the "
+                "customer sheet, without pictures, as .xlsx or .csv."
+            )
+            % {
+                "size": round(inflated / 1024 / 1024),
+                "max": MAX_UNCOMPRESSED_BYTES // 1024 // 1024,
+            },
+            field="file",
+        )
+
+
+class _XlsxRows:
+    """The first sheet, read in openpyxl's read-only (streaming) mode, columns bounded.
+
+    ``rows(min_row, max_col)`` may be called again with the header's width: the data rows
+    are then read only that wide, whatever width the sheet declares.
+    """
+
+    def __init__(self, data: bytes):
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        _check_zip(data)
+        try:
+            self.book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            self.sheet = self.book.worksheets[0]
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, IndexError, OSError,
+                ValueError, TypeError) as exc:  # fmt: skip
+            raise _unreadable_workbook() from exc
+
+    def __call__(self, *, min_row: int = 1, max_col: int = MAX_COLUMNS):
+        try:
+            rows = self.sheet.iter_rows(min_row=min_row, max_col=max_col, values_only=True)
+            yield from enumerate(rows, start=min_row)
+        except Exception as exc:  # noqa: BLE001 – a damaged sheet part: a clear message
+            raise ApplicationError(
+                _(
+                    "The Excel sheet is damaged and could not be read. "
+                    "Save it again as .xlsx or .csv."
+                )
+            ) from exc
+
+
+def _csv_reader(data: bytes):
+    def rows(*, min_row: int = 1, max_col: int = MAX_COLUMNS):
+        for number, values in _csv_rows(data):
+            if number >= min_row:
+                yield number, values[:max_col]
+
+    return rows
 
 
 def _raw_rows(data: bytes, filename: str):
@@ -291,14 +357,14 @@ def _raw_rows(data: bytes, filename: str):
             field="file",
         )
     if data.startswith(b"PK\x03\x04"):  # a zip: .xlsx, whatever the name says
-        return _xlsx_rows(data)
+        return _XlsxRows(data)
     if name.endswith((".xlsx", ".xlsm")):
         raise ApplicationError(
             _("The file could not be read as an Excel workbook. Save it again as .xlsx or .csv."),
             field="file",
         )
     if name.endswith((".csv", ".txt")):
-        return _csv_rows(data)
+        return _csv_reader(data)
     raise ApplicationError(_("Upload an Excel (.xlsx) or CSV (.csv) file."), field="file")
 
 
@@ -307,8 +373,12 @@ def _blank(values) -> bool:
 
 
 def read_table(data: bytes, filename: str) -> Table:
-    """Open the file and find the header row (a title row above it is allowed)."""
-    rows = iter(_raw_rows(data, filename))
+    """Open the file and find the header row (a title row above it is allowed).
+
+    The data rows are then read only as wide as the header's last non-empty column.
+    """
+    reader = _raw_rows(data, filename)
+    rows = reader()
     aliases = _alias_table()
     seen = 0
     best = None
@@ -361,7 +431,9 @@ def read_table(data: bytes, filename: str) -> Table:
             field="file",
         )
     header = [("" if v is None else str(v).strip()) for v in values]
-    return Table(number, header, rows, mapping, ignored)
+    width = max(i for i, h in enumerate(header) if h) + 1
+    return Table(number, header[:width], reader(min_row=number + 1, max_col=width), mapping,
+                 ignored)  # fmt: skip
 
 
 # --- checking rows ---------------------------------------------------------------------------
@@ -433,6 +505,7 @@ class RowChecker:
         self.own_only = _is_own_only(by)
         self.my_projects = _projects_limit(by, company)  # None: every project of the company
         self.seen_phones: dict[str, int] = {}
+        self._candidate = Customer(company=company)
         self.today = timezone.localdate()
 
     def column_of(self, field_name) -> str:
@@ -557,7 +630,19 @@ class RowChecker:
         elif self.own_only:
             owner = self.by
         row.values["owner"] = owner
+        self._model_rules(row, err)
         return row
+
+    def _model_rules(self, row, err) -> None:
+        """The rules customer_register applies through validate_fields (issue 7 item 16):
+        lengths, choices, control characters … on every value the row sets."""
+        already = {e.field for e in row.errors}
+        fields = {f for f in row.values if f not in ("project", "owner")}
+        candidate = self._candidate  # one instance, reset per row: 100,000 rows stay fast
+        for f in fields:
+            setattr(candidate, f, row.values[f])
+        for name_, message in field_errors(candidate, fields - already).items():
+            err(name_, message, row.values.get(name_))
 
     def _birth_date(self, value) -> date:
         d = _parse_date(value)
@@ -975,6 +1060,18 @@ def _write(job, by, rows: list[CheckedRow], *, done_before: int) -> int:
             verb="customer.registered",
             targets=customers,
             details=lambda c: {"owner": c.owner_id, "source": c.source, "import_job": job.pk},
+        )
+        # a status beyond "lead" is a move customer_set_status would have recorded
+        record_events(
+            by=by,
+            verb="customer.status_changed",
+            targets=[c for c in customers if c.status != CustomerStatus.LEAD],
+            details=lambda c: {
+                "from": CustomerStatus.LEAD,
+                "to": c.status,
+                "reason": "import",
+                "import_job": job.pk,
+            },
         )
         written += len(customers)
         # the second half of the bar: rows written, scaled to the rows checked

@@ -1,11 +1,13 @@
 """Customer information (CUS-1 … CUS-8): the profile, its phones and related people."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from anju.core.models import CompanyOwned
 from anju.core.scope import ScopedQuerySet, ScopeSpec
+from anju.core.validation import AREA_RANGE, MONEY_RANGE
 
 
 class CustomerStatus(models.TextChoices):
@@ -126,17 +128,37 @@ class Customer(CompanyOwned):
 
     # Needs (CUS-1)
     area_min = models.DecimalField(
-        _("area from (m²)"), max_digits=7, decimal_places=2, null=True, blank=True
+        _("area from (m²)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=AREA_RANGE,
     )
     area_max = models.DecimalField(
-        _("area to (m²)"), max_digits=7, decimal_places=2, null=True, blank=True
+        _("area to (m²)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=AREA_RANGE,
     )
     layout_wanted = models.CharField(_("layout wanted"), max_length=50, blank=True)
     budget_min = models.DecimalField(
-        _("budget from (CNY)"), max_digits=14, decimal_places=2, null=True, blank=True
+        _("budget from (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=MONEY_RANGE,
     )
     budget_max = models.DecimalField(
-        _("budget to (CNY)"), max_digits=14, decimal_places=2, null=True, blank=True
+        _("budget to (CNY)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=MONEY_RANGE,
     )
     purpose = models.CharField(_("purpose"), max_length=12, choices=Purpose.choices, blank=True)
 
@@ -164,7 +186,9 @@ class Customer(CompanyOwned):
     )
 
     # Data quality and lifecycle (CUS-8, CUS-3 merge)
-    completeness = models.PositiveSmallIntegerField(_("completeness (%)"), default=0)
+    completeness = models.PositiveSmallIntegerField(
+        _("completeness (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     merged_into = models.ForeignKey(

@@ -21,7 +21,7 @@ from anju.core.permissions import has_perm, require_perm
 from anju.core.roles import ROLE_SCOPE, Perm, Role, ScopeLevel
 from anju.core.scope import can_see
 from anju.core.services import personal_data_access_log
-from anju.core.validation import validate_fields
+from anju.core.validation import validate_fields, validate_text
 
 from .handover import run_handover_handlers
 from .merging import run_merge_handlers
@@ -209,6 +209,7 @@ def _register_existing(*, by, customer, now) -> Registration:
 @transaction.atomic
 def customer_change_owner(*, by, customer, to, reason: str, _check=True) -> Customer:
     """Hand a customer to another consultant (or claim it); every change is logged (CUS-4)."""
+    validate_text(reason, field="reason")
     if _check:
         require_perm(
             by, Perm.REASSIGN_CUSTOMERS, company=customer.company_id, project=customer.project_id
@@ -350,6 +351,7 @@ def customer_set_status(*, by, customer, status: str, reason: str = "") -> Custo
         _require_handler(by, customer)
     if status not in CustomerStatus.values:
         raise ApplicationError(_("Unknown customer status."), field="status")
+    validate_text(reason, field="reason")
     order = list(CustomerStatus.values)
     customer = (
         Customer.objects.unscoped("lock the row the caller passed")
@@ -393,9 +395,11 @@ def customer_add_phone(*, by, customer, phone: str, label: str = "") -> Customer
             % {"code": holder.customer.code},
             field="phone",
         )
-    entry = CustomerPhone.objects.create(
+    entry = CustomerPhone(
         company_id=customer.company_id, customer=customer, phone=phone, label=label[:20]
     )
+    validate_fields(entry, ["label"])
+    entry.save()
     record_event(
         by=by,
         verb="customer.phone_added",
@@ -443,6 +447,7 @@ def customer_reassign_all(*, by, from_user, to_user, reason: str) -> int:
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("Say why the customers are reassigned."), field="reason")
+    validate_text(reason, field="reason")
     if from_user.pk == to_user.pk:
         raise ApplicationError(_("Choose two different consultants."), field="to_user")
     if not to_user.is_active:
@@ -521,6 +526,7 @@ def relation_add(*, by, customer, related, kind: str, note: str = "") -> Custome
             _("Related people must belong to the same company."), field="related"
         )
     _require_handler(by, customer)
+    validate_fields(CustomerRelation(note=note[:200]), ["note"])
     relation, _created = CustomerRelation.objects.unscoped("idempotent link").get_or_create(
         company_id=customer.company_id,
         customer=customer,
@@ -587,6 +593,7 @@ def customer_merge(*, by, keep, duplicate, reason: str) -> Customer:
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("Say why these are the same person."), field="reason")
+    validate_text(reason, field="reason")
     if keep.pk == duplicate.pk:
         raise ApplicationError(_("Choose two different customers."), field="duplicate")
     if keep.company_id != duplicate.company_id:

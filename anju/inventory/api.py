@@ -94,7 +94,7 @@ def get_unit(request, unit_id: Id):
 class PriceChangeIn(Schema):
     # bounded like the column (max_digits=14, decimal_places=2); the service checks again
     list_price: Decimal = Field(ge=0, le=services.MONEY_MAX, allow_inf_nan=False)
-    reason: str
+    reason: str = Field(max_length=500)
 
 
 @router.post("/units/{unit_id}/price", response=UnitOut)

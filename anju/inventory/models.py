@@ -2,11 +2,12 @@
 
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from anju.core.models import ProjectOwned
+from anju.core.validation import MAX_AREA, MAX_MONEY, SORT_ORDER_RANGE
 
 
 class Building(ProjectOwned):
@@ -14,8 +15,10 @@ class Building(ProjectOwned):
 
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=50)
-    floors = models.PositiveSmallIntegerField(_("floors above ground"))
-    sort_order = models.PositiveSmallIntegerField(default=0)
+    floors = models.PositiveSmallIntegerField(
+        _("floors above ground"), validators=[MinValueValidator(1), MaxValueValidator(200)]
+    )
+    sort_order = models.PositiveSmallIntegerField(default=0, validators=SORT_ORDER_RANGE)
 
     class Meta:
         ordering = ["project", "sort_order", "code"]
@@ -63,21 +66,25 @@ class Unit(ProjectOwned):
 
     building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="units")
     number = models.CharField(_("unit number"), max_length=20)
-    floor = models.SmallIntegerField(_("floor"))
-    position = models.PositiveSmallIntegerField(_("position on floor"))
+    floor = models.SmallIntegerField(
+        _("floor"), validators=[MinValueValidator(-10), MaxValueValidator(200)]
+    )
+    position = models.PositiveSmallIntegerField(
+        _("position on floor"), validators=[MinValueValidator(1), MaxValueValidator(999)]
+    )
     layout = models.CharField(_("layout"), max_length=30)  # 户型, e.g. 三室两厅两卫
     area = models.DecimalField(
         _("floor area (m²)"),
         max_digits=8,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.01"))],
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_AREA)],
     )
     orientation = models.CharField(_("orientation"), max_length=2, choices=Orientation.choices)
     list_price = models.DecimalField(
         _("list price (CNY)"),
         max_digits=14,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0"))],
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_MONEY)],
     )
     status = models.CharField(
         _("status"), max_length=12, choices=UnitStatus.choices, default=UnitStatus.AVAILABLE

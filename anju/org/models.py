@@ -1,7 +1,7 @@
 """Organisation (SPEC §0): group → city companies → projects; departments; staff and roles."""
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -44,10 +44,16 @@ class Company(ScopedModel, models.Model):
     # CUS-4: how long a consultant's registration protects his customer from colleagues;
     # each logged follow-up renews it.
     customer_protection_days = models.PositiveSmallIntegerField(
-        _("customer protection period (days)"), default=30
+        _("customer protection period (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
     )
     # CUS-8: a lead with no activity for this long is archived (never deleted).
-    stale_lead_days = models.PositiveSmallIntegerField(_("stale lead after (days)"), default=90)
+    stale_lead_days = models.PositiveSmallIntegerField(
+        _("stale lead after (days)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+    )
 
     scope = ScopeSpec(company="pk")
     objects = ScopedQuerySet.as_manager()

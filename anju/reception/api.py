@@ -3,13 +3,14 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from anju.core.api_types import Id, Pagination
 from anju.core.errors import ApplicationError
 from anju.core.masking import mask_phone
 from anju.core.scope import get_visible_or_404
+from anju.core.validation import MAX_MONEY, NOTE_MAX_LENGTH
 from anju.customers.selectors import customer_detail
 from anju.org.models import Project
 
@@ -39,15 +40,15 @@ class TaskOut(Schema):
 class CallIn(Schema):
     project_id: Id
     called_at: datetime | None = None
-    rings: int
-    answer_seconds: int
-    duration_seconds: int
-    phone: str = ""
-    name: str = ""
-    gender: str = "U"
-    source: str = "hotline"
+    rings: int = Field(ge=0, le=99)
+    answer_seconds: int = Field(ge=0, le=3600)
+    duration_seconds: int = Field(ge=0, le=24 * 3600)
+    phone: str = Field("", max_length=30)
+    name: str = Field("", max_length=50)
+    gender: str = Field("U", max_length=1)
+    source: str = Field("hotline", max_length=20)
     details_declined: bool = False
-    questions: str = ""
+    questions: str = Field("", max_length=NOTE_MAX_LENGTH)
     visit_wanted: bool = False
     visit_booked_for: datetime | None = None
 
@@ -131,15 +132,15 @@ class VisitIn(Schema):
     arrived_at: datetime
     reception_started_at: datetime
     customer_id: Id | None = None
-    phone: str = ""
-    name: str = ""
-    gender: str = "U"
-    source: str = "walk_by"
-    party_size: int = 1
-    products_shown: str = ""
-    risk_factor_ids: list[Id] = []
+    phone: str = Field("", max_length=30)
+    name: str = Field("", max_length=50)
+    gender: str = Field("U", max_length=1)
+    source: str = Field("walk_by", max_length=20)
+    party_size: int = Field(1, ge=1, le=50)
+    products_shown: str = Field("", max_length=NOTE_MAX_LENGTH)
+    risk_factor_ids: list[Id] = Field([], max_length=200)
     club_invited: bool = False
-    next_step: str = ""
+    next_step: str = Field("", max_length=300)
 
 
 class VisitOut(Schema):
@@ -231,8 +232,8 @@ def list_my_tasks(request, bucket: str | None = None, status: TaskStatus | None 
 
 
 class TaskCompleteIn(Schema):
-    outcome: str = ""
-    satisfaction: int | None = None
+    outcome: str = Field("", max_length=NOTE_MAX_LENGTH)
+    satisfaction: int | None = Field(None, ge=1, le=5)
     needs_changed: bool | None = None
 
 
@@ -248,7 +249,7 @@ def get_task(request, task_id: Id):
 
 
 class TaskCancelIn(Schema):
-    reason: str
+    reason: str = Field(max_length=500)
 
 
 @router.post("/tasks/{task_id}/cancel", response=TaskOut)
@@ -260,8 +261,8 @@ def cancel_task(request, task_id: Id, payload: TaskCancelIn):
 class OpportunityIn(Schema):
     customer_id: Id
     project_id: Id | None = None
-    products_of_interest: str
-    expected_value: Decimal
+    products_of_interest: str = Field(max_length=300)
+    expected_value: Decimal = Field(ge=0, le=MAX_MONEY)
     stage: Stage = Stage.CONTACT
     expected_close: date | None = None
 
@@ -334,7 +335,7 @@ def move_opportunity(request, opportunity_id: Id, payload: StageIn):
 class CloseIn(Schema):
     won: bool
     reason_id: Id | None = None
-    note: str = ""
+    note: str = Field("", max_length=NOTE_MAX_LENGTH)
 
 
 @router.post("/opportunities/{opportunity_id}/close", response=OpportunityOut)

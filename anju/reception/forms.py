@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from anju.core.forms import CleanTextMixin
 from anju.customers.models import Gender, Source
 
 from .models import OPEN_STAGES, Stage
@@ -27,8 +28,8 @@ def now_local(with_seconds=False):
     return now.replace(microsecond=0) if with_seconds else now.replace(second=0, microsecond=0)
 
 
-class BootstrapForm(forms.Form):
-    """Adds Bootstrap 5 classes to every widget."""
+class BootstrapForm(CleanTextMixin, forms.Form):
+    """Adds Bootstrap 5 classes to every widget; refuses control characters in text."""
 
     field_aliases: dict = {}  # service field name → form field name
 

@@ -7,12 +7,14 @@ it (``owner`` in the scope), so a consultant sees his own, a sales manager his p
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from anju.core.models import CompanyOwned, ProjectOwned
 from anju.core.scope import ScopedQuerySet, ScopeSpec
+from anju.core.validation import MONEY_RANGE, NOTE_LENGTH, NOTE_MAX_LENGTH, SORT_ORDER_RANGE
 
 # The reception standards of seed 001 (万科客户接待流程).
 MAX_RINGS = 3  # 铃响 3 声以内必须接听
@@ -24,8 +26,15 @@ class RiskFactor(ProjectOwned):
     """风险提示 A known adverse factor of a project that every visitor must be told about."""
 
     title = models.CharField(_("adverse factor"), max_length=200)
-    description = models.TextField(_("what to tell the customer"), blank=True)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    description = models.TextField(
+        _("what to tell the customer"),
+        blank=True,
+        max_length=NOTE_MAX_LENGTH,
+        validators=NOTE_LENGTH,
+    )
+    sort_order = models.PositiveSmallIntegerField(
+        _("order"), default=0, validators=SORT_ORDER_RANGE
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -55,14 +64,22 @@ class PhoneCall(ProjectOwned):
         related_name="calls",
     )
     called_at = models.DateTimeField(_("call time"))
-    rings = models.PositiveSmallIntegerField(_("rings before answer"))
-    answer_seconds = models.PositiveIntegerField(_("seconds to answer"))
-    duration_seconds = models.PositiveIntegerField(_("call duration (seconds)"))
+    rings = models.PositiveSmallIntegerField(
+        _("rings before answer"), validators=[MaxValueValidator(99)]
+    )
+    answer_seconds = models.PositiveIntegerField(
+        _("seconds to answer"), validators=[MaxValueValidator(3600)]
+    )
+    duration_seconds = models.PositiveIntegerField(
+        _("call duration (seconds)"), validators=[MaxValueValidator(24 * 3600)]
+    )
     phone = models.CharField(_("caller's number"), max_length=20, blank=True)
     caller_name = models.CharField(_("caller's name"), max_length=50, blank=True)
     details_declined = models.BooleanField(_("caller declined to give details"), default=False)
     is_repeat = models.BooleanField(_("repeat caller"), default=False)
-    questions = models.TextField(_("questions asked"), blank=True)
+    questions = models.TextField(
+        _("questions asked"), blank=True, max_length=NOTE_MAX_LENGTH, validators=NOTE_LENGTH
+    )
     visit_wanted = models.BooleanField(_("wants to visit"), default=False)
     visit_booked_for = models.DateTimeField(_("visit booked for"), null=True, blank=True)
 
@@ -110,9 +127,15 @@ class Visit(ProjectOwned):
     )
     arrived_at = models.DateTimeField(_("arrival"))
     reception_started_at = models.DateTimeField(_("reception started"))
-    waiting_seconds = models.PositiveIntegerField(_("waiting time (seconds)"))
-    party_size = models.PositiveSmallIntegerField(_("party size"), default=1)
-    products_shown = models.TextField(_("products shown"), blank=True)
+    waiting_seconds = models.PositiveIntegerField(
+        _("waiting time (seconds)"), validators=[MaxValueValidator(12 * 3600)]
+    )
+    party_size = models.PositiveSmallIntegerField(
+        _("party size"), default=1, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    products_shown = models.TextField(
+        _("products shown"), blank=True, max_length=NOTE_MAX_LENGTH, validators=NOTE_LENGTH
+    )
     risk_factors_disclosed = models.ManyToManyField(
         RiskFactor, verbose_name=_("risk factors disclosed"), blank=True, related_name="+"
     )
@@ -177,7 +200,9 @@ class FollowUpTask(ProjectOwned):
     )
     due_date = models.DateField(_("due date"))
     title = models.CharField(_("task"), max_length=200)
-    message = models.TextField(_("message text"), blank=True)
+    message = models.TextField(
+        _("message text"), blank=True, max_length=NOTE_MAX_LENGTH, validators=NOTE_LENGTH
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("consultant"),
@@ -196,9 +221,16 @@ class FollowUpTask(ProjectOwned):
     source_id = models.BigIntegerField(null=True, blank=True)
     source = GenericForeignKey("source_type", "source_id")
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
-    outcome = models.TextField(_("outcome"), blank=True)
+    outcome = models.TextField(
+        _("outcome"), blank=True, max_length=NOTE_MAX_LENGTH, validators=NOTE_LENGTH
+    )
     # SAL-5 revisit results
-    satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(
+        _("satisfaction (1–5)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
     needs_changed = models.BooleanField(_("needs changed"), null=True, blank=True)
 
     scope = ScopeSpec(company="company", project="project", owner="assignee")
@@ -228,7 +260,9 @@ class _Reason(CompanyOwned):
     """A managed list entry (per company) explaining why opportunities are won or lost."""
 
     name = models.CharField(_("reason"), max_length=100)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    sort_order = models.PositiveSmallIntegerField(
+        _("order"), default=0, validators=SORT_ORDER_RANGE
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -286,7 +320,9 @@ class Opportunity(ProjectOwned):
     )
     stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default="contact")
     products_of_interest = models.CharField(_("products of interest"), max_length=300)
-    expected_value = models.DecimalField(_("expected value (CNY)"), max_digits=14, decimal_places=2)
+    expected_value = models.DecimalField(
+        _("expected value (CNY)"), max_digits=14, decimal_places=2, validators=MONEY_RANGE
+    )
     expected_close = models.DateField(_("expected close"), null=True, blank=True)
     win_reason = models.ForeignKey(
         WinReason,
@@ -304,7 +340,9 @@ class Opportunity(ProjectOwned):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    close_note = models.TextField(_("closing note"), blank=True)
+    close_note = models.TextField(
+        _("closing note"), blank=True, max_length=NOTE_MAX_LENGTH, validators=NOTE_LENGTH
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     scope = ScopeSpec(company="company", project="project", owner="consultant")

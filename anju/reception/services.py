@@ -564,6 +564,7 @@ def task_complete(
     task.outcome = outcome
     task.satisfaction = satisfaction
     task.needs_changed = needs_changed
+    validate_fields(task, ["outcome", "satisfaction"])
     task.save(
         update_fields=[
             "status",
@@ -606,6 +607,7 @@ def task_cancel(*, by, task, reason: str) -> FollowUpTask:
     task.status = TaskStatus.CANCELLED
     task.done_at = timezone.now()
     task.outcome = reason
+    validate_fields(task, ["outcome"])
     task.save(update_fields=["status", "done_at", "outcome", "updated_at"])
     record_event(
         by=by,
@@ -701,16 +703,18 @@ def opportunity_open(
         raise ApplicationError(
             _("Describe the units or layouts of interest."), field="products_of_interest"
         )
-    opportunity = Opportunity.objects.create(
+    opportunity = Opportunity(
         company_id=project.company_id,
         project=project,
         consultant=consultant,
         customer=customer,
         stage=stage,
-        products_of_interest=products[:300],
+        products_of_interest=products,
         expected_value=_money(expected_value),
         expected_close=expected_close,
     )
+    validate_fields(opportunity, ["products_of_interest", "expected_value"])
+    opportunity.save()
     customer_record_activity(by=consultant, customer=customer)
     record_event(
         by=by,
@@ -799,6 +803,7 @@ def opportunity_close(*, by, opportunity, won: bool, reason, note: str = "", whe
     opportunity.win_reason = chosen if won else None
     opportunity.loss_reason = None if won else chosen
     opportunity.close_note = (note or "").strip()
+    validate_fields(opportunity, ["close_note"])
     opportunity.closed_at = _aware(when, field_name="when") or timezone.now()
     opportunity.save(
         update_fields=[
@@ -830,13 +835,15 @@ def risk_factor_create(*, by, project, title: str, description: str = "", sort_o
     title = (title or "").strip()
     if not title:
         raise ApplicationError(_("Describe the adverse factor."), field="title")
-    factor = RiskFactor.objects.create(
+    factor = RiskFactor(
         company_id=project.company_id,
         project=project,
-        title=title[:200],
+        title=title,
         description=(description or "").strip(),
         sort_order=_count(sort_order or 0, field_name="sort_order", maximum=999),
     )
+    validate_fields(factor, ["title", "description"])
+    factor.save()
     record_event(by=by, verb="reception.risk_factor_added", target=factor)
     return factor
 

@@ -90,3 +90,48 @@ def test_group_centre_exports_masked(world, customers, login):
 
 def test_bad_format_is_a_clear_error(world, login):
     assert login(world.users["manager"]).get("/customers/import/export.pdf").status_code == 400
+
+
+# --- issue 7 item 3: formula injection; item 4: one bad stored row (SEC-4) -------------------
+
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+def _xlsx_cells(resp):
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(resp.streaming_content)))
+    return [list(r) for r in book.active.iter_rows()]
+
+
+def test_formula_name_is_exported_as_text_in_xlsx_and_csv(world, login):
+    """Issue 7 item 3: an =HYPERLINK name is a text cell starting with ', not a live formula."""
+    customer_register(
+        by=world.users["consultant"],
+        company=world.companies["sz"],
+        project=world.projects["binhai"],
+        phone="13900004444",
+        name=FORMULA,
+    )
+    client = login(world.users["manager"])
+    cells = _xlsx_cells(client.get("/customers/import/export.xlsx?q=13900004444"))
+    name_cell = cells[1][1]
+    assert name_cell.data_type == "s"
+    assert name_cell.value == "'" + FORMULA
+    assert cells[1][2].value == "13900004444"  # the phone beside it is untouched
+    rows = read_csv(client.get("/customers/import/export.csv?q=13900004444"))
+    assert rows[1][1] == "'" + FORMULA
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_stored_control_character_does_not_break_the_export(world, customers, login, fmt):
+    """Issue 7 item 4(b): a name with NUL stored before validation existed still exports."""
+    from django.db import connection
+
+    from anju.customers.models import Customer
+
+    # PostgreSQL refuses NUL itself; the other control characters it stores
+    first = "\x00" if connection.vendor == "sqlite" else "\x01"
+    Customer.objects.filter(phone="13900001111").update(name=f"甲{first}乙\x0b\uffff")
+    resp = login(world.users["manager"]).get(f"/customers/import/export.{fmt}?q=13900001111")
+    assert resp.status_code == 200
+    value = _xlsx_cells(resp)[1][1].value if fmt == "xlsx" else read_csv(resp)[1][1]
+    assert value == "甲\ufffd乙\ufffd\ufffd"  # replaced, visibly, never a 500

@@ -78,3 +78,21 @@ def test_export_query_count_is_constant(world, login, django_assert_max_num_quer
     with django_assert_max_num_queries(15) as second:
         body(client.get("/reception/export/calls.csv"))
     assert len(second.captured_queries) <= len(first.captured_queries) + 2
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_formula_in_a_reception_field_is_exported_as_text(world, login, log_call, fmt):
+    """Issue 7 item 3: a caller name or question starting with = + - @ is text, not a formula."""
+    log_call(name="@SUM(1+1)", questions="+cmd|' /C calc'!A0", phone="138 1234 0099")
+    resp = login(world.users["manager"]).get(f"/reception/export/calls.{fmt}")
+    assert resp.status_code == 200
+    if fmt == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(body(resp))).active
+        rows = [list(r) for r in sheet.iter_rows()]
+        cells = [c for r in rows for c in r if isinstance(c.value, str) and "SUM(1+1)" in c.value]
+        assert cells and all(c.data_type == "s" and c.value == "'@SUM(1+1)" for c in cells)
+        assert not [c for r in rows for c in r if c.data_type == "f"]
+    else:
+        rows = csv_rows(resp)
+        assert [v for r in rows for v in r if "SUM(1+1)" in v] == ["'@SUM(1+1)"]
+        assert [v for r in rows for v in r if "calc" in v] == ["'+cmd|' /C calc'!A0"]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0002_name_index'),
+        ('customers', '0003_field_bounds'),
         ('org', '0003_company_code_short'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
