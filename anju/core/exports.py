@@ -201,6 +201,15 @@ def _text_cell(sheet, value):
     return cell
 
 
+def xlsx_append(sheet, line) -> None:
+    """Append one row to a write-only openpyxl sheet, every cell made safe (text as text)."""
+    cells = []
+    for v in line:
+        v = spreadsheet_cell(v)
+        cells.append(_text_cell(sheet, v) if isinstance(v, str) and v else v)
+    sheet.append(cells)
+
+
 def xlsx_file(lines, title):
     """An .xlsx temporary file (write-only mode) of ``lines``, every cell made safe."""
     import openpyxl
@@ -208,11 +217,7 @@ def xlsx_file(lines, title):
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31] or "Sheet1")
     for line in lines:
-        cells = []
-        for v in line:
-            v = spreadsheet_cell(v)
-            cells.append(_text_cell(sheet, v) if isinstance(v, str) and v else v)
-        sheet.append(cells)
+        xlsx_append(sheet, line)
     out = tempfile.TemporaryFile()  # noqa: SIM115 – FileResponse closes it
     book.save(out)
     out.seek(0)

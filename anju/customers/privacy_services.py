@@ -170,18 +170,6 @@ def data_package_build(job_id: int) -> Job:
     return job
 
 
-def _cell(value):
-    """A spreadsheet cell that is never a formula and never breaks openpyxl (SEC-2, item 3).
-
-    TODO: use core.exports' neutraliser once merged.
-    """
-    if not isinstance(value, str):
-        return value
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        value = "'" + value
-    return _CONTROL.sub("", value)
-
-
 def _sheet_title(label: str, taken: set) -> str:
     title = re.sub(r"[\[\]:*?/\\]", " ", label).strip()[:31] or "data"
     base, n = title, 2
@@ -195,14 +183,16 @@ def _sheet_title(label: str, taken: set) -> str:
 def _package_zip(customer, sheets) -> bytes:
     import openpyxl
 
+    from anju.core.exports import xlsx_append
+
     book = openpyxl.Workbook(write_only=True)
     taken: set = set()
     for _key, label, rows in sheets:
         sheet = book.create_sheet(_sheet_title(label, taken))
         headers = list(dict.fromkeys(k for row in rows for k in row))
-        sheet.append([_cell(h) for h in headers] or [_cell(_("(none)"))])
+        xlsx_append(sheet, headers or [_("(none)")])
         for row in rows:
-            sheet.append([_cell(row.get(h)) for h in headers])
+            xlsx_append(sheet, [row.get(h) for h in headers])
     xlsx = io.BytesIO()
     book.save(xlsx)
     document = {
