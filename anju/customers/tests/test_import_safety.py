@@ -109,7 +109,7 @@ def test_a_sheet_declaring_16384_columns_reads_in_bounded_memory(tmp_path):
         text=True,
         timeout=120,
         cwd=django_settings.BASE_DIR,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "anju.settings"},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "anju.settings", "ANJU_DEBUG": "1"},
     )
     assert done.returncode == 0, done.stderr[-2000:]
     count, width, peak_mb = map(int, done.stdout.split())

@@ -323,11 +323,18 @@ def test_no_trace_of_the_number_or_name_remains(
     assert not CustomerPhone.objects.filter(customer=person).exists()
     client = login(steward)
     assert (
-        client.get("/api/v1/customers/lookup", {"phone": NUMBER, "company_id": sz.pk}).status_code
+        client.post(
+            "/api/v1/customers/lookup",
+            {"phone": NUMBER, "company_id": sz.pk},
+            content_type="application/json",
+        ).status_code
         == 404
     )
     assert person.pk not in [
-        c["id"] for c in client.get("/api/v1/customers", {"q": NUMBER[-4:]}).json()["items"]
+        c["id"]
+        for c in client.post(
+            "/api/v1/customers/search", {"q": NUMBER[-4:]}, content_type="application/json"
+        ).json()["items"]
     ]
     # the facts stay: the row, its status and project, every call, visit and task
     person.refresh_from_db()
