@@ -50,3 +50,4 @@ api.add_router("/", org_router)
 api.add_router("/", inventory_router)
 api.add_router("/", customers_router)
 api.add_router("/", reception_router)
+api.add_router("/", "anju.core.access_log_api.router")  # issue 7 item 10

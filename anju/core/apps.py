@@ -15,3 +15,15 @@ class CoreConfig(AppConfig):
 
         # Token creation and revocation are security events (SEC-3); the hash stays out.
         auditlog.register(ApiToken, exclude_fields=["key_hash", "last_used_at"])
+
+        from .navigation import NavItem, register_nav
+        from .roles import Role
+
+        # Issue 7 item 10: the reader of the personal-data access log (SEC-2).
+        register_nav(
+            NavItem(
+                _("Access log"),
+                "access_log:list",
+                frozenset({Role.DATA_STEWARD, Role.ADMINISTRATOR}),
+            )
+        )

@@ -65,6 +65,7 @@ class Perm(models.TextChoices):
     APPROVE_SOLUTION = "approve_solution", _("Approve complaint solutions")
     MANAGE_ORG = "manage_org", _("Manage companies, projects and staff")
     VIEW_REPORTS = "view_reports", _("View team and company reports")
+    VIEW_ACCESS_LOG = "view_access_log", _("Read the personal-data access log")
 
 
 _P = Perm
@@ -96,12 +97,18 @@ ROLE_PERMS = {
         _P.MANAGE_INVENTORY,
     },
     Role.GROUP_CENTRE: {_P.EXPORT_DATA, _P.VIEW_REPORTS, _P.APPROVE_SOLUTION},
-    Role.DATA_STEWARD: {_P.UNMASK_PERSONAL_DATA, _P.EXPORT_DATA, _P.REASSIGN_CUSTOMERS},
+    Role.DATA_STEWARD: {
+        _P.UNMASK_PERSONAL_DATA,
+        _P.EXPORT_DATA,
+        _P.REASSIGN_CUSTOMERS,
+        _P.VIEW_ACCESS_LOG,
+    },
     Role.ADMINISTRATOR: {
         _P.MANAGE_ORG,
         _P.MANAGE_INVENTORY,
         _P.EXPORT_DATA,
         _P.VIEW_REPORTS,
+        _P.VIEW_ACCESS_LOG,
     },
 }
 ROLE_PERMS = {role: frozenset(perms) for role, perms in ROLE_PERMS.items()}
