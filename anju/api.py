@@ -52,3 +52,4 @@ api.add_router("/", inventory_router)
 api.add_router("/", customers_router)
 api.add_router("/", reception_router)
 api.add_router("/", privacy_router)
+api.add_router("/", "anju.core.access_log_api.router")  # issue 7 item 10

@@ -22,6 +22,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("inventory/", include("anju.inventory.urls")),
     path("jobs/", include("anju.core.job_urls")),
+    path("access-log/", include("anju.core.access_log_urls")),
     path("customers/import/", include("anju.customers.import_urls")),
     path("customers/", include("anju.customers.urls")),
     path("reception/", include("anju.reception.urls")),

@@ -23,3 +23,14 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import pre_save
 
         pre_save.connect(security.mask_audit_entry, sender=LogEntry, dispatch_uid="anju_mask")
+        from .navigation import NavItem, register_nav
+        from .roles import Role
+
+        # Issue 7 item 10: the reader of the personal-data access log (SEC-2).
+        register_nav(
+            NavItem(
+                _("Access log"),
+                "access_log:list",
+                frozenset({Role.DATA_STEWARD, Role.ADMINISTRATOR}),
+            )
+        )

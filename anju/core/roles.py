@@ -68,6 +68,7 @@ class Perm(models.TextChoices):
     # SEC-2 (PIPL): a customer's data package, deciding erasure requests, retention policy.
     PERSONAL_DATA_REQUESTS = "personal_data_requests", _("Handle personal-data requests")
     REQUEST_ERASURE = "request_erasure", _("Request a customer's erasure")
+    VIEW_ACCESS_LOG = "view_access_log", _("Read the personal-data access log")
 
 
 _P = Perm
@@ -111,6 +112,7 @@ ROLE_PERMS = {
         _P.REASSIGN_CUSTOMERS,
         _P.PERSONAL_DATA_REQUESTS,
         _P.REQUEST_ERASURE,
+        _P.VIEW_ACCESS_LOG,
     },
     Role.ADMINISTRATOR: {
         _P.MANAGE_ORG,
@@ -119,6 +121,7 @@ ROLE_PERMS = {
         _P.VIEW_REPORTS,
         _P.PERSONAL_DATA_REQUESTS,
         _P.REQUEST_ERASURE,
+        _P.VIEW_ACCESS_LOG,
     },
 }
 ROLE_PERMS = {role: frozenset(perms) for role, perms in ROLE_PERMS.items()}

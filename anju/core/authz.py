@@ -1,0 +1,238 @@
+"""Who may open what: the declarations the authorisation matrix checks (SEC-1, issue 7 item 7).
+
+``core/tests/test_authz_matrix.py`` walks every URL pattern and every operation of the
+OpenAPI document, logs in as every demo role and knocks with an object the role may see and
+one it may not. What it expects comes only from here and from the role table in
+``core/roles.py``:
+
+- ``PARAMS``: what each URL kwarg / path or required query parameter identifies (a model,
+  read through ``visible_to``) or a fixed sample value. A new parameter name must be declared.
+- ``REQUIRES``: per page (URL name) and per API operation ("METHOD /path"), the rule — which
+  permissions of ``core.roles`` it needs, whether the record's owner may anyway, whether it
+  only answers POST. Every page and operation must be declared; ``Rule()`` means "any
+  logged-in user who may see the object".
+
+Adding a page or an endpoint: add one line to ``REQUIRES`` (and ``PARAMS`` for a new
+parameter); the matrix then covers it for every role, in and out of scope.
+"""
+
+from dataclasses import dataclass, field
+
+from .roles import Perm, Role
+
+
+@dataclass(frozen=True)
+class Obj:
+    """A parameter naming a row of ``model`` ("app.Model").
+
+    ``filter``: which rows fit this URL (e.g. import jobs only). ``attr``: pass this attribute
+    instead of the pk (e.g. the phone for a lookup). ``owner``: for a model without a data
+    scope, the field naming the only user who may see the row. ``parent``: (other parameter,
+    field) — this row belongs to the object the other parameter names, e.g. a relation of
+    the customer in the same URL; the other parameter then follows this one. ``also``: more
+    query parameters taken from the row ({"company_id": "company_id"}).
+    """
+
+    model: str
+    filter: dict = field(default_factory=dict)
+    attr: str = "pk"
+    owner: str | None = None
+    parent: tuple[str, str] | None = None
+    also: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Value:
+    """A parameter that is not a record: a fixed sample value."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What an endpoint needs beyond seeing its object.
+
+    ``perms``: all of these (``core.roles.Perm``), where the object is. ``or_roles``: or hold
+    one of these roles. ``or_own_scope``: or see only one's own records (consultants may
+    export their own list). ``or_owner``: or be the user this field of the object names.
+    ``refused``: the status for a role that may see the object but not do this (403; 404
+    where the refusal must not even confirm the object, e.g. an import's file).
+    ``post_only``: the URL answers only POST (GET is 405). ``public``: no login needed.
+    ``body``: a valid body for a write (JSON for the API, form fields for a page), so the
+    permission check itself is reached rather than the input check. ``get_status``: what a
+    POST-only URL answers to GET (405, or 302 where it sends the user back to the record).
+    """
+
+    perms: tuple = ()
+    or_roles: tuple = ()
+    or_own_scope: bool = False
+    or_owner: str | None = None
+    refused: int = 403
+    post_only: bool = False
+    public: bool = False
+    body: dict | None = None
+    get_status: int = 405
+    note: str = ""
+
+
+OPEN = Rule()
+PUBLIC = Rule(public=True)
+POST = Rule(post_only=True)
+EXPORT = Rule(perms=(Perm.EXPORT_DATA,), or_own_scope=True)
+REPORTS = Rule(perms=(Perm.VIEW_REPORTS,))
+HANDLER = {"perms": (Perm.VIEW_REPORTS,)}  # the record's consultant, or a manager there
+IMPORT_FILE = {
+    "perms": (Perm.UNMASK_PERSONAL_DATA, Perm.REASSIGN_CUSTOMERS),
+    "or_owner": "created_by_id",
+    "refused": 404,
+    "note": "the uploaded file holds full phone numbers",
+}
+
+PARAMS = {
+    "company_id": Obj("org.Company"),
+    "project_id": Obj("org.Project"),
+    "building_id": Obj("inventory.Building"),
+    "unit_id": Obj("inventory.Unit"),
+    "customer_id": Obj("customers.Customer", filter={"merged_into__isnull": True}),
+    "relation_id": Obj("customers.CustomerRelation", parent=("customer_id", "customer_id")),
+    "phone": Obj(
+        "customers.Customer",
+        filter={"merged_into__isnull": True},
+        attr="phone",
+        also={"company_id": "company_id"},  # users of the whole group name the company
+    ),
+    "call_id": Obj("reception.PhoneCall"),
+    "visit_id": Obj("reception.Visit"),
+    "task_id": Obj("reception.FollowUpTask", filter={"status": "open"}),
+    "opportunity_id": Obj("reception.Opportunity", filter={"stage__in": ["contact", "needs"]}),
+    "job_id": Obj("core.Job"),
+    "token_id": Obj("core.ApiToken", filter={"revoked_at__isnull": True}, owner="user_id"),
+    "fmt": Value("csv"),
+    "field": Value("phone"),
+    "what": Value("calls"),
+}
+
+# Parameters that mean something narrower on some URLs.
+PARAMS_FOR = {
+    "customer_import:detail": {"job_id": Obj("core.Job", filter={"kind": "customer_import"})},
+    "customer_import:start": {"job_id": Obj("core.Job", filter={"kind": "customer_import"})},
+    "customer_import:errors": {"job_id": Obj("core.Job", filter={"kind": "customer_import"})},
+}
+
+REQUIRES = {
+    # --- project level, kernel ---------------------------------------------------------------
+    "home": OPEN,
+    "login": PUBLIC,
+    "logout": PUBLIC,
+    "set_language": PUBLIC,
+    "profile": OPEN,
+    "token_revoke": POST,
+    "jobs:list": OPEN,
+    "jobs:detail": OPEN,
+    "jobs:progress": OPEN,
+    "access_log:list": Rule(perms=(Perm.VIEW_ACCESS_LOG,)),
+    "access_log:export": Rule(perms=(Perm.VIEW_ACCESS_LOG, Perm.EXPORT_DATA)),
+    "api:openapi-json": PUBLIC,
+    "api:openapi-view": PUBLIC,
+    "api:api-root": PUBLIC,
+    "api/docs": PUBLIC,
+    # --- inventory ----------------------------------------------------------------------------
+    "inventory:index": OPEN,
+    "inventory:board": OPEN,
+    "inventory:unit": OPEN,
+    # --- customers ----------------------------------------------------------------------------
+    "customers:list": OPEN,
+    "customers:create": OPEN,
+    "customers:reassign_all": Rule(perms=(Perm.REASSIGN_CUSTOMERS,)),
+    "customers:data_quality": OPEN,
+    "customers:detail": OPEN,
+    "customers:edit": OPEN,
+    "customers:reveal": Rule(perms=(Perm.UNMASK_PERSONAL_DATA,), post_only=True),
+    "customers:claim": Rule(post_only=True, note="consultants only; checked by the service"),
+    "customers:hand_over": Rule(perms=(Perm.REASSIGN_CUSTOMERS,), post_only=True),
+    "customers:set_status": POST,
+    "customers:phone_add": POST,
+    "customers:merge": Rule(perms=(Perm.REASSIGN_CUSTOMERS,)),
+    "customers:relation_add": POST,
+    "customers:relation_remove": POST,
+    "customer_import:upload": Rule(
+        perms=(Perm.REASSIGN_CUSTOMERS,), or_roles=(Role.SALES_CONSULTANT, Role.KEY_ACCOUNT_REP)
+    ),
+    "customer_import:template": OPEN,
+    "customer_import:export": EXPORT,
+    "customer_import:detail": Rule(**IMPORT_FILE),
+    "customer_import:start": Rule(**IMPORT_FILE, post_only=True),
+    "customer_import:errors": Rule(**IMPORT_FILE),
+    # --- reception ----------------------------------------------------------------------------
+    "reception:index": OPEN,
+    "reception:calls": OPEN,
+    "reception:call_new": OPEN,
+    "reception:call_detail": OPEN,
+    "reception:visits": OPEN,
+    "reception:visit_new": OPEN,
+    "reception:visit_detail": OPEN,
+    "reception:risk_factors": OPEN,
+    "reception:tasks": OPEN,
+    "reception:team_tasks": REPORTS,
+    "reception:task_detail": OPEN,
+    "reception:task_complete": Rule(**HANDLER, or_owner="assignee_id", post_only=True),
+    "reception:task_cancel": Rule(
+        **HANDLER, or_owner="assignee_id", post_only=True, body={"reason": "matrix"}
+    ),
+    "reception:opportunities": OPEN,
+    "reception:opportunity_new": OPEN,
+    "reception:win_loss": OPEN,
+    "reception:reasons": REPORTS,
+    "reception:opportunity_detail": OPEN,
+    "reception:opportunity_stage": Rule(
+        **HANDLER, or_owner="consultant_id", post_only=True, body={"stage": "proposal"}
+    ),
+    "reception:opportunity_close": Rule(
+        **HANDLER, or_owner="consultant_id", post_only=True, get_status=302
+    ),
+    "reception:metrics": REPORTS,
+    "reception:export": EXPORT,
+    # --- API (paths below /api/v1) -------------------------------------------------------------
+    "GET /companies": OPEN,
+    "GET /companies/{company_id}": OPEN,
+    "GET /projects": OPEN,
+    "GET /projects/{project_id}": OPEN,
+    "GET /buildings": OPEN,
+    "GET /buildings/{building_id}/board": OPEN,
+    "GET /units": OPEN,
+    "GET /units/{unit_id}": OPEN,
+    "POST /units/{unit_id}/price": Rule(
+        perms=(Perm.MANAGE_INVENTORY,), body={"list_price": "1000000", "reason": "matrix"}
+    ),
+    "POST /customers": OPEN,
+    "GET /customers": OPEN,
+    "GET /customers/lookup": OPEN,
+    "GET /customers/{customer_id}": OPEN,
+    "PATCH /customers/{customer_id}": Rule(body={}),
+    "POST /customers/{customer_id}/claim": Rule(note="consultants only; checked by the service"),
+    "POST /customers/{customer_id}/reveal/{field}": Rule(perms=(Perm.UNMASK_PERSONAL_DATA,)),
+    "POST /calls": OPEN,
+    "GET /calls": OPEN,
+    "GET /calls/{call_id}": OPEN,
+    "POST /visits": OPEN,
+    "GET /visits": OPEN,
+    "GET /visits/{visit_id}": OPEN,
+    "GET /risk-factors": OPEN,
+    "GET /tasks": OPEN,
+    "GET /tasks/{task_id}": OPEN,
+    "POST /tasks/{task_id}/complete": Rule(
+        **HANDLER, or_owner="assignee_id", body={"outcome": "matrix"}
+    ),
+    "POST /tasks/{task_id}/cancel": Rule(**HANDLER, or_owner="assignee_id", body={"reason": "x"}),
+    "POST /opportunities": OPEN,
+    "GET /opportunities": OPEN,
+    "GET /opportunities/{opportunity_id}": OPEN,
+    "POST /opportunities/{opportunity_id}/stage": Rule(
+        **HANDLER, or_owner="consultant_id", body={"stage": "proposal"}
+    ),
+    "POST /opportunities/{opportunity_id}/close": Rule(
+        **HANDLER, or_owner="consultant_id", body={"won": False}
+    ),
+    "GET /opportunity-reasons": OPEN,
+    "GET /access-log": Rule(perms=(Perm.VIEW_ACCESS_LOG,)),
+}
