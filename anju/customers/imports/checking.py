@@ -61,8 +61,8 @@ from anju.core.roles import ROLE_SCOPE, Perm, Role, ScopeLevel
 from anju.core.scope import grants_for, sees_everything
 from anju.core.validation import field_errors
 
-from .demo import customer_code, id_check_digit
-from .models import (
+from ..demo import customer_code, id_check_digit
+from ..models import (
     Customer,
     CustomerPhone,
     CustomerStatus,
@@ -73,9 +73,9 @@ from .models import (
     Purpose,
     Source,
 )
-from .names import name_initials, name_pinyin
-from .phones import normalise_phone
-from .quality import completeness_of
+from ..names import name_initials, name_pinyin
+from ..phones import normalise_phone
+from ..quality import completeness_of
 
 JOB_KIND = "customer_import"
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -914,7 +914,7 @@ def import_preview(*, by, job) -> Preview:
 
 def customer_import_start(*, by, job) -> Job:
     """The user confirmed the preview: queue the import (runs after this transaction)."""
-    from .tasks_import import customer_import_task
+    from ..tasks_import import customer_import_task
 
     with transaction.atomic():
         job = (
