@@ -178,7 +178,7 @@ def test_bad_files_get_a_clear_message_and_nothing_is_written(world, upload, mes
 
 
 def test_oversized_file_and_too_many_rows(world, monkeypatch, start_runs_task):
-    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(imports.reading, "MAX_FILE_BYTES", 1000)
     with pytest.raises(ApplicationError) as exc, translation_en():
         customer_import_prepare(
             by=world.users["datasteward"],
@@ -186,8 +186,8 @@ def test_oversized_file_and_too_many_rows(world, monkeypatch, start_runs_task):
             upload=csv_upload(good_rows(100)),
         )
     assert "too large" in str(exc.value)
-    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 10**7)
-    monkeypatch.setattr(imports, "MAX_ROWS", 10)
+    monkeypatch.setattr(imports.reading, "MAX_FILE_BYTES", 10**7)
+    monkeypatch.setattr(imports.writing, "MAX_ROWS", 10)
     before = Customer.objects.count()
     with translation_en():
         job = start_runs_task(world, csv_upload(good_rows(11)))
