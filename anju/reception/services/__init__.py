@@ -1,0 +1,49 @@
+"""Reception writes (SAL-1 … SAL-5). Every function takes the acting user as ``by``.
+
+A call or a visit registers (or finds) the customer through ``customer_register`` and counts
+as a logged follow-up (``customer_record_activity``, which renews the owner's protection).
+Follow-up tasks come only from ``followup_rules``; each state change writes an event whose
+subject is the customer, so the customer's timeline finds it.
+
+The package is split by what is written; each module holds its own private helpers, the ones
+shared by several live in ``_common``:
+
+- ``calls``: phone inquiries (SAL-1, SAL-2)
+- ``visits``: visits and risk-factor disclosure (SAL-3)
+- ``tasks``: follow-up tasks and revisits (SAL-2, SAL-5)
+- ``opportunities``: opportunities and their stages (SAL-4)
+- ``managed_lists``: risk factors, win and loss reasons
+
+Import from the package (``from anju.reception.services import call_log``); to patch a name in
+a test, patch it in the module that looks it up (e.g. ``anju.reception.services.calls``).
+"""
+
+from .calls import CallResult, call_log, owner_label_for_caller, protected_call_message
+from .managed_lists import (
+    reason_create,
+    reason_set_active,
+    risk_factor_create,
+    risk_factor_set_active,
+)
+from .opportunities import opportunity_advance, opportunity_close, opportunity_open
+from .tasks import schedule_revisit, task_cancel, task_complete
+from .visits import VisitResult, visit_register
+
+__all__ = [
+    "CallResult",
+    "VisitResult",
+    "call_log",
+    "opportunity_advance",
+    "opportunity_close",
+    "opportunity_open",
+    "owner_label_for_caller",
+    "protected_call_message",
+    "reason_create",
+    "reason_set_active",
+    "risk_factor_create",
+    "risk_factor_set_active",
+    "schedule_revisit",
+    "task_cancel",
+    "task_complete",
+    "visit_register",
+]
