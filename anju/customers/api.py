@@ -20,7 +20,7 @@ from anju.core.scope import get_visible_or_404
 from anju.org.models import Company, Project
 
 from . import selectors, services
-from .filters import API_NAMES, CustomerFilter, filter_errors
+from .filters import API_NAMES, CustomerFilter
 from .models import CustomerStatus, Gender, Grade, LifeStage, PaymentAbility, Purpose, Source
 
 router = Router(tags=["customers"])
@@ -187,11 +187,7 @@ class CustomerSearchIn(CustomerFilterQuery):
 
 def _filtered(request, data):
     """The rows of ``CustomerFilter`` for ``data``; invalid filters → 400 with its errors."""
-    filterset = CustomerFilter.from_api(data, user=request.user)
-    rows = filterset.rows()
-    if rows is None:
-        raise filter_errors(filterset, API_NAMES)
-    return rows
+    return CustomerFilter.from_api(data, user=request.user).rows_or_error(API_NAMES)
 
 
 @router.get("/customers", response=list[CustomerOut])

@@ -62,7 +62,54 @@ class _CheckboxFilter(django_filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
-class CustomerFilter(django_filters.FilterSet):
+class ListFilter(django_filters.FilterSet):
+    """A list's filters, shared by its page, its API endpoint and its export.
+
+    Always bound (no data = no filters). Invalid input, or a filter refusing with an
+    ApplicationError, yields no rows and a form error: ``rows()`` is then None.
+    """
+
+    def __init__(self, data=None, *, user, queryset, **kwargs):
+        data = data if data is not None else QueryDict()
+        super().__init__(data, queryset=queryset, **kwargs)
+        self.user = user
+
+    @classmethod
+    def from_api(cls, data, *, user, **kwargs):
+        """The same filters from API parameters (``owner_id`` → ``owner`` …)."""
+        return cls({API_NAMES.get(k, k): v for k, v in data.items()}, user=user, **kwargs)
+
+    def filter_queryset(self, queryset):
+        """All filters, or no rows when any is invalid or refused (the form says why)."""
+        if not self.form.is_valid():
+            return queryset.none()
+        try:
+            return super().filter_queryset(queryset)
+        except ApplicationError as exc:  # e.g. a phone search this role may not make
+            field = exc.field if exc.field in self.form.fields else None
+            self.form.add_error(field, str(exc.message))
+            return queryset.none()
+
+    def rows(self):
+        """The filtered rows, or None when the filters are invalid (``errors`` says why)."""
+        rows = self.qs
+        return None if self.errors else rows
+
+    def rows_or_error(self, names=None):
+        """The filtered rows; invalid filters raise an ApplicationError (API 400, export 400)."""
+        rows = self.rows()
+        if rows is None:
+            raise filter_errors(self, names)
+        return rows
+
+    def used(self) -> dict:
+        """The filters in effect, for an export's access-log line."""
+        if not self.form.is_valid():
+            return {}
+        return {k: v for k, v in self.form.cleaned_data.items() if v not in ("", None, False)}
+
+
+class CustomerFilter(ListFilter):
     q = django_filters.CharFilter(label=_("Search"), max_length=50, method="filter_search")
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=CustomerStatus.choices, empty_label=_("All statuses")
@@ -81,18 +128,10 @@ class CustomerFilter(django_filters.FilterSet):
     )
 
     def __init__(self, data=None, *, user, **kwargs):
-        # Always bound: no data means "no filters", which still hides archived customers.
-        data = data if data is not None else QueryDict()
         queryset = selectors.customer_list(user, include_archived=True)
-        super().__init__(data, queryset=queryset, **kwargs)
-        self.user = user
+        super().__init__(data, user=user, queryset=queryset, **kwargs)
         self.filters["owner"].queryset = selectors.consultants_visible_to(user)
         self.filters["project"].queryset = projects_visible_to(user)
-
-    @classmethod
-    def from_api(cls, data, *, user):
-        """The same filters from API parameters (``owner_id`` → ``owner``)."""
-        return cls({API_NAMES.get(k, k): v for k, v in data.items()}, user=user)
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(selectors._search_q(value, self.user))
@@ -101,28 +140,9 @@ class CustomerFilter(django_filters.FilterSet):
         # called for False too (only "" and None skip a method): archived hidden by default
         return queryset if value else queryset.filter(archived_at__isnull=True)
 
-    def filter_queryset(self, queryset):
-        """All filters, or no rows when any is invalid or refused (the form says why)."""
-        if not self.form.is_valid():
-            return queryset.none()
-        try:
-            queryset = super().filter_queryset(queryset)
-        except ApplicationError as exc:  # a phone search this role may not make
-            field = exc.field if exc.field in self.form.fields else None
-            self.form.add_error(field, str(exc.message))
-            return queryset.none()
-        return queryset
-
-    def rows(self):
-        """The filtered rows, or None when the filters are invalid (``errors`` says why)."""
-        rows = self.qs
-        return None if self.errors else rows
-
     def used(self) -> dict:
         """The filters in effect, for an export's access-log line (a phone search masked)."""
-        if not self.form.is_valid():
-            return {}
-        shown = {k: v for k, v in self.form.cleaned_data.items() if v not in ("", None, False)}
+        shown = super().used()
         if shown.get("q"):
             shown["q"] = selectors.masked_search_text(shown["q"])
         return shown

@@ -20,7 +20,7 @@ from anju.core.masking import mask_id_number, mask_phone
 from anju.core.models import Job
 
 from . import imports
-from .filters import CustomerFilter, filter_errors
+from .filters import CustomerFilter
 from .search_tokens import search_data
 
 
@@ -180,9 +180,7 @@ def export(request, fmt):
     """The customer list as on screen, as .xlsx or .csv: the list's own FilterSet (issue 7
     item 16), so the file holds exactly the rows the page shows; invalid filters refuse."""
     filterset = CustomerFilter(search_data(request), user=request.user)
-    rows = filterset.rows()
-    if rows is None:
-        raise filter_errors(filterset)
+    rows = filterset.rows_or_error()
     # the access log keeps a phone search masked, as the search log does (issue 7 item 2)
     used = " ".join(f"{k}={v}" for k, v in filterset.used().items())
     return export_response(
