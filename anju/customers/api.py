@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
@@ -21,6 +21,7 @@ from anju.core.validation import MAX_AREA, MAX_MONEY
 from anju.org.models import Company, Project
 
 from . import selectors, services
+from .filters import API_NAMES, CustomerFilter
 from .models import CustomerStatus, Gender, Grade, LifeStage, PaymentAbility, Purpose, Source
 
 router = Router(tags=["customers"])
@@ -156,48 +157,46 @@ def register_customer(request, payload: CustomerIn):
     return Status(201 if registration.created else 200, registration)
 
 
-class CustomerSearchIn(Schema):
-    """A customer search in the request body, so that a phone number stays out of URLs."""
-
-    q: str = Field("", max_length=50, description=_SEARCH_HELP)
-    status: CustomerStatus | None = None
-    grade: Grade | None = None
-    source: Source | None = None
-    owner_id: Id | None = None
-    project_id: Id | None = None
-
-
 class PhoneLookupIn(Schema):
     phone: str = Field(..., max_length=30, description="the full number, any usual format")
     company_id: Id | None = None
 
 
-def _search(request, q, **filters):
-    return selectors.customer_list(
-        request.user,
-        q=(q or "")[:50],
-        status=filters.get("status"),
-        grade=filters.get("grade"),
-        source=filters.get("source"),
-        owner=filters.get("owner_id"),
-        project=filters.get("project_id"),
+def _choices(choices) -> str:
+    return ", ".join(str(value) for value in choices.values)
+
+
+class CustomerFilterQuery(Schema):
+    """The list's filters as query parameters. Documentation only: the values are parsed
+    and validated by ``CustomerFilter``, the FilterSet the list page and the export use
+    (issue 7 item 16); an invalid one is a 400 naming the parameter."""
+
+    q: str | None = Field(None, description=_SEARCH_HELP + " (at most 50 characters)")
+    status: str | None = Field(None, description=f"one of: {_choices(CustomerStatus)}")
+    grade: str | None = Field(None, description=f"one of: {_choices(Grade)}")
+    source: str | None = Field(None, description=f"one of: {_choices(Source)}")
+    owner_id: int | str | None = Field(None, description="a consultant you oversee (id)")
+    project_id: int | str | None = Field(None, description="a project you may see (id)")
+    include_archived: bool | str | None = Field(
+        None, description="1 or true: also archived (stale) leads"
     )
+
+
+class CustomerSearchIn(CustomerFilterQuery):
+    """A customer search in the request body, so that a phone number stays out of URLs."""
+
+
+def _filtered(request, data):
+    """The rows of ``CustomerFilter`` for ``data``; invalid filters → 400 with its errors."""
+    return CustomerFilter.from_api(data, user=request.user).rows_or_error(API_NAMES)
 
 
 @router.get("/customers", response=list[CustomerOut])
 @paginate(Pagination, page_size=50)
-def list_customers(
-    request,
-    q: str | None = None,
-    status: CustomerStatus | None = None,
-    grade: Grade | None = None,
-    source: Source | None = None,
-    owner_id: Id | None = None,
-    project_id: Id | None = None,
-):
+def list_customers(request, filters: Query[CustomerFilterQuery]):
     """Customers you may see. ``q`` is a name, pinyin or code here; search phone numbers
     with ``POST /customers/search`` (issue 7 item 9: no phone numbers in URLs)."""
-    if selectors.is_phone_search(q):
+    if selectors.is_phone_search(request.GET.get("q")):
         raise ApplicationError(
             _(
                 "Search phone numbers with POST /api/v1/customers/search (a JSON body), "
@@ -205,15 +204,7 @@ def list_customers(
             ),
             field="q",
         )
-    return _search(
-        request,
-        q,
-        status=status,
-        grade=grade,
-        source=source,
-        owner_id=owner_id,
-        project_id=project_id,
-    )
+    return _filtered(request, request.GET)
 
 
 @router.post("/customers/search", response=list[CustomerOut])
@@ -221,8 +212,8 @@ def list_customers(
 def search_customers(request, payload: CustomerSearchIn):
     """The customer list searched by a body: name, pinyin, code or phone (SEC-2: without the
     unmask permission a phone only by the full number or the last 4 digits; logged)."""
-    data = payload.dict()
-    return _search(request, data.pop("q"), **data)
+    data = payload.dict(exclude_none=True)
+    return _filtered(request, {k: str(v) for k, v in data.items()})
 
 
 @router.post("/customers/lookup", response=CustomerOut)

@@ -7,7 +7,6 @@ from anju.core.forms import CleanTextMixin
 
 from .models import (
     Customer,
-    CustomerStatus,
     Gender,
     Grade,
     LifeStage,
@@ -65,40 +64,6 @@ class CustomerEditForm(CleanTextMixin, forms.ModelForm):
         self.fields["grade"].choices = _blank(Grade.choices)
         self.fields["life_stage"].choices = _blank(LifeStage.choices)
         self.fields["payment_ability"].choices = _blank(PaymentAbility.choices)
-
-
-class CustomerFilterForm(CleanTextMixin, forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=50)
-    status = forms.ChoiceField(
-        label=_("Status"), choices=_blank(CustomerStatus.choices, _("All statuses")), required=False
-    )
-    grade = forms.ChoiceField(
-        label=_("Grade"), choices=_blank(Grade.choices, _("All grades")), required=False
-    )
-    source = forms.ChoiceField(
-        label=_("Source"), choices=_blank(Source.choices, _("All sources")), required=False
-    )
-    owner = forms.ModelChoiceField(
-        label=_("Consultant"), queryset=None, required=False, empty_label=_("All consultants")
-    )
-    project = forms.ModelChoiceField(
-        label=_("Project"), queryset=None, required=False, empty_label=_("All projects")
-    )
-    # Stale leads are archived, never deleted (CUS-8): this brings them back into view.
-    include_archived = forms.BooleanField(label=_("Include archived"), required=False)
-
-    def __init__(self, *args, owners, projects, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners
-        self.fields["project"].queryset = projects
-
-    def filters(self) -> dict | None:
-        """The chosen filters, or None when the input is invalid (the page then shows why)."""
-        if not self.is_bound:
-            return {}
-        if not self.is_valid():
-            return None
-        return {k: v for k, v in self.cleaned_data.items() if v not in ("", None, False)}
 
 
 class RelationForm(CleanTextMixin, forms.Form):

@@ -19,10 +19,10 @@ from anju.core.roles import Perm
 from anju.org.selectors import projects_visible_to
 
 from . import selectors, services
+from .filters import CustomerFilter
 from .forms import (
     PROFILE_FORM_FIELDS,
     CustomerEditForm,
-    CustomerFilterForm,
     CustomerRegisterForm,
     HandOverForm,
     MergeForm,
@@ -41,11 +41,8 @@ def _form_error(form, exc: ApplicationError):
 
 
 def _filter_form(user, data=None):
-    return CustomerFilterForm(
-        data,
-        owners=selectors.consultants_visible_to(user),
-        projects=projects_visible_to(user),
-    )
+    """The list's filters: the same FilterSet as the API and the export (issue 7 item 16)."""
+    return CustomerFilter(data, user=user)
 
 
 @login_required
@@ -57,7 +54,7 @@ def customer_list(request):
     token = None
     if request.method == "POST":
         form = _filter_form(user, request.POST)
-        if form.is_valid():
+        if form.is_valid():  # the FilterSet's form: nothing queried yet
             token = remember_search(request, request.POST)
             return redirect(f"{reverse('customers:list')}?{urlencode({'s': token})}")
     elif request.GET.get("s"):
@@ -68,26 +65,23 @@ def customer_list(request):
             return redirect("customers:list")
         form = _filter_form(user, data)
     else:
-        form = _filter_form(user, request.GET or None)
-        if form.is_bound and selectors.is_phone_search(request.GET.get("q")):
+        form = _filter_form(user, request.GET)
+        if selectors.is_phone_search(request.GET.get("q")):
             return _customer_list_page(request, form, None, phone_in_url=True)
     return _customer_list_page(request, form, token)
 
 
-def _customer_list_page(request, form, token, *, phone_in_url=False):
+def _customer_list_page(request, filterset, token, *, phone_in_url=False):
     user = request.user
-    filters = None if phone_in_url else form.filters()
+    form = filterset.form
     if phone_in_url:
+        customers = None
         form.is_valid()
         form.add_error("q", _("Search phone numbers with the search form, not in the address."))
-    customers = None
-    if filters is not None:  # never fall back to the whole list on bad input
-        try:
-            customers = selectors.customer_list(user, **filters)
-        except ApplicationError as exc:  # a phone search this role may not make
-            _form_error(form, exc)
+    else:
+        customers = filterset.rows()  # None on bad input: never fall back to the whole list
     if customers is None:
-        customers = selectors.customer_list(user).none()
+        customers = filterset.queryset.none()
     page = paginate(customers, request.GET.get("page"))
     if token:
         query = urlencode({"s": token})

@@ -3,18 +3,19 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from anju.core.api_types import Id, Pagination
-from anju.core.errors import ApplicationError
 from anju.core.masking import mask_phone
 from anju.core.scope import get_visible_or_404
 from anju.core.validation import MAX_MONEY, NOTE_MAX_LENGTH
+from anju.customers.filters import API_NAMES
 from anju.customers.selectors import customer_detail
 from anju.org.models import Project
 
 from . import selectors, services
+from .filters import CallFilter, OpportunityFilter, TaskFilter, VisitFilter
 from .models import Stage, TaskKind, TaskStatus
 
 router = Router(tags=["reception"])
@@ -109,17 +110,24 @@ def log_call(request, payload: CallIn):
     )
 
 
+class PeriodQuery(Schema):
+    """A list's filters as query parameters. Documentation only: the values are parsed and
+    validated by the list's FilterSet (``reception/filters.py``), the one its page and export
+    use (issue 7 item 16); an invalid one is a 400 naming the parameter."""
+
+    project_id: int | str | None = Field(None, description="a project you may see (id)")
+    date_from: str | None = Field(None, description="first day, YYYY-MM-DD (local time)")
+    date_to: str | None = Field(None, description="last day, YYYY-MM-DD (included)")
+
+
+def _rows(request, filter_class, data):
+    return filter_class.from_api(data, user=request.user).rows_or_error(API_NAMES)
+
+
 @router.get("/calls", response=list[CallOut])
 @paginate(Pagination, page_size=50)
-def list_calls(
-    request,
-    project_id: Id | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-):
-    return selectors.calls_visible_to(
-        request.user, project=project_id, date_from=date_from, date_to=date_to
-    )
+def list_calls(request, filters: Query[PeriodQuery]):
+    return _rows(request, CallFilter, request.GET)
 
 
 @router.get("/calls/{call_id}", response=CallOut)
@@ -190,15 +198,8 @@ def register_visit(request, payload: VisitIn):
 
 @router.get("/visits", response=list[VisitOut])
 @paginate(Pagination, page_size=50)
-def list_visits(
-    request,
-    project_id: Id | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-):
-    return selectors.visits_visible_to(
-        request.user, project=project_id, date_from=date_from, date_to=date_to
-    )
+def list_visits(request, filters: Query[PeriodQuery]):
+    return _rows(request, VisitFilter, request.GET)
 
 
 @router.get("/visits/{visit_id}", response=VisitOut)
@@ -220,15 +221,21 @@ def list_risk_factors(request, project_id: Id):
     return list(selectors.risk_factors_of(project))
 
 
+class TaskQuery(Schema):
+    """Documentation only: parsed by ``TaskFilter``, as the My tasks export is."""
+
+    bucket: str | None = Field(None, description="overdue, today or upcoming (open tasks)")
+    status: str | None = Field(None, description=f"one of: {', '.join(TaskStatus.values)}")
+    project_id: int | str | None = Field(None, description="a project you may see (id)")
+
+
 @router.get("/tasks", response=list[TaskOut])
 @paginate(Pagination, page_size=100)
-def list_my_tasks(request, bucket: str | None = None, status: TaskStatus | None = None):
+def list_my_tasks(request, filters: Query[TaskQuery]):
     """My follow-up tasks; ``bucket`` = overdue | today | upcoming (open tasks)."""
-    if bucket not in (None, "overdue", "today", "upcoming"):
-        raise ApplicationError("bucket: overdue, today or upcoming", field="bucket")
-    return selectors.tasks_visible_to(
-        request.user, assignee=request.user, bucket=bucket, status=status
-    )
+    data = request.GET.copy()
+    data["mine"] = "1"  # this endpoint lists the caller's own tasks
+    return _rows(request, TaskFilter, data)
 
 
 class TaskCompleteIn(Schema):
@@ -299,19 +306,19 @@ def open_opportunity(request, payload: OpportunityIn):
     return Status(201, opportunity)
 
 
+class OpportunityQuery(Schema):
+    """Documentation only: parsed by ``OpportunityFilter``, as the page and export are."""
+
+    state: str | None = Field(None, description="open (the default), closed or all")
+    stage: str | None = Field(None, description=f"one of: {', '.join(Stage.values)}")
+    project_id: int | str | None = Field(None, description="a project you may see (id)")
+
+
 @router.get("/opportunities", response=list[OpportunityOut])
 @paginate(Pagination, page_size=50)
-def list_opportunities(
-    request,
-    state: str | None = None,
-    stage: Stage | None = None,
-    project_id: Id | None = None,
-):
-    if state not in (None, "open", "closed"):
-        state = None
-    return selectors.opportunities_visible_to(
-        request.user, state=state, stage=stage, project=project_id
-    )
+def list_opportunities(request, filters: Query[OpportunityQuery]):
+    """Opportunities you may see; open ones unless ``state`` says otherwise (as the page)."""
+    return _rows(request, OpportunityFilter, request.GET)
 
 
 @router.get("/opportunities/{opportunity_id}", response=OpportunityOut)

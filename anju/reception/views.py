@@ -17,6 +17,7 @@ from anju.customers.selectors import customer_by_phone, customer_detail
 from anju.org.selectors import companies_visible_to, projects_visible_to
 
 from . import exports, selectors, services
+from .filters import CallFilter, OpportunityFilter, TaskFilter, VisitFilter
 from .forms import (
     CallForm,
     CloseForm,
@@ -29,7 +30,7 @@ from .forms import (
     TaskCompleteForm,
     VisitForm,
 )
-from .models import OPEN_STAGES, Stage, TaskKind, TaskStatus
+from .models import OPEN_STAGES, Stage, TaskKind
 
 PAGE_SIZE = 50
 
@@ -61,10 +62,25 @@ def index(request):
 # --- calls -------------------------------------------------------------------------------------
 
 
+def _filtered_page(request, filterset):
+    """A list page through its FilterSet: bad filters show the form error and no rows."""
+    rows = filterset.rows()
+    if rows is None:  # never the whole list on bad input
+        rows = filterset.queryset.none()
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {
+        "page": _page(request, rows),
+        "form": filterset.form,
+        "query": params.urlencode(),
+        "extra_query": params.urlencode() + "&" if params else "",
+    }
+
+
 @login_required
 def calls(request):
-    page = _page(request, selectors.calls_visible_to(request.user))
-    return render(request, "reception/calls.html", {"page": page, "tab": "calls"})
+    context = _filtered_page(request, CallFilter(request.GET, user=request.user))
+    return render(request, "reception/calls.html", {**context, "tab": "calls"})
 
 
 @login_required
@@ -100,8 +116,8 @@ def call_detail(request, call_id):
 
 @login_required
 def visits(request):
-    page = _page(request, selectors.visits_visible_to(request.user))
-    return render(request, "reception/visits.html", {"page": page, "tab": "visits"})
+    context = _filtered_page(request, VisitFilter(request.GET, user=request.user))
+    return render(request, "reception/visits.html", {**context, "tab": "visits"})
 
 
 @login_required
@@ -305,19 +321,13 @@ def task_cancel(request, task_id):
 
 @login_required
 def opportunities(request):
-    state = request.GET.get("state", "open")
-    if state not in ("open", "closed", "all"):
-        state = "open"
-    stage = request.GET.get("stage")
-    if stage not in Stage.values:
-        stage = None
-    qs = selectors.opportunities_visible_to(
-        request.user, state=None if state == "all" else state, stage=stage
-    )
+    filterset = OpportunityFilter(request.GET, user=request.user)
+    context = _filtered_page(request, filterset)
+    state = filterset.data.get("state")
     return render(
         request,
         "reception/opportunities.html",
-        {"page": _page(request, qs), "state": state, "stage": stage, "stages": Stage},
+        {**context, "state": state, "stage": filterset.data.get("stage"), "stages": Stage},
     )
 
 
@@ -521,39 +531,35 @@ def metrics(request):
     )
 
 
+EXPORTS = {
+    "calls": (CallFilter, exports.call_columns),
+    "visits": (VisitFilter, exports.visit_columns),
+    "opportunities": (OpportunityFilter, exports.opportunity_columns),
+    "tasks": (TaskFilter, exports.task_columns),
+}
+
+
 def _export_rows(request, what):
-    """The rows of list ``what`` exactly as its page filters them, and their columns."""
-    user, g = request.user, request.GET
-    if what == "calls":
-        return selectors.calls_visible_to(user), exports.call_columns()
-    if what == "visits":
-        return selectors.visits_visible_to(user), exports.visit_columns()
-    if what == "opportunities":
-        state = g.get("state", "open")
-        stage = g.get("stage") if g.get("stage") in Stage.values else None
-        rows = selectors.opportunities_visible_to(
-            user, state=state if state in ("open", "closed") else None, stage=stage
-        )
-        return rows, exports.opportunity_columns()
-    if what == "tasks":
-        bucket = g.get("bucket") if g.get("bucket") in ("overdue", "today", "upcoming") else None
-        status = g.get("status") if g.get("status") in TaskStatus.values else None
-        return selectors.tasks_visible_to(
-            user, bucket=bucket, status=status
-        ), exports.task_columns()
-    raise Http404("not found")
+    """The rows of list ``what`` through the list's own FilterSet (issue 7 item 16), so the
+    file holds what its page and API give for the same filters; bad filters refuse (400)."""
+    if what not in EXPORTS:
+        raise Http404("not found")
+    filter_class, columns = EXPORTS[what]
+    filterset = filter_class(request.GET, user=request.user)
+    return filterset.rows_or_error(), columns(), filterset
 
 
 @login_required
 def export(request, what, fmt):
     """Any reception list the user can see, as .xlsx or .csv (CUS-9); masked and logged."""
-    rows, columns = _export_rows(request, what)
+    rows, columns, filterset = _export_rows(request, what)
+    used = " ".join(f"{k}={v}" for k, v in filterset.used().items())
     return export_response(
         by=request.user,
         rows=rows,
         columns=columns,
         fmt=fmt,
         filename=what,
-        description=request.GET.urlencode()[:200],
+        description=used[:200],
         request=request,
     )

@@ -1,0 +1,161 @@
+"""The customer list's filters, parsed once (issue 7 item 16).
+
+``CustomerFilter`` validates and applies the filters for the list page, the API
+(``GET /customers``, ``POST /customers/search``) and the export, so a filter added here
+works in all three and they cannot disagree. Owner and project choices are limited to what
+the user may see; the search goes through ``selectors._search_q`` (phone-search rules and
+access logging, issue 7 item 2). Invalid filters give no rows, never the whole list.
+"""
+
+import django_filters
+from django import forms
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from anju.core.api_types import MAX_ID
+from anju.core.errors import ApplicationError
+from anju.org.selectors import projects_visible_to
+
+from . import selectors
+from .models import CustomerStatus, Grade, Source
+
+# The API names its id filters ``owner_id`` / ``project_id``; the page and export ``owner`` /
+# ``project``. Same filters, two spellings of the parameter.
+API_NAMES = {"owner_id": "owner", "project_id": "project"}
+
+
+class BoundedModelChoiceField(forms.ModelChoiceField):
+    """A choice by id: a non-number or an id beyond any row is refused before the database
+    sees it (SEC-4, the API's ``Id`` bound), with the usual "select a valid choice"."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(getattr(value, "pk", value)).strip()
+        if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(text)
+
+
+class IdChoiceFilter(django_filters.ModelChoiceFilter):
+    """A filter on one visible row by id (owner, project …); its queryset is set per user."""
+
+    field_class = BoundedModelChoiceField
+
+
+class _Checkbox(forms.CheckboxInput):
+    """Ticked for 1/true/on (the page sends 1, JSON true); "0" and "false" are not ticked."""
+
+    def value_from_datadict(self, data, files, name):
+        return str(data.get(name, "")).strip().lower() in ("1", "true", "on", "yes")
+
+
+class _CheckboxFilter(django_filters.BooleanFilter):
+    """A checkbox: ticked or not (never "unknown"), as on the list page."""
+
+    field_class = forms.BooleanField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", _Checkbox)
+        super().__init__(*args, **kwargs)
+
+
+class ListFilter(django_filters.FilterSet):
+    """A list's filters, shared by its page, its API endpoint and its export.
+
+    Always bound (no data = no filters). Invalid input, or a filter refusing with an
+    ApplicationError, yields no rows and a form error: ``rows()`` is then None.
+    """
+
+    def __init__(self, data=None, *, user, queryset, **kwargs):
+        data = data if data is not None else QueryDict()
+        super().__init__(data, queryset=queryset, **kwargs)
+        self.user = user
+
+    @classmethod
+    def from_api(cls, data, *, user, **kwargs):
+        """The same filters from API parameters (``owner_id`` → ``owner`` …)."""
+        return cls({API_NAMES.get(k, k): v for k, v in data.items()}, user=user, **kwargs)
+
+    def filter_queryset(self, queryset):
+        """All filters, or no rows when any is invalid or refused (the form says why)."""
+        if not self.form.is_valid():
+            return queryset.none()
+        try:
+            return super().filter_queryset(queryset)
+        except ApplicationError as exc:  # e.g. a phone search this role may not make
+            field = exc.field if exc.field in self.form.fields else None
+            self.form.add_error(field, str(exc.message))
+            return queryset.none()
+
+    def rows(self):
+        """The filtered rows, or None when the filters are invalid (``errors`` says why)."""
+        rows = self.qs
+        return None if self.errors else rows
+
+    def rows_or_error(self, names=None):
+        """The filtered rows; invalid filters raise an ApplicationError (API 400, export 400)."""
+        rows = self.rows()
+        if rows is None:
+            raise filter_errors(self, names)
+        return rows
+
+    def used(self) -> dict:
+        """The filters in effect, for an export's access-log line."""
+        if not self.form.is_valid():
+            return {}
+        return {k: v for k, v in self.form.cleaned_data.items() if v not in ("", None, False)}
+
+
+class CustomerFilter(ListFilter):
+    q = django_filters.CharFilter(label=_("Search"), max_length=50, method="filter_search")
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=CustomerStatus.choices, empty_label=_("All statuses")
+    )
+    grade = django_filters.ChoiceFilter(
+        label=_("Grade"), choices=Grade.choices, empty_label=_("All grades")
+    )
+    source = django_filters.ChoiceFilter(
+        label=_("Source"), choices=Source.choices, empty_label=_("All sources")
+    )
+    owner = IdChoiceFilter(label=_("Consultant"), queryset=None, empty_label=_("All consultants"))
+    project = IdChoiceFilter(label=_("Project"), queryset=None, empty_label=_("All projects"))
+    # Stale leads are archived, never deleted (CUS-8): this brings them back into view.
+    include_archived = _CheckboxFilter(
+        label=_("Include archived"), method="filter_archived", required=False
+    )
+
+    def __init__(self, data=None, *, user, **kwargs):
+        queryset = selectors.customer_list(user, include_archived=True)
+        super().__init__(data, user=user, queryset=queryset, **kwargs)
+        self.filters["owner"].queryset = selectors.consultants_visible_to(user)
+        self.filters["project"].queryset = projects_visible_to(user)
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(selectors._search_q(value, self.user))
+
+    def filter_archived(self, queryset, name, value):
+        # called for False too (only "" and None skip a method): archived hidden by default
+        return queryset if value else queryset.filter(archived_at__isnull=True)
+
+    def used(self) -> dict:
+        """The filters in effect, for an export's access-log line (a phone search masked)."""
+        shown = super().used()
+        if shown.get("q"):
+            shown["q"] = selectors.masked_search_text(shown["q"])
+        return shown
+
+
+def filter_errors(filterset, names=None) -> ApplicationError:
+    """The FilterSet's errors as one ApplicationError (the API's 400 ``detail``/``field``)."""
+    names = {v: k for k, v in (names or {}).items()}
+    errors = filterset.errors
+    parts = []
+    for field, messages in errors.items():
+        label = names.get(field, field) if field != "__all__" else ""
+        parts.append(f"{label}: {' '.join(messages)}" if label else " ".join(messages))
+    first = next(iter(errors), None)
+    field = names.get(first, first) if first not in (None, "__all__") else None
+    return ApplicationError("; ".join(parts), field=field, code="invalid_filter")
