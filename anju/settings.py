@@ -265,3 +265,6 @@ LOGGING = {
 
 # Business settings
 ANJU_PAGE_SIZE = 50
+# Phone searches an hour for a role that sees numbers masked: a masked 152****5496 hides four
+# digits, so the full-number search must not be a way to try all 10,000 (issue 7 item 2).
+ANJU_PHONE_SEARCHES_PER_HOUR = int(os.environ.get("ANJU_PHONE_SEARCHES_PER_HOUR", "120"))

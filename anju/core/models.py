@@ -134,6 +134,8 @@ class PersonalDataAccess(ScopedModel, models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # "How many phone searches did this user make in the last hour" (the search limit).
+        indexes = [models.Index(fields=["user", "action", "-created_at"])]
         verbose_name = _("personal data access")
         verbose_name_plural = _("personal data access log")
 

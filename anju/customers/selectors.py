@@ -2,8 +2,11 @@
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Avg, Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anju.core.errors import ApplicationError
@@ -125,8 +128,32 @@ def _log_phone_search(user, search: PhoneSearch, *, company=None, refused=False)
     )
 
 
+def _refuse_too_many_phone_searches(user) -> None:
+    """A role that sees numbers masked may search phones only so often (counted in the log).
+
+    The access log is the counter, so the limit holds across web workers and restarts.
+    """
+    limit = settings.ANJU_PHONE_SEARCHES_PER_HOUR
+    if not getattr(user, "is_authenticated", False) or _unmasked_places(user) is not None:
+        return
+    since = timezone.now() - timedelta(hours=1)
+    recent = (
+        PersonalDataAccess.objects.unscoped("count the searcher's own log rows")
+        .filter(user=user, action=PersonalDataAccess.Action.SEARCH, created_at__gte=since)
+        .order_by()[:limit]
+        .count()
+    )
+    if recent >= limit:
+        raise ApplicationError(
+            _("Too many phone searches in the last hour. Try again later."),
+            field="q",
+            code="rate_limited",
+        )
+
+
 def _phone_q(user, search: PhoneSearch, *, company=None) -> Q:
     """The customers a phone search finds; a refused prefix search raises (the form says why)."""
+    _refuse_too_many_phone_searches(user)
     if search.kind == "prefix":
         places = _unmasked_places(user)
         _log_phone_search(user, search, company=company, refused=places is None)

@@ -13,6 +13,7 @@ import re
 
 import pytest
 
+from anju.core.errors import ApplicationError
 from anju.core.models import PersonalDataAccess
 from anju.core.services import api_token_create
 from anju.customers import selectors
@@ -143,6 +144,29 @@ def test_refused_prefix_search_is_a_clear_400_in_the_api(world, client, customer
     )
     assert response.status_code == 400
     assert response.json()["field"] == "q"
+
+
+def test_full_number_guessing_is_limited_for_roles_that_see_masks(
+    world, client, settings, customer
+):
+    """Issue 7 item 2: 152****5496 hides four digits; trying all 10,000 full numbers is cut
+    off after the hourly limit (counted in the access log), for the page and the API alike."""
+    settings.ANJU_PHONE_SEARCHES_PER_HOUR = 5
+    caller = world.users["callcentre"]
+    guesses = [f"152{n:04d}5496" for n in range(5)]
+    assert all(found_by_selector(caller, g) == set() for g in guesses)
+    with pytest.raises(ApplicationError) as refused:
+        selectors.customer_list(caller, q=PHONE)  # the right number, but too late
+    assert refused.value.code == "rate_limited"
+    response = client.post(
+        "/api/v1/customers/search", {"q": PHONE}, content_type="application/json", **bearer(caller)
+    )
+    assert response.status_code == 400 and response.json()["field"] == "q"
+    # a role that may see numbers in full is not limited: it learns nothing by guessing
+    manager = world.users["manager"]
+    for g in guesses + guesses:
+        found_by_selector(manager, g)
+    assert customer.pk in found_by_selector(manager, PHONE)
 
 
 @pytest.mark.parametrize("who", ["manager", "datasteward", "management"])
