@@ -43,7 +43,10 @@ def project_create(*, by, company: Company, code: str, name: str, address: str =
         raise ApplicationError(
             _("A project with code %(code)s exists.") % {"code": code}, field="code"
         )
-    return Project.objects.create(company=company, code=code, name=name, address=address)
+    project = Project(company=company, code=code, name=name, address=address)
+    validate_fields(project, ["code", "name", "address"])
+    project.save()
+    return project
 
 
 @transaction.atomic
@@ -79,6 +82,7 @@ def staff_create(
         department=department,
         phone=phone,
     )
+    validate_fields(user, ["username", "display_name", "phone"])
     if password is None:
         user.set_unusable_password()
     else:

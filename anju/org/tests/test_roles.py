@@ -123,3 +123,34 @@ def test_admin_role_form_refuses_a_consultant_without_project(world):
         }
     )
     assert ok.is_valid(), ok.errors
+
+
+@pytest.mark.parametrize(
+    "field, value", [("name", "滨海\x00二期"), ("name", "x" * 500), ("address", "路\x07")]
+)
+def test_project_fields_are_checked_like_every_text_field(world, field, value):
+    """Issue 7 item 4: control characters and overlong text refused in org services too."""
+    from anju.core.errors import ApplicationError
+    from anju.org.models import Project
+    from anju.org.services import project_create
+
+    values = {"code": "p2", "name": "二期", "address": ""} | {field: value}
+    with pytest.raises(ApplicationError):
+        project_create(by=world.users["admin"], company=world.companies["sz"], **values)
+    assert not Project.objects.filter(code="p2").exists()
+
+
+def test_staff_display_name_with_a_control_character_is_refused(world):
+    from anju.core.errors import ApplicationError
+    from anju.org.models import User
+    from anju.org.services import staff_create
+
+    with pytest.raises(ApplicationError):
+        staff_create(
+            by=world.users["admin"],
+            username="newbie",
+            password=None,
+            display_name="王\x1b五",
+            company=world.companies["sz"],
+        )
+    assert not User.objects.filter(username="newbie").exists()
