@@ -274,6 +274,16 @@ def translation_en():
     return translation.override("en")
 
 
+def _file_removed_text(response):
+    """The message in the language the page answered in (the user's own)."""
+    from django.utils import translation
+
+    from anju.customers.import_views import _file_removed_message
+
+    with translation.override(response.wsgi_request.LANGUAGE_CODE):
+        return _file_removed_message()
+
+
 @import_urls
 @pytest.mark.parametrize("how", ["file lost", "field emptied"])
 def test_an_import_whose_file_is_gone_says_so_instead_of_a_server_error(world, login, how):
@@ -290,11 +300,13 @@ def test_an_import_whose_file_is_gone_says_so_instead_of_a_server_error(world, l
     client = login(by)
     page = client.get(f"/customers/import/{job.pk}/")
     assert page.status_code == 200
+    removed = _file_removed_text(page)
     text = page.content.decode()
-    assert 'data-testid="file-error"' in text and "was removed" in text
+    assert 'data-testid="file-error"' in text and removed in text
     assert 'data-testid="preview"' not in text
     started = client.post(f"/customers/import/{job.pk}/start/", follow=True)
-    assert started.status_code == 200 and "was removed" in started.content.decode()
+    assert started.status_code == 200
+    assert [str(m) for m in started.context["messages"]] == [removed]
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED and not job.params.get("confirmed")
     assert client.get(f"/customers/import/{job.pk}/errors.csv").status_code == 200
@@ -326,4 +338,5 @@ def test_a_finished_import_after_the_nightly_purge_still_shows_its_result(
     assert page.status_code == 200
     text = page.content.decode()
     assert 'data-testid="file-removed"' in text and 'data-testid="import-result"' in text
+    assert _file_removed_text(page) in text
     assert client.get(f"/customers/import/{job.pk}/errors.csv").status_code == 200
