@@ -55,6 +55,10 @@ class Rule:
     ``perms``: all of these (``core.roles.Perm``), where the object is. ``or_roles``: or hold
     one of these roles. ``or_own_scope``: or see only one's own records (consultants may
     export their own list). ``or_owner``: or be the user this field of the object names.
+    ``only_owner``: and be the user this field names (a data package: its requester only).
+    ``not_owner``: and never be the user this field names (four eyes: not the requester).
+    ``shown_to``: the page or its object exists only for holders of one of these
+    permissions; everyone else gets 404, as for a missing page (the PIPL pages).
     ``refused``: the status for a role that may see the object but not do this (403; 404
     where the refusal must not even confirm the object, e.g. an import's file).
     ``post_only``: the URL answers only POST (GET is 405). ``public``: no login needed.
@@ -67,6 +71,9 @@ class Rule:
     or_roles: tuple = ()
     or_own_scope: bool = False
     or_owner: str | None = None
+    only_owner: str | None = None
+    not_owner: str | None = None
+    shown_to: tuple = ()
     refused: int = 403
     post_only: bool = False
     public: bool = False
@@ -88,6 +95,20 @@ IMPORT_FILE = {
     "note": "the uploaded file holds full phone numbers",
 }
 
+PRIVACY = (Perm.PERSONAL_DATA_REQUESTS, Perm.REQUEST_ERASURE)  # privacy_selectors: else 404
+DECIDE = {  # approve / reject an erasure request: a second person who handles PIPL requests
+    "perms": (Perm.PERSONAL_DATA_REQUESTS,),
+    "shown_to": PRIVACY,
+    "note": "privacy_services._require_decider",
+}
+PACKAGE = {  # privacy_services.data_package_open: the requester only, others 404
+    "perms": (Perm.PERSONAL_DATA_REQUESTS,),
+    "only_owner": "created_by_id",
+    "refused": 404,
+    "note": "a data package holds everything about a person",
+}
+PACKAGE_JOB = Obj("core.Job", filter={"kind": "customer_data_package"})
+
 PARAMS = {
     "company_id": Obj("org.Company"),
     "project_id": Obj("org.Project"),
@@ -107,6 +128,7 @@ PARAMS = {
     "opportunity_id": Obj("reception.Opportunity", filter={"stage__in": ["contact", "needs"]}),
     "job_id": Obj("core.Job"),
     "token_id": Obj("core.ApiToken", filter={"revoked_at__isnull": True}, owner="user_id"),
+    "request_id": Obj("customers.ErasureRequest"),
     "fmt": Value("csv"),
     "field": Value("phone"),
     "what": Value("calls"),
@@ -117,6 +139,9 @@ PARAMS_FOR = {
     "customer_import:detail": {"job_id": Obj("core.Job", filter={"kind": "customer_import"})},
     "customer_import:start": {"job_id": Obj("core.Job", filter={"kind": "customer_import"})},
     "customer_import:errors": {"job_id": Obj("core.Job", filter={"kind": "customer_import"})},
+    "privacy:package_download": {"job_id": PACKAGE_JOB},
+    "GET /data-packages/{job_id}": {"job_id": PACKAGE_JOB},
+    "GET /data-packages/{job_id}/download": {"job_id": PACKAGE_JOB},
 }
 
 REQUIRES = {
@@ -126,6 +151,7 @@ REQUIRES = {
     "logout": PUBLIC,
     "set_language": PUBLIC,
     "profile": OPEN,
+    "password_change": OPEN,
     "token_revoke": POST,
     "jobs:list": OPEN,
     "jobs:detail": OPEN,
@@ -163,6 +189,20 @@ REQUIRES = {
     "customer_import:detail": Rule(**IMPORT_FILE),
     "customer_import:start": Rule(**IMPORT_FILE, post_only=True),
     "customer_import:errors": Rule(**IMPORT_FILE),
+    # --- PIPL (customers/privacy_views.py) -----------------------------------------------------
+    "privacy:requests": Rule(shown_to=PRIVACY, refused=404),
+    "privacy:request_new": Rule(perms=(Perm.REQUEST_ERASURE,), refused=404),
+    "privacy:package_start": Rule(perms=(Perm.PERSONAL_DATA_REQUESTS,), post_only=True),
+    "privacy:approve": Rule(
+        **DECIDE, not_owner="requested_by_id", post_only=True, body={"note": "matrix"}
+    ),
+    "privacy:reject": Rule(**DECIDE, post_only=True, body={"note": "matrix"}),
+    "privacy:package_download": Rule(**PACKAGE),
+    "privacy:retention": Rule(
+        perms=(Perm.PERSONAL_DATA_REQUESTS,),
+        post_only=True,
+        body={"is_enabled": "on", "lead_retention_days": "1095"},
+    ),
     # --- reception ----------------------------------------------------------------------------
     "reception:index": OPEN,
     "reception:calls": OPEN,
@@ -206,7 +246,8 @@ REQUIRES = {
     ),
     "POST /customers": OPEN,
     "GET /customers": OPEN,
-    "GET /customers/lookup": OPEN,
+    "POST /customers/search": Rule(note="the phone in the body; scope as GET /customers"),
+    "POST /customers/lookup": Rule(note="company_id in the body: get_visible_or_404"),
     "GET /customers/{customer_id}": OPEN,
     "PATCH /customers/{customer_id}": Rule(body={}),
     "POST /customers/{customer_id}/claim": Rule(note="consultants only; checked by the service"),
@@ -235,4 +276,17 @@ REQUIRES = {
     ),
     "GET /opportunity-reasons": OPEN,
     "GET /access-log": Rule(perms=(Perm.VIEW_ACCESS_LOG,)),
+    # PIPL (customers/privacy_api.py)
+    "POST /customers/{customer_id}/data-package": Rule(perms=(Perm.PERSONAL_DATA_REQUESTS,)),
+    "GET /data-packages/{job_id}": Rule(only_owner="created_by_id", refused=404),
+    "GET /data-packages/{job_id}/download": Rule(**PACKAGE),
+    "POST /customers/{customer_id}/erasure-requests": Rule(
+        perms=(Perm.REQUEST_ERASURE,), body={"reason": "matrix"}
+    ),
+    "GET /erasure-requests": Rule(note="an empty list for roles without PRIVACY permissions"),
+    "GET /erasure-requests/{request_id}": Rule(shown_to=PRIVACY),
+    "POST /erasure-requests/{request_id}/approve": Rule(
+        **DECIDE, not_owner="requested_by_id", body={"note": "matrix"}
+    ),
+    "POST /erasure-requests/{request_id}/reject": Rule(**DECIDE, body={"note": "matrix"}),
 }

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.exports import Column, csv_response, export_response
-from anju.core.jobs import job_for
+from anju.core.jobs import UPLOAD_RETENTION_DAYS, job_for
 from anju.core.masking import mask_id_number, mask_phone
 from anju.core.models import Job
 
@@ -94,12 +94,28 @@ def _import_job(request, job_id) -> Job:
     return job
 
 
+def _file_removed(job) -> bool:
+    """The upload is gone: purged after 30 days (``core.jobs.purge_old_uploads``) or lost."""
+    name = job.input_file.name if job.input_file else ""
+    return not name or not job.input_file.storage.exists(name)
+
+
+def _file_removed_message():
+    return _(
+        "The uploaded file was removed (uploaded files are kept for %(days)d days). "
+        "Upload the file again."
+    ) % {"days": UPLOAD_RETENTION_DAYS}
+
+
 @login_required
 def detail(request, job_id):
     """Preview before start; progress while running; the result when finished."""
     job = _import_job(request, job_id)
     context = {"job": job, "reload": True}
     if job.status == Job.Status.QUEUED and not job.params.get("confirmed"):
+        if _file_removed(job):  # nothing to preview: say so, not a server error
+            context["file_error"] = _file_removed_message()
+            return render(request, "customers/import/detail.html", context)
         try:
             context["preview"] = imports.import_preview(by=request.user, job=job)
         except ApplicationError as exc:
@@ -107,6 +123,7 @@ def detail(request, job_id):
     elif job.is_finished:
         context["errors"] = job.errors[:200]
         context["more_errors"] = max(0, len(job.errors) - 200)
+        context["file_removed"] = _file_removed(job) and _file_removed_message()
     return render(request, "customers/import/detail.html", context)
 
 
@@ -114,6 +131,9 @@ def detail(request, job_id):
 @require_POST
 def start(request, job_id):
     job = _import_job(request, job_id)
+    if job.status == Job.Status.QUEUED and _file_removed(job):
+        messages.error(request, _file_removed_message())  # the worker would find no file
+        return redirect("customer_import:detail", job_id=job.pk)
     try:
         imports.customer_import_start(by=request.user, job=job)
     except ApplicationError as exc:

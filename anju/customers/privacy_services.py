@@ -333,7 +333,8 @@ def erasure_approve(*, by, request, note: str = "") -> ErasureRequest:
     request = _lock_request(request)
     _require_decider(by, request)
     if request.requested_by_id == by.pk:
-        raise ApplicationError(
+        # A refusal of this person, not of the input: 403 like any missing permission.
+        raise NotPermitted(
             _("Someone other than the requester must approve an erasure."), code="four_eyes"
         )
     note = _clean_text(note, field="note", required=False)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from anju.core.errors import ApplicationError
+from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.pagination import paginate
 from anju.core.scope import get_visible_or_404
 from anju.org.models import Company
@@ -90,6 +90,8 @@ def approve(request, request_id):
         services.erasure_approve(
             by=request.user, request=erasure, note=request.POST.get("note", "")[:500]
         )
+    except NotPermitted:
+        raise  # a refusal is a 403, as on every page, not a flash message
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -105,6 +107,8 @@ def reject(request, request_id):
         services.erasure_reject(
             by=request.user, request=erasure, note=request.POST.get("note", "")[:500]
         )
+    except NotPermitted:
+        raise  # a refusal is a 403, as on every page, not a flash message
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -120,6 +124,8 @@ def package_start(request, customer_id):
         job = services.data_package_start(
             by=request.user, customer=customer, language=request.LANGUAGE_CODE
         )
+    except NotPermitted:
+        raise  # a refusal is a 403, as on every page, not a flash message
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("customers:detail", customer.pk)
@@ -148,6 +154,8 @@ def retention(request, company_id):
     else:
         try:
             services.retention_policy_set(by=request.user, company=company, **form.cleaned_data)
+        except NotPermitted:
+            raise  # 403, as on every page
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:

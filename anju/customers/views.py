@@ -336,6 +336,10 @@ def relation_remove(request, customer_id, relation_id):
 def merge(request, customer_id):
     user = request.user
     keep = selectors.customer_detail(user, customer_id)
+    if not has_perm(
+        user, Perm.REASSIGN_CUSTOMERS, company=keep.company_id, project=keep.project_id
+    ):
+        raise NotPermitted()  # before the form: GET too (issue 7 item 7, the matrix)
     form = MergeForm(request.POST or None)
     duplicate = None
     if request.method == "POST" and form.is_valid():
@@ -367,7 +371,7 @@ def merge(request, customer_id):
 def reassign_all(request):
     user = request.user
     if not has_perm(user, Perm.REASSIGN_CUSTOMERS):
-        raise Http404("not found")
+        raise NotPermitted()  # a refusal, not a missing page (issue 7 item 7)
     form = ReassignAllForm(
         request.POST or None,
         owners=selectors.owners_of_visible_customers(user),

@@ -272,3 +272,71 @@ def translation_en():
     from django.utils import translation
 
     return translation.override("en")
+
+
+def _file_removed_text(response):
+    """The message in the language the page answered in (the user's own)."""
+    from django.utils import translation
+
+    from anju.customers.import_views import _file_removed_message
+
+    with translation.override(response.wsgi_request.LANGUAGE_CODE):
+        return _file_removed_message()
+
+
+@import_urls
+@pytest.mark.parametrize("how", ["file lost", "field emptied"])
+def test_an_import_whose_file_is_gone_says_so_instead_of_a_server_error(world, login, how):
+    """Issue 7 items 9, 16: an import's upload can disappear (purged after 30 days, or lost
+    with the media); its pages say the file was removed and ask for it again — no 500, and
+    start queues nothing (the worker would find no file)."""
+    by = world.users["datasteward"]
+    job = customer_import_prepare(
+        by=by, company=world.companies["sz"], upload=csv_upload(good_rows(3))
+    )
+    job.input_file.storage.delete(job.input_file.name)
+    if how == "field emptied":  # what purge_old_uploads leaves behind
+        Job.objects.unscoped("test").filter(pk=job.pk).update(input_file="")
+    client = login(by)
+    page = client.get(f"/customers/import/{job.pk}/")
+    assert page.status_code == 200
+    removed = _file_removed_text(page)
+    text = page.content.decode()
+    assert 'data-testid="file-error"' in text and removed in text
+    assert 'data-testid="preview"' not in text
+    started = client.post(f"/customers/import/{job.pk}/start/", follow=True)
+    assert started.status_code == 200
+    assert [str(m) for m in started.context["messages"]] == [removed]
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED and not job.params.get("confirmed")
+    assert client.get(f"/customers/import/{job.pk}/errors.csv").status_code == 200
+
+
+@import_urls
+def test_a_finished_import_after_the_nightly_purge_still_shows_its_result(
+    world, login, start_runs_task
+):
+    """Issue 7 item 9: after purge_old_uploads (30 days) the result page and the error
+    report still answer, and the page says the file was removed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from anju.core.jobs import purge_old_uploads
+
+    rows = good_rows(3)
+    rows[1][6] = "Z"
+    job = start_runs_task(world, csv_upload(rows))
+    assert job.is_finished
+    page = login(world.users["datasteward"]).get(f"/customers/import/{job.pk}/")
+    assert 'data-testid="file-removed"' not in page.content.decode()
+    old = timezone.now() - timedelta(days=31)
+    Job.objects.unscoped("test").filter(pk=job.pk).update(updated_at=old)
+    assert purge_old_uploads() >= 1
+    client = login(world.users["datasteward"])
+    page = client.get(f"/customers/import/{job.pk}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'data-testid="file-removed"' in text and 'data-testid="import-result"' in text
+    assert _file_removed_text(page) in text
+    assert client.get(f"/customers/import/{job.pk}/errors.csv").status_code == 200

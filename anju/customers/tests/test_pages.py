@@ -172,7 +172,8 @@ def test_detail_shows_timeline_newest_first(world, login):
 
 
 def test_reassign_and_quality_pages_for_managers_only(world, login):
-    assert login(world.users["consultant"]).get("/customers/reassign/").status_code == 404
+    # a refusal, not a missing page (issue 7 item 7: the matrix found the 404)
+    assert login(world.users["consultant"]).get("/customers/reassign/").status_code == 403
     manager = login(world.users["manager"])
     assert manager.get("/customers/reassign/").status_code == 200
     rows = manager.get("/customers/data-quality/").context["rows"]

@@ -121,7 +121,7 @@ def test_api_erasure_request_and_approval(world, customer, client):
     r = client.post(
         f"/api/v1/erasure-requests/{request_id}/approve", {}, content_type="application/json"
     )
-    assert r.status_code == 400 and r.json()["code"] == "four_eyes"
+    assert r.status_code == 403 and r.json()["code"] == "four_eyes"
     assert client.get("/api/v1/erasure-requests?status=pending").json()["count"] == 1
     client.force_login(world.users["admin"])
     r = client.post(
