@@ -22,6 +22,7 @@ def _verb_titles():
         "customers.erasure_requested": gettext_lazy("Erasure requested"),
         "customers.erasure_approved": gettext_lazy("Erasure approved"),
         "customers.erasure_rejected": gettext_lazy("Erasure rejected"),
+        "customers.erasure_withdrawn": gettext_lazy("Erasure request withdrawn"),
         "customers.erasure_applied": gettext_lazy("Personal data erased (anonymised)"),
     }
 

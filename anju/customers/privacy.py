@@ -1,7 +1,7 @@
 """PIPL rights (SEC-2, issue 7 items 13–14): what each app holds about one person, and how
 each app erases it. Other apps plug in without this app knowing them, from AppConfig.ready()::
 
-    register_personal_data_provider("calls", calls_of, label=_("Calls"))
+    register_personal_data_provider("calls", calls_of, label=_("Calls"), model=PhoneCall)
     register_erasure_handler(erase_my_rows)
 
 * ``calls_of(customer) -> list[dict]`` returns every row the app holds about that one
@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 
 PersonalDataProvider = Callable[[object], list[dict]]
 ErasureHandler = Callable[["Erasure"], None]
@@ -57,17 +59,43 @@ class _Provider:
     name: str
     fn: PersonalDataProvider
     label: object
+    model: type[models.Model] | None = None
+    titles: dict = field(default_factory=dict)
+
+    def headers(self, rows: list[dict]) -> dict:
+        """Each key of the rows → its column title: ``titles`` first, then the model field's
+        verbose name, else the key itself (always in the rows' key order)."""
+        keys = dict.fromkeys(k for row in rows for k in row)
+        return {key: self.title(key) for key in keys}
+
+    def title(self, key: str):
+        if key in self.titles:
+            return self.titles[key]
+        if self.model is not None:
+            try:
+                return capfirst(self.model._meta.get_field(key).verbose_name)
+            except FieldDoesNotExist:
+                pass
+        return key
 
 
 _PROVIDERS: list[_Provider] = []
 _ERASURE_HANDLERS: list[ErasureHandler] = []
 
 
-def register_personal_data_provider(name: str, fn: PersonalDataProvider, *, label=None) -> None:
-    """Add a kind of data to every customer's data package (one sheet and one JSON key)."""
+def register_personal_data_provider(
+    name: str, fn: PersonalDataProvider, *, label=None, model=None, titles=None
+) -> None:
+    """Add a kind of data to every customer's data package (one sheet and one JSON key).
+
+    The sheet's column titles are the ``model``'s field verbose names (for rows made by
+    ``model_rows``), or ``titles`` (key → lazy translated text) for keys of one's own.
+    """
     if any(p.name == name for p in _PROVIDERS):
         return
-    _PROVIDERS.append(_Provider(name=name, fn=fn, label=label or name))
+    _PROVIDERS.append(
+        _Provider(name=name, fn=fn, label=label or name, model=model, titles=dict(titles or {}))
+    )
 
 
 def personal_data_providers() -> list[_Provider]:

@@ -5,6 +5,7 @@ Registered from ``CustomersConfig.ready()`` through ``register()``. Reads are sy
 """
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from anju.core.masking import mask_name
 from anju.core.models import Event, PersonalDataAccess, content_type_of
@@ -186,9 +187,47 @@ def erase_customer_rows(erasure: Erasure) -> None:
 
 
 def register() -> None:
-    register_personal_data_provider("profile", profile_rows, label=_("Profile"))
-    register_personal_data_provider("phones", phone_rows, label=_("Phone numbers"))
-    register_personal_data_provider("relations", relation_rows, label=_("Related people"))
-    register_personal_data_provider("events", event_rows, label=_("Records"))
-    register_personal_data_provider("access_log", access_rows, label=_("Access log"))
+    when, by = _("Time"), _("By")
+    register_personal_data_provider(
+        "profile",
+        profile_rows,
+        label=_("Profile"),
+        model=Customer,
+        titles={  # fields whose model names are technical, not for the person's eyes
+            "name": pgettext_lazy("person", "Name"),
+            "name_pinyin": _("Name in pinyin"),
+            "name_initials": _("Initials of the name"),
+            "phone_last4": _("Last 4 digits of the phone"),
+            "merged_into": _("Merged into"),
+        },
+    )
+    register_personal_data_provider(
+        "phones", phone_rows, label=_("Phone numbers"), model=CustomerPhone
+    )
+    register_personal_data_provider(
+        "relations",
+        relation_rows,
+        label=_("Related people"),
+        model=CustomerRelation,
+        titles={"related_person": _("Related person")},
+    )
+    register_personal_data_provider(
+        "events",
+        event_rows,
+        label=pgettext_lazy("data package sheet", "Events"),
+        titles={
+            "when": when,
+            "what": _("What happened"),
+            "verb": _("Event type"),
+            "by": by,
+            "details": _("Details"),
+        },
+    )
+    register_personal_data_provider(
+        "access_log",
+        access_rows,
+        label=_("Access log"),
+        model=PersonalDataAccess,
+        titles={"when": when, "by": by},
+    )
     register_erasure_handler(erase_customer_rows)

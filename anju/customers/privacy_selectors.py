@@ -37,6 +37,16 @@ def erasure_request_detail(user, request_id) -> ErasureRequest:
     )
 
 
+def pending_erasure(user, customer) -> ErasureRequest | None:
+    """The customer's erasure request waiting for approval, if the user's scope covers it:
+    the 360° page says so to whoever sees the customer (issue 7 item 14)."""
+    return (
+        ErasureRequest.objects.visible_to(user)
+        .filter(customer=customer, status=ErasureStatus.PENDING)
+        .first()
+    )
+
+
 def my_data_packages(user, *, limit=20):
     return list(jobs_started_by(user).filter(kind=PACKAGE_KIND)[:limit])
 

@@ -28,6 +28,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.events import record_event
@@ -141,14 +142,15 @@ def data_package_build(job_id: int) -> Job:
         sheets = []
         with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
             for done, provider in enumerate(providers, start=1):
-                sheets.append((provider.name, str(provider.label), list(provider.fn(customer))))
+                rows = list(provider.fn(customer))
+                sheets.append((provider.name, str(provider.label), rows, provider.headers(rows)))
                 job_progress(job=job, done=done, total=len(providers))
             payload = _package_zip(customer, sheets)
         name = f"data_packages/{job.pk}-{secrets.token_hex(8)}.zip"
         path = private_root() / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(payload)
-        counts = {key: len(rows) for key, _label, rows in sheets}
+        counts = {key: len(rows) for key, _label, rows, _headers in sheets}
         with transaction.atomic():
             job_finish(
                 job=job,
@@ -187,18 +189,19 @@ def _package_zip(customer, sheets) -> bytes:
 
     book = openpyxl.Workbook(write_only=True)
     taken: set = set()
-    for _key, label, rows in sheets:
+    for _key, label, rows, headers in sheets:
+        # A copy for the person: headers in the reader's language (issue 7 item 13); the
+        # JSON below keeps the field names as keys, for machines.
         sheet = book.create_sheet(_sheet_title(label, taken))
-        headers = list(dict.fromkeys(k for row in rows for k in row))
-        xlsx_append(sheet, headers or [_("(none)")])
+        xlsx_append(sheet, [str(title) for title in headers.values()] or [_("(none)")])
         for row in rows:
-            xlsx_append(sheet, [row.get(h) for h in headers])
+            xlsx_append(sheet, [row.get(key) for key in headers])
     xlsx = io.BytesIO()
     book.save(xlsx)
     document = {
         "customer_code": customer.code,
         "generated_at": timezone.localtime().isoformat(),
-        "data": {key: rows for key, _label, rows in sheets},
+        "data": {key: rows for key, _label, rows, _headers in sheets},
     }
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -225,10 +228,11 @@ def data_package_open(*, by, job_id, ip=None) -> tuple[Path, str]:
     require_perm(
         by, Perm.PERSONAL_DATA_REQUESTS, company=customer.company_id, project=customer.project_id
     )
-    name = (job.result or {}).get("file") or ""
-    path = private_root() / name
-    if job.status != Job.Status.SUCCEEDED or not name or not path.is_file():
-        raise ApplicationError(_("The package is not ready, or it has expired."), code="gone")
+    if not package_available(job):
+        if package_deleted(job):
+            raise ApplicationError(_(PACKAGE_DELETED), code="gone")
+        raise ApplicationError(_("The package is not ready yet."), code="not_ready")
+    path = private_root() / job.result["file"]
     personal_data_access_log(
         by=by,
         action=PersonalDataAccess.Action.EXPORT,
@@ -239,6 +243,21 @@ def data_package_open(*, by, job_id, ip=None) -> tuple[Path, str]:
         ip=ip,
     )
     return path, f"{customer.code}-personal-data.zip"
+
+
+PACKAGE_DELETED = gettext_noop(
+    "The package was deleted (it expired, or the customer's personal data was erased)."
+)
+
+
+def package_available(job) -> bool:
+    name = (job.result or {}).get("file") or ""
+    return job.status == Job.Status.SUCCEEDED and bool(name) and (private_root() / name).is_file()
+
+
+def package_deleted(job) -> bool:
+    """Built once, file gone since (7-day expiry or the customer's erasure)."""
+    return job.status == Job.Status.SUCCEEDED and not package_available(job)
 
 
 def purge_data_packages(*, now=None, days: int = PACKAGE_KEEP_DAYS) -> int:
@@ -261,7 +280,13 @@ def _drop_package_file(job) -> bool:
     (private_root() / name).unlink(missing_ok=True)
     result = dict(job.result)
     result["file"] = ""
-    Job.objects.unscoped("PIPL: expire a data package").filter(pk=job.pk).update(result=result)
+    # The job page must no longer say "ready" nor offer the download (issue 7 item 13).
+    params = {k: v for k, v in (job.params or {}).items() if k != "next_url"}
+    with translation.override(params.get("language") or settings.LANGUAGE_CODE):
+        message = _(PACKAGE_DELETED)
+    Job.objects.unscoped("PIPL: expire a data package").filter(pk=job.pk).update(
+        result=result, params=params, message=message
+    )
     return True
 
 
@@ -355,22 +380,34 @@ def erasure_approve(*, by, request, note: str = "") -> ErasureRequest:
     return request
 
 
+def is_withdrawal(user, request) -> bool:
+    """The requester "rejecting" his own pending request withdraws it (issue 7 item 14)."""
+    return request.requested_by_id is not None and request.requested_by_id == user.pk
+
+
 @transaction.atomic
 def erasure_reject(*, by, request, note: str) -> ErasureRequest:
+    """Reject a pending request; from its requester this is a withdrawal (no reason needed)."""
     request = _lock_request(request)
-    _require_decider(by, request)
-    request.decision_note = _clean_text(note, field="note", required=True)
+    withdrawn = is_withdrawal(by, request)
+    if withdrawn:  # his own request: he need not hold the steward's permission to take it back
+        _require_visible(by, request.customer)
+        if request.status != ErasureStatus.PENDING:
+            raise ApplicationError(_("This request was already decided."), code="decided")
+    else:
+        _require_decider(by, request)
+    request.decision_note = _clean_text(note, field="note", required=not withdrawn)
     request.status = ErasureStatus.REJECTED
     request.decided_by = by
     request.decided_at = timezone.now()
     request.save()
     record_event(
         by=by,
-        verb="customers.erasure_rejected",
+        verb="customers.erasure_withdrawn" if withdrawn else "customers.erasure_rejected",
         target=request,
         subject=request.customer,
         project=request.customer.project_id,
-        details={"request": request.pk},
+        details={"request": request.pk, "withdrawn": withdrawn},
     )
     return request
 
@@ -405,8 +442,16 @@ def customer_anonymise(*, by, customer, request: ErasureRequest) -> dict:
     )
     run_erasure_handlers(erasure)  # every app's rows, the phone index included
     now = timezone.now()
+    # Protection ends (issue 7 item 14): it exists to keep a person for his consultant, and
+    # there is no person left; the owner stays as the historical fact of who looked after him.
+    # Completeness is 0: nothing personal is held (the kept classification is not a profile).
     Customer.objects.unscoped("PIPL erasure").filter(pk__in=ids).update(
-        name=erasure.label, anonymised_at=now, updated_at=now, **CUSTOMER_ERASED_VALUES
+        name=erasure.label,
+        anonymised_at=now,
+        updated_at=now,
+        protected_until=None,
+        completeness=0,
+        **CUSTOMER_ERASED_VALUES,
     )
     Customer.objects.unscoped("PIPL erasure").filter(pk__in=ids, archived_at__isnull=True).update(
         archived_at=now
@@ -518,7 +563,7 @@ def _scrub_jobs(erasure: Erasure) -> None:
             erasure.customer_ids
         ):
             _drop_package_file(job)
-            job.refresh_from_db(fields=["result"])
+            job.refresh_from_db(fields=["result", "params", "message"])
             erasure.count("data_packages_deleted", 1)
         job.errors = [erasure.scrub_json(e) if erasure.mentions(e) else e for e in job.errors or []]
         job.params = erasure.scrub_json(job.params, personal_keys=no_keys)

@@ -103,6 +103,7 @@ def approve(request, request_id):
 @require_POST
 def reject(request, request_id):
     erasure = selectors.erasure_request_detail(request.user, request_id)
+    withdrawn = services.is_withdrawal(request.user, erasure)
     try:
         services.erasure_reject(
             by=request.user, request=erasure, note=request.POST.get("note", "")[:500]
@@ -112,7 +113,7 @@ def reject(request, request_id):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Request rejected."))
+        messages.success(request, _("Request withdrawn.") if withdrawn else _("Request rejected."))
     return redirect("privacy:requests")
 
 

@@ -91,6 +91,17 @@ def _protected_by_other(customer, by, now) -> bool:
     )
 
 
+def refuse_anonymised(*customers) -> None:
+    """No write touches a customer whose personal data was erased (issue 7 item 14).
+
+    One guard for every customer service: an anonymised row is an anonymous fact kept for
+    counts and reports, not a person anyone may work on again (PIPL art. 47). Pass the rows
+    read under the service's lock, so a concurrent erasure is seen.
+    """
+    if any(c is not None and c.anonymised_at is not None for c in customers):
+        raise ApplicationError(_("This customer's personal data was erased."), code="anonymised")
+
+
 def protection_message(customer) -> str:
     return _(
         "This customer is registered by %(owner)s and protected until %(until)s. "
@@ -220,6 +231,7 @@ def customer_change_owner(*, by, customer, to, reason: str, _check=True) -> Cust
         .select_related("owner")
         .get(pk=customer.pk)
     )
+    refuse_anonymised(customer)
     before = customer.owner_id
     previous_owner = customer.owner
     now = timezone.now()
@@ -254,7 +266,14 @@ def customer_record_activity(*, by, customer, when=None) -> None:
     updates = {"last_activity_at": when, "archived_at": None}
     if customer.owner_id and customer.owner_id == by.pk:
         updates["protected_until"] = _protection_end(customer.company, when)
-    Customer.objects.unscoped("the row the caller passed").filter(pk=customer.pk).update(**updates)
+    refuse_anonymised(customer)
+    updated = (
+        Customer.objects.unscoped("the row the caller passed")
+        .filter(pk=customer.pk, anonymised_at__isnull=True)  # not revived by a late follow-up
+        .update(**updates)
+    )
+    if not updated:
+        raise ApplicationError(_("This customer's personal data was erased."), code="anonymised")
     for field, value in updates.items():
         setattr(customer, field, value)
 
@@ -306,6 +325,7 @@ def customer_update(*, by, customer, **changes) -> Customer:
         .select_for_update()
         .get(pk=customer.pk)
     )
+    refuse_anonymised(customer)
     merged = {f: getattr(customer, f) for f in PROFILE_FIELDS} | changes
     validate_profile(merged)
     if "name" in changes:
@@ -358,6 +378,7 @@ def customer_set_status(*, by, customer, status: str, reason: str = "") -> Custo
         .select_for_update()
         .get(pk=customer.pk)
     )
+    refuse_anonymised(customer)
     if customer.status == status:
         return customer
     if order.index(status) < order.index(customer.status) and not reason.strip():
@@ -379,6 +400,12 @@ def customer_set_status(*, by, customer, status: str, reason: str = "") -> Custo
 def customer_add_phone(*, by, customer, phone: str, label: str = "") -> CustomerPhone:
     """Another number of the same person; refused if it already identifies someone (CUS-3)."""
     _require_handler(by, customer)
+    customer = (
+        Customer.objects.unscoped("lock the row the caller passed")
+        .select_for_update()
+        .get(pk=customer.pk)
+    )
+    refuse_anonymised(customer)
     phone = normalise_phone(phone)
     holder = (
         CustomerPhone.objects.unscoped("dedupe sees every number")
@@ -427,6 +454,7 @@ def customer_claim(*, by, customer) -> Customer:
         .select_for_update()
         .get(pk=customer.pk)
     )
+    refuse_anonymised(customer)
     if customer.owner_id == by.pk:
         return customer
     if _protected_by_other(customer, by, timezone.now()):
@@ -455,7 +483,8 @@ def customer_reassign_all(*, by, from_user, to_user, reason: str) -> int:
     customers = list(
         Customer.objects.visible_to(by)
         .select_for_update(of=("self",))
-        .filter(owner=from_user, merged_into__isnull=True)
+        # anonymised customers stay with their last owner: nobody works on them again
+        .filter(owner=from_user, merged_into__isnull=True, anonymised_at__isnull=True)
         .select_related("company")
     )
     # Once per place the customers are in, not once per customer (thousands for a leaver).
@@ -526,6 +555,11 @@ def relation_add(*, by, customer, related, kind: str, note: str = "") -> Custome
             _("Related people must belong to the same company."), field="related"
         )
     _require_handler(by, customer)
+    refuse_anonymised(
+        *Customer.objects.unscoped("both sides of the link, checked by the caller").filter(
+            pk__in=[customer.pk, related.pk]
+        )
+    )
     validate_fields(CustomerRelation(note=note[:200]), ["note"])
     relation, _created = CustomerRelation.objects.unscoped("idempotent link").get_or_create(
         company_id=customer.company_id,
@@ -560,6 +594,7 @@ def relation_add(*, by, customer, related, kind: str, note: str = "") -> Custome
 @transaction.atomic
 def relation_remove(*, by, relation) -> None:
     _require_handler(by, relation.customer)
+    refuse_anonymised(relation.customer)
     CustomerRelation.objects.unscoped("the reciprocal link").filter(
         customer=relation.related, related=relation.customer
     ).delete()
@@ -613,6 +648,7 @@ def customer_merge(*, by, keep, duplicate, reason: str) -> Customer:
     keep, duplicate = locked[keep.pk], locked[duplicate.pk]
     if keep.merged_into_id or duplicate.merged_into_id:
         raise ApplicationError(_("One of them was already merged."))
+    refuse_anonymised(keep, duplicate)
     moved = {
         "phones": CustomerPhone.objects.unscoped("merge: both checked")
         .filter(customer=duplicate)
@@ -772,6 +808,8 @@ def archive_stale_leads(*, now=None) -> int:
 
 def may_handle(user, customer) -> bool:
     """Show the status and phone forms: the same rule the services apply."""
+    if customer.anonymised_at is not None:
+        return False
     try:
         _require_handler(user, customer)
     except NotPermitted:
@@ -782,7 +820,8 @@ def may_handle(user, customer) -> bool:
 def may_claim(user, customer) -> bool:
     """Show the claim button: a consultant, not the owner, and no live protection."""
     return (
-        customer.owner_id != user.pk
+        customer.anonymised_at is None
+        and customer.owner_id != user.pk
         and _is_consultant(user)
         and not _protected_by_other(customer, user, timezone.now())
     )

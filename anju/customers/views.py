@@ -141,17 +141,22 @@ def customer_detail(request, customer_id):
             _("This record was merged into %(code)s.") % {"code": customer.merged_into.code},
         )
         return redirect("customers:detail", customer.merged_into_id)
+    # An anonymised customer is an anonymous fact: no write is offered (issue 7 item 14);
+    # the services refuse them anyway.
+    writable = customer.anonymised_at is None
     return render(
         request,
         "customers/detail.html",
         {
             "customer": customer,
+            "writable": writable,
             "phones": selectors.customer_phones(customer),
             "relations": selectors.customer_relations(user, customer),
             "referred": selectors.referred_customers(user, customer),
             "timeline": timeline_for(user, customer, limit=100),
             "may_unmask": services.may_unmask(user, customer),
-            "may_merge": has_perm(
+            "may_merge": writable
+            and has_perm(
                 user,
                 Perm.REASSIGN_CUSTOMERS,
                 company=customer.company_id,
@@ -161,7 +166,7 @@ def customer_detail(request, customer_id):
             "may_handle": services.may_handle(user, customer),
             "status_choices": CustomerStatus.choices,
             "needs": selectors.needs_summary(customer),
-            "handover_form": _handover_form(user, customer),
+            "handover_form": _handover_form(user, customer) if writable else None,
             "relation_form": RelationForm(),
         },
     )

@@ -6,8 +6,11 @@ checked the requester before calling (see ``anju/customers/privacy.py``).
 """
 
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from anju.core.events import record_event
 from anju.customers.privacy import (
     Erasure,
     model_rows,
@@ -16,7 +19,7 @@ from anju.customers.privacy import (
 )
 from anju.customers.privacy_customers import person_ids, person_phones
 
-from .models import FollowUpTask, Opportunity, PhoneCall, Visit
+from .models import OPEN_STAGES, FollowUpTask, Opportunity, PhoneCall, Stage, TaskStatus, Visit
 
 
 def _calls(customer):
@@ -116,6 +119,7 @@ def erase_reception_rows(erasure: Erasure) -> None:
         ),
     )
 
+    _end_open_work(erasure, tasks)
     opportunities = list(Opportunity.objects.unscoped("PIPL erasure").filter(customer_id__in=ids))
     erasure.touch(
         Opportunity, [o.pk for o in opportunities], {"products_of_interest", "close_note"}
@@ -124,11 +128,81 @@ def erase_reception_rows(erasure: Erasure) -> None:
         "opportunities",
         _scrub_rows(erasure, Opportunity, opportunities, ("products_of_interest", "close_note")),
     )
+    _close_open_opportunities(erasure, opportunities)
+
+
+def _end_open_work(erasure: Erasure, tasks) -> None:
+    """Open follow-ups of an erased person are cancelled by the system (issue 7 item 14):
+    nobody may call, text or visit him any more, and a "done" would revive the record."""
+    reason = gettext("The customer's personal data was erased.")
+    now = timezone.now()
+    open_tasks = [t for t in tasks if t.status == TaskStatus.OPEN]
+    for task in open_tasks:
+        task.status, task.done_at, task.outcome = TaskStatus.CANCELLED, now, reason
+        task.updated_at = now
+    FollowUpTask.objects.unscoped("PIPL erasure").bulk_update(
+        open_tasks, ["status", "done_at", "outcome", "updated_at"], batch_size=500
+    )
+    for task in open_tasks:
+        record_event(
+            by=None,
+            verb="reception.task_cancelled",
+            target=task,
+            subject=task.customer,
+            details={"reason": reason, "erasure": True},
+        )
+    erasure.count("tasks_cancelled", len(open_tasks))
+
+
+def _close_open_opportunities(erasure: Erasure, opportunities) -> None:
+    """Open opportunities are closed as lost by the system (issue 7 item 14).
+
+    Why lost: an open opportunity sits in the consultant's pipeline and the forecast, yet no
+    one may contact the person again, so the chance is gone. Why without a loss reason: no
+    reason of the company's managed list is true here, and picking one would distort the
+    loss-reason report; the closing note says why instead (reports show an empty reason).
+    """
+    note = gettext("Closed: the customer's personal data was erased.")
+    now = timezone.now()
+    still_open = [o for o in opportunities if o.stage in OPEN_STAGES]
+    befores = {o.pk: o.stage for o in still_open}
+    for opportunity in still_open:
+        opportunity.stage, opportunity.closed_at = Stage.LOST, now
+        opportunity.updated_at = now
+        opportunity.win_reason, opportunity.loss_reason = None, None
+        opportunity.close_note = note
+    Opportunity.objects.unscoped("PIPL erasure").bulk_update(
+        still_open,
+        ["stage", "closed_at", "win_reason", "loss_reason", "close_note", "updated_at"],
+        batch_size=500,
+    )
+    for opportunity in still_open:
+        record_event(
+            by=None,
+            verb="reception.opportunity_lost",
+            target=opportunity,
+            subject=opportunity.customer,
+            details={"from": befores[opportunity.pk], "reason": None, "erasure": True},
+        )
+    erasure.count("opportunities_closed", len(still_open))
 
 
 def register() -> None:
-    register_personal_data_provider("calls", call_rows, label=_("Calls"))
-    register_personal_data_provider("visits", visit_rows, label=_("Visits"))
-    register_personal_data_provider("tasks", task_rows, label=_("Follow-up tasks"))
-    register_personal_data_provider("opportunities", opportunity_rows, label=_("Opportunities"))
+    register_personal_data_provider("calls", call_rows, label=_("Calls"), model=PhoneCall)
+    register_personal_data_provider(
+        "visits",
+        visit_rows,
+        label=_("Visits"),
+        model=Visit,
+        titles={
+            "risk_factors_total": _("Number of risk factors to disclose"),
+            "risk_factors_disclosed_count": _("Number of risk factors disclosed"),
+        },
+    )
+    register_personal_data_provider(
+        "tasks", task_rows, label=_("Follow-up tasks"), model=FollowUpTask
+    )
+    register_personal_data_provider(
+        "opportunities", opportunity_rows, label=_("Opportunities"), model=Opportunity
+    )
     register_erasure_handler(erase_reception_rows)

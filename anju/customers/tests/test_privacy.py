@@ -51,6 +51,10 @@ def private_root(settings, tmp_path):
 
 @pytest.fixture
 def person(world):
+    return make_person(world)
+
+
+def make_person(world):
     """A caller who became a customer with everything reception and customers can hold."""
     consultant = world.users["consultant"]
     binhai = world.projects["binhai"]
