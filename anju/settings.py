@@ -120,6 +120,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "anju.core.request_context.RequestContextMiddleware",  # client IP for the access log
     "django.contrib.sessions.middleware.SessionMiddleware",
     "anju.core.middleware.LanguageMiddleware",  # cookie or zh-hans, never Accept-Language
     "django.middleware.common.CommonMiddleware",

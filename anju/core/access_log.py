@@ -7,12 +7,14 @@ companies where the reader holds the permission; a customer a row points at is n
 linked) only if the reader may see that customer.
 """
 
+import re
 from datetime import datetime, time, timedelta
 
 from django import forms
 from django.apps import apps
 from django.db.models import Case, CharField, OuterRef, Q, Subquery, When
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .errors import NotPermitted
@@ -108,6 +110,96 @@ def target_label(entry) -> str:
     return f"{entry.target_type.model} #{entry.target_id}"
 
 
+# --- display: the stored text is English and machine-made; readers see their language --------
+#
+# The writers (customers.selectors phone search, customers.services reveal,
+# customers.privacy_services data package, core.exports) store fixed English patterns. They
+# are translated here, at display, by one function — so rows written before this existed read
+# alike. A text no pattern knows is shown as stored. The tests write rows through the real
+# writers, so a writer whose text drifts fails them.
+
+FIELD_LABELS = {
+    "phone": _("Phone"),
+    "id_number": _("ID number"),
+    "data_package": _("Personal-data package"),
+}
+PHONE_SEARCH_KINDS = {
+    "full": _("full number"),
+    "last4": _("last 4 digits"),
+    "prefix": _("number prefix"),
+}
+REFUSED_SUFFIX = " (refused)"
+
+_PHONE_SEARCH = re.compile(r"^phone search, (?P<kind>\w+): (?P<masked>\S*)$")
+_REVEAL = re.compile(r"^(?P<code>\S+) (?P<field>phone|id_number)$")
+_DATA_PACKAGE = re.compile(r"^(?P<code>\S+) data package \(job (?P<job>\d+)\)$")
+_EXPORT = re.compile(
+    r"^(?P<file>[\w.-]+\.(?:xlsx|csv)) \((?P<mode>full|masked)\)(?: (?P<filters>.*))?$"
+)
+
+
+def is_refused(entry) -> bool:
+    """A search the limit or the masking refused: nothing was shown."""
+    return entry.action == PersonalDataAccess.Action.SEARCH and (entry.description or "").endswith(
+        REFUSED_SUFFIX
+    )
+
+
+def describe(entry) -> str:
+    """The row's description in the reader's language (see the comment above)."""
+    text = entry.description or ""
+    refused = is_refused(entry)
+    core = text[: -len(REFUSED_SUFFIX)] if refused else text
+    if m := _PHONE_SEARCH.match(core):
+        kind = PHONE_SEARCH_KINDS.get(m["kind"], m["kind"])
+        said = gettext("Phone search by %(kind)s: %(masked)s") % {
+            "kind": kind,
+            "masked": m["masked"],
+        }
+        return f"{said} ({gettext('refused')})" if refused else said
+    if m := _REVEAL.match(text):
+        return gettext("%(code)s: %(field)s shown in full") % {
+            "code": m["code"],
+            "field": FIELD_LABELS[m["field"]],
+        }
+    if m := _DATA_PACKAGE.match(text):
+        return gettext("%(code)s: personal-data package downloaded (job %(job)s)") % {
+            "code": m["code"],
+            "job": m["job"],
+        }
+    if m := _EXPORT.match(text):
+        said = (
+            gettext("%(file)s, phone numbers in full")
+            if m["mode"] == "full"
+            else gettext("%(file)s, phone numbers masked")
+        ) % {"file": m["file"]}
+        filters = m["filters"]
+        return f"{said}; {gettext('filters')}: {filters}" if filters else said
+    return text
+
+
+def fields_label(entry) -> str:
+    """The fields, translated: machine names (``phone``) and English export headers."""
+    parts = [p.strip() for p in (entry.fields or "").split(",") if p.strip()]
+    return "、".join(str(FIELD_LABELS.get(p) or gettext(p)) for p in parts)
+
+
+def records_label(entry) -> str:
+    """How many records were shown; a refused search showed none."""
+    return str(gettext("Refused")) if is_refused(entry) else str(entry.record_count)
+
+
+def add_display(entries):
+    """Attach the translated texts the page, export and API show (one place decides)."""
+    for entry in entries:
+        entry.target_label = target_label(entry)
+        entry.description_display = describe(entry)
+        entry.fields_display = fields_label(entry)
+        entry.records_display = records_label(entry)
+        entry.refused = is_refused(entry)
+    return entries
+
+
 class AccessLogFilterForm(forms.Form):
     """The page's filters; the API takes the same names (``user``→``user_id`` …)."""
 
@@ -151,8 +243,8 @@ def export_columns() -> list[Column]:
         Column(_("Company"), lambda e: str(e.company or "")),
         Column(_("Action"), lambda e: e.get_action_display()),
         Column(_("Customer"), target_label, personal=True),
-        Column(_("Fields"), "fields"),
-        Column(_("Records"), "record_count"),
-        Column(_("Description"), "description"),
+        Column(_("Fields"), fields_label),
+        Column(_("Records"), records_label),
+        Column(_("Description"), describe),
         Column(_("IP address"), "ip_address"),
     ]

@@ -9,7 +9,15 @@ from typing import Annotated
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
-from .access_log import TARGET_CODE_MAX, access_log_visible_to, target_label
+from .access_log import (
+    TARGET_CODE_MAX,
+    access_log_visible_to,
+    describe,
+    fields_label,
+    is_refused,
+    records_label,
+    target_label,
+)
 from .api_types import Id, Pagination
 from .models import PersonalDataAccess
 
@@ -29,9 +37,13 @@ class AccessLogOut(Schema):
     target_type: str | None
     target_id: int | None
     target: str = Field(description="customer code if you may see the customer, else kind #id")
-    fields: str
+    fields: str = Field(description="machine names, e.g. phone, id_number")
+    fields_display: str = Field(description="the fields in the caller's language")
     record_count: int
-    description: str
+    refused: bool = Field(description="a refused search: nothing was shown")
+    records_display: str = Field(description="as the page shows it: a count or 'refused'")
+    description: str = Field(description="as stored (English, machine-made)")
+    description_display: str = Field(description="the description in the caller's language")
     ip_address: str | None
 
     @staticmethod
@@ -49,6 +61,22 @@ class AccessLogOut(Schema):
     @staticmethod
     def resolve_target(obj):
         return target_label(obj)
+
+    @staticmethod
+    def resolve_fields_display(obj):
+        return fields_label(obj)
+
+    @staticmethod
+    def resolve_refused(obj):
+        return is_refused(obj)
+
+    @staticmethod
+    def resolve_records_display(obj):
+        return records_label(obj)
+
+    @staticmethod
+    def resolve_description_display(obj):
+        return describe(obj)
 
 
 @router.get("/access-log", response=list[AccessLogOut])

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
-from .access_log import AccessLogFilterForm, access_log_visible_to, export_columns, target_label
+from .access_log import AccessLogFilterForm, access_log_visible_to, add_display, export_columns
 from .exports import export_response
 from .pagination import paginate
 
@@ -30,8 +30,7 @@ def _filtered(request):
 def access_log(request):
     form, rows = _filtered(request)
     page = paginate(rows, request.GET.get("page"))
-    for entry in page.object_list:
-        entry.target_label = target_label(entry)
+    add_display(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -45,7 +45,7 @@ from decimal import Decimal
 from operator import attrgetter
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError, NotPermitted
@@ -224,6 +224,13 @@ def xlsx_file(lines, title):
     return out
 
 
+def _stored_headers(columns) -> str:
+    """The personal columns as the log stores them: in English, whatever the exporter's
+    language, so the log reader translates them into the reader's (issue 7 item 10)."""
+    with translation.override("en"):
+        return ", ".join(str(c.header) for c in columns)[:200]
+
+
 def export_response(
     *,
     by,
@@ -252,7 +259,7 @@ def export_response(
             by=by,
             action="export",
             company=company or getattr(by, "company_id", None),
-            fields=", ".join(str(c.header) for c in personal)[:200],
+            fields=_stored_headers(personal),
             record_count=count,
             description=f"{filename}.{fmt} "
             + ("(full)" if full_somewhere else "(masked)")

@@ -169,8 +169,15 @@ class ApiToken(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("API token")
 
+    SECRET_START = "anju_"
+
     def __str__(self):
-        return f"{self.name} ({self.prefix}…)"
+        return f"{self.name} ({self.shown_prefix}…)"
+
+    @property
+    def shown_prefix(self) -> str:
+        """How the secret really begins (``anju_H_E2-W1x``): what its owner recognises."""
+        return self.SECRET_START + self.prefix
 
     @property
     def is_expired(self) -> bool:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from .errors import ApplicationError
 from .models import ApiToken, PersonalDataAccess, content_type_of
+from .request_context import current_client_ip
 
 TOKEN_PREFIX_LEN = 8
 
@@ -40,11 +41,12 @@ def api_token_create(
         raise ApplicationError(
             _("Choose how long the token is valid: 30, 90 or 365 days."), field="expires_in_days"
         )
-    secret = "anju_" + secrets.token_urlsafe(32)
+    start = ApiToken.SECRET_START
+    secret = start + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=by,
         name=name,
-        prefix=secret[5 : 5 + TOKEN_PREFIX_LEN],
+        prefix=secret[len(start) : len(start) + TOKEN_PREFIX_LEN],
         key_hash=_hash_key(secret),
         expires_at=timezone.now() + timedelta(days=expires_in_days),
         read_only=bool(read_only),
@@ -74,7 +76,7 @@ def api_token_authenticate(secret: str) -> ApiToken | None:
     An expired or revoked token, or one whose owner was deactivated, raises TokenRefused
     with the reason, so an integration learns why instead of a bare "Unauthorized".
     """
-    if not secret or not secret.startswith("anju_"):
+    if not secret or not secret.startswith(ApiToken.SECRET_START):
         return None
     token = ApiToken.objects.select_related("user").filter(key_hash=_hash_key(secret)).first()
     if token is None:
@@ -97,7 +99,13 @@ def api_token_authenticate(secret: str) -> ApiToken | None:
 def personal_data_access_log(
     *, by, action, target=None, company=None, fields="", record_count=1, description="", ip=None
 ) -> PersonalDataAccess:
-    """Log that ``by`` saw in full (or exported) personal data. Call where the data is revealed."""
+    """Log that ``by`` saw in full (or exported) personal data. Call where the data is revealed.
+
+    Without ``ip`` the client address of the request being served is recorded, so a caller
+    that has no request (a selector) still logs where the access came from.
+    """
+    if ip is None:
+        ip = current_client_ip()
     return PersonalDataAccess.objects.create(
         user=by,
         company_id=getattr(company, "pk", company) or getattr(target, "company_id", None),

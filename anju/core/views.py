@@ -13,14 +13,20 @@ from . import selectors, services
 from .errors import ApplicationError
 from .forms import ApiTokenForm
 
+NEW_SECRET_KEY = "anju_new_api_token"
+
 
 @login_required
 def profile(request):
+    """The profile page; creating a token is Post/Redirect/Get (issue 7 item 12).
+
+    The new secret travels to the redirected page in the session and is popped when shown,
+    so a reload neither re-posts (a second token) nor shows the secret again.
+    """
     form = ApiTokenForm(request.POST or None, request=request)
-    new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
-            _token, new_secret = services.api_token_create(
+            _token, secret = services.api_token_create(
                 by=request.user,
                 name=form.cleaned_data["name"],
                 expires_in_days=form.cleaned_data["expires_in_days"],
@@ -29,12 +35,18 @@ def profile(request):
         except ApplicationError as exc:
             form.add_error(exc.field, exc.message)
         else:
-            messages.success(request, _("Token created. Copy it now: it will not be shown again."))
-            form = ApiTokenForm(request=request)
+            request.session[NEW_SECRET_KEY] = secret
+            return redirect("profile")
+    new_secret = request.session.pop(NEW_SECRET_KEY, None) if request.method == "GET" else None
     return render(
         request,
         "core/profile.html",
-        {"form": form, "new_secret": new_secret, "tokens": selectors.tokens_of(request.user)},
+        {
+            "form": form,
+            "new_secret": new_secret,
+            "tokens": selectors.tokens_of(request.user),
+            "role_places": selectors.role_places_of(request.user),
+        },
     )
 
 

@@ -32,7 +32,8 @@ class BoundedModelChoiceField(forms.ModelChoiceField):
         if value in self.empty_values:
             return None
         text = str(getattr(value, "pk", value)).strip()
-        if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        # isascii: "²" is a digit to str.isdigit() but not to int()
+        if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
             raise forms.ValidationError(
                 self.error_messages["invalid_choice"], code="invalid_choice"
             )

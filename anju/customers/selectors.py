@@ -124,6 +124,7 @@ def _log_phone_search(user, search: PhoneSearch, *, company=None, refused=False)
         action=PersonalDataAccess.Action.SEARCH,
         company=company or user.company_id,
         fields="phone",
+        record_count=0 if refused else 1,  # a refused search showed nothing
         description=description + (" (refused)" if refused else ""),
     )
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from anju.core.errors import ApplicationError
 from anju.core.models import ApiToken
-from anju.core.services import api_token_create, api_token_revoke
+from anju.core.services import api_token_authenticate, api_token_create, api_token_revoke
 
 FORM = {"name": "电话系统", "expires_in_days": "90", "password": "anju2026"}
 
@@ -96,8 +96,9 @@ def test_creating_a_token_on_the_profile_page_needs_the_current_password(world, 
     page = client.post("/profile/", {**FORM, "password": ""})
     assert not ApiToken.objects.filter(user=world.users["consultant"]).exists()
     page = client.post("/profile/", {**FORM, "expires_in_days": "30", "read_only": "on"})
+    assert page.status_code == 302
     token = ApiToken.objects.get(user=world.users["consultant"])
-    assert page.context["new_secret"] and token.read_only
+    assert token.read_only
     assert timedelta(days=29) < token.expires_at - timezone.now() <= timedelta(days=30)
 
 
@@ -144,3 +145,58 @@ def test_guessing_the_password_on_the_token_form_counts_towards_the_lockout(worl
     assert response.status_code == 429
     assert "登录失败次数过多" in response.content.decode()
     assert not ApiToken.objects.filter(user=world.users["consultant"]).exists()
+
+
+def test_creating_a_token_redirects_and_shows_the_secret_exactly_once(world, login):
+    """Issue 7 item 12 (browser review): Post/Redirect/Get. A reload after creating must not
+    re-post (a second token), and the secret is shown once, with a "copy it now" note."""
+    user = world.users["consultant"]
+    client = login(user)
+    response = client.post("/profile/", FORM)
+    assert response.status_code == 302 and response.url == "/profile/"
+    assert ApiToken.objects.filter(user=user).count() == 1
+    first = client.get("/profile/")
+    secret = first.context["new_secret"]
+    html = first.content.decode()
+    assert secret and secret.startswith("anju_") and html.count(secret) == 1
+    assert "请立即复制" in html and "不会再次显示" in html
+    token = ApiToken.objects.get(user=user)
+    assert api_token_authenticate(secret) == token
+    again = client.get("/profile/")  # the reload
+    assert again.context["new_secret"] is None
+    assert secret not in again.content.decode()
+    assert ApiToken.objects.filter(user=user).count() == 1
+
+
+def test_the_token_table_names_tokens_shows_the_real_start_and_confirms_revoke(world, login):
+    """Issue 7 item 12 (browser review): the column is the token's 名称 (not a person's
+    姓名), "starts with" shows how the secret really begins (``anju_…``), and revoking asks
+    first."""
+    user = world.users["consultant"]
+    token, secret = api_token_create(by=user, name="电话系统")
+    html = login(user).get("/profile/").content.decode()
+    table = html[html.index('data-testid="tokens"') :]
+    head = table[: table.index("</thead>")]
+    assert "名称" in head and "姓名" not in head
+    assert f"<code>{secret[:13]}…</code>" in table and secret[:13] == token.shown_prefix
+    form = table[table.index('action="/profile/tokens/') :]
+    form = form[: form.index(">")]
+    assert "confirm(" in form and "撤销令牌“电话系统”" in form
+
+
+def test_the_profile_lists_every_role_and_where_it_is_held(world, login):
+    """Issue 7 item 12 (browser review): the manager's 角色 showed "—" because the header
+    hides a role the display name already states; the profile always lists them, with the
+    company (and project) where each is held."""
+    from anju.org.models import RoleAssignment
+
+    user = world.users["manager"]
+    held = RoleAssignment._base_manager.filter(user=user).select_related("company")
+    assert held.exists()
+    response = login(user).get("/profile/")
+    html = response.content.decode()
+    roles = html[html.index('data-testid="profile-roles"') :]
+    roles = roles[: roles.index("</dd>")]
+    assert "销售经理" in roles
+    for assignment in held:
+        assert str(assignment.company) in roles

@@ -26,9 +26,11 @@ def test_audit_records_the_acting_user_of_a_request(world, client):
 
 def test_profile_page_creates_shows_once_and_revokes_a_token(world, login):
     client = login(world.users["consultant"])
-    page = client.post(
+    posted = client.post(
         "/profile/", {"name": "电话系统", "expires_in_days": "90", "password": "anju2026"}
     )
+    assert posted.status_code == 302  # Post/Redirect/Get (issue 7 item 12)
+    page = client.get(posted.url)
     secret = page.context["new_secret"]
     assert secret.startswith("anju_") and secret in page.content.decode()
     token = ApiToken.objects.get(user=world.users["consultant"])

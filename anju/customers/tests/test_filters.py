@@ -104,6 +104,7 @@ def test_page_api_and_export_return_the_same_rows(world, people, login, params, 
         ({"project": "yunjing"}, "project"),  # not his project
         ({"project": str(2**62)}, "project"),  # beyond any row: refused, not a 500
         ({"owner": "abc"}, "owner"),
+        ({"owner": "²"}, "owner"),  # a Unicode digit int() refuses: not a 500
         ({"q": "x" * 51}, "q"),
     ],
 )
