@@ -122,13 +122,17 @@ def render_thank_you_sms(*, name, gender, project_name, consultant, hotline="") 
     return text
 
 
-def rules_for_call(call, *, customer=None) -> list[TaskSpec]:
+def rules_for_call(call, *, customer=None, signer=None, project=None) -> list[TaskSpec]:
     """The follow-up tasks a logged call calls for (SAL-2). None if the caller stayed anonymous.
 
     A caller who declined to leave details is respected (seed 001: 客户不愿留下，则尊重客户意愿):
-    there is no one to text or call back.
+    there is no one to text or call back. ``signer`` and ``project`` are whose name and which
+    project the thank-you SMS gives: the consultant who follows up, not always the one who
+    answered (a colleague's protected customer is followed up by his owner, CUS-4).
     """
     customer = customer or call.customer
+    signer = signer or call.consultant
+    project = project or call.project
     if call.details_declined or customer is None:
         return []
     call_day = local_date(call.called_at)
@@ -142,9 +146,9 @@ def rules_for_call(call, *, customer=None) -> list[TaskSpec]:
             message=render_thank_you_sms(
                 name=name,
                 gender=customer.gender,
-                project_name=call.project.name,
-                consultant=call.consultant,
-                hotline=getattr(call.consultant, "phone", "") or "",
+                project_name=project.name,
+                consultant=signer,
+                hotline=getattr(signer, "phone", "") or "",
             ),
         )
     ]

@@ -184,11 +184,16 @@ def call_log(
             visit_booked_for=visit_booked_for,
         ),
     )
-    specs = followup_rules.rules_for_call(call, customer=customer)
+    # The follow-ups are the follower's: in his name, in the customer's project (a colleague's
+    # protected customer is followed up by his owner there, not where the call came in).
+    followup_project = customer.project if hidden_from_caller and customer.project else project
+    specs = followup_rules.rules_for_call(
+        call, customer=customer, signer=followed_up_by, project=followup_project
+    )
     tasks = _create_tasks(
         by=by,
         specs=specs,
-        project=project,
+        project=followup_project,
         assignee=followed_up_by,
         customer=customer,
         source=call,

@@ -215,3 +215,34 @@ def test_the_owner_still_sees_the_call_on_the_customer(world, login, protected, 
     )
     html = login(protected.owner).get(f"/customers/{protected.pk}/").content.decode()
     assert "有没有三房" in html or str(colleague) in html
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_owners_follow_up_is_in_his_name_and_project(world, colleague, client, protected, case):
+    """The owner's thank-you SMS names him and the customer's project, not the colleague who
+    took the call (CUS-4: the owner follows up; seen in the issue 7 review: 我是安居·云境销售代表张伟)."""
+    user, project = callers(world, colleague)[case]
+    before = set(FollowUpTask.objects.filter(customer=protected).values_list("pk", flat=True))
+    response = client.post(
+        "/api/v1/calls",
+        {
+            "project_id": project.pk,
+            "rings": 2,
+            "answer_seconds": 5,
+            "duration_seconds": 120,
+            "phone": PHONE,
+            "name": "张先生",
+            "gender": "M",
+        },
+        content_type="application/json",
+        **bearer(user),
+    )
+    assert response.status_code == 201, response.content
+    new = FollowUpTask.objects.filter(customer=protected).exclude(pk__in=before)
+    sms = new.get(kind="sms")
+    owner_name = protected.owner.display_name.split("·")[-1]
+    caller_name = user.display_name.split("·")[-1]
+    assert sms.assignee_id == protected.owner_id
+    assert owner_name in sms.message and protected.project.name in sms.message
+    assert caller_name not in sms.message
+    assert all(t.project_id == protected.project_id for t in new)
