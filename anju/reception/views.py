@@ -93,7 +93,8 @@ def call_new(request):
         except ApplicationError as exc:
             form.add_service_error(exc)
         else:
-            messages.success(request, result.message)
+            notify = messages.warning if result.protected_elsewhere else messages.success
+            notify(request, result.message)
             return redirect("reception:call_detail", result.call.pk)
     return render(request, "reception/call_form.html", {"form": form, "tab": "calls"})
 

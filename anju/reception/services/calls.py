@@ -42,6 +42,7 @@ class CallResult:
     customer: object
     tasks: list = field(default_factory=list)
     message: str = ""
+    protected_elsewhere: bool = False  # a colleague's customer: the page warns, not congratulates
 
 
 def _event_details(**values):
@@ -201,7 +202,7 @@ def call_log(
     if hidden_from_caller:
         # The call and the owner's follow-ups are written; the caller gets neither back.
         call.customer_visible = False
-        return CallResult(call, None, [], " ".join((_("Call logged."), message)))
+        return CallResult(call, None, [], message, protected_elsewhere=True)
     call.customer_visible = customer is not None
     summary = ngettext(
         "Call logged; %(n)d follow-up task created.",

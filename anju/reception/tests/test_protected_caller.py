@@ -165,6 +165,9 @@ def test_call_page_does_not_reveal_the_protected_customer(world, colleague, logi
     html = page.content.decode()
     assert_nothing_leaks(html, protected, location)
     assert says_protected(html)
+    # a warning, not a green success banner (issue 9 item 2)
+    shown = [(m.level_tag, str(m)) for m in page.context["messages"]]
+    assert [tag for tag, text in shown if says_protected(text)] == ["warning"]
     for url in ("/reception/calls/", "/reception/tasks/", "/", "/reception/export/calls.csv"):
         other = client.get(url)
         assert other.status_code == 200
