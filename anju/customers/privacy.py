@@ -235,7 +235,7 @@ class Erasure:
     def like_terms(self) -> list[str]:
         """Substrings for a database LIKE filter that finds rows mentioning the person.
 
-        Names also in their JSON-escaped form: SQLite stores JSON with \\uXXXX escapes.
+        Names also in their JSON-escaped form: SQLite stores JSON with escapes such as \\u5f20 (张).
         """
         terms = {re.sub(r"\D", "", p) for p in self.phones}
         for text in self.names | self.other_secrets:
