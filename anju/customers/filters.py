@@ -86,8 +86,9 @@ class ListFilter(django_filters.FilterSet):
         """The same filters from API parameters (``owner_id`` → ``owner`` …): a dict, a
         QueryDict, or the validated ``api_schema()`` object of the operation."""
         if isinstance(data, Schema):
-            data = {k: _form_value(v) for k, v in data.dict(exclude_none=True).items() if v != ""}
-        return cls({API_NAMES.get(k, k): v for k, v in data.items()}, user=user, **kwargs)
+            data = data.dict(exclude_none=True)
+        values = {API_NAMES.get(k, k): _form_value(v) for k, v in data.items() if v != ""}
+        return cls(values, user=user, **kwargs)
 
     @classmethod
     def api_schema(cls, name: str, *, exclude=(), __base__=Schema, **extra_fields):
