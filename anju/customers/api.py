@@ -162,8 +162,9 @@ class CustomerPatch(Input):
     beyond the schema: ``area_min`` ≤ ``area_max``, ``budget_min`` ≤ ``budget_max``;
     ``birth_date`` in the past, after 1900."""
 
-    name: model_text(Customer, "name", required=True) | None = None
-    gender: Gender | None = None
+    # Fields that cannot be cleared are not nullable: leave them out to keep them.
+    name: model_text(Customer, "name", required=True) = Field(None)
+    gender: Gender = Field(None)
     birth_date: IsoDate | None = None
     id_number: model_text(Customer, "id_number") | None = None
     occupation: model_text(Customer, "occupation") | None = None
@@ -176,7 +177,7 @@ class CustomerPatch(Input):
     budget_min: Money() | None = None
     budget_max: Money() | None = None
     purpose: Purpose | None = None
-    source: Source | None = None
+    source: Source = Field(None)
     grade: Grade | None = None
     life_stage: LifeStage | None = None
     payment_ability: PaymentAbility | None = None
@@ -232,11 +233,22 @@ def _choices(choices) -> str:
     return ", ".join(str(value) for value in choices.values)
 
 
+# In a URL the search may not be a phone number (issue 7 item 9): it must hold something
+# besides digits and the separators people type in numbers (selectors.is_phone_search).
+_NOT_ONLY_DIGITS = r"^$|^[^\x00-\x1f\x7f-\x9f\ufffe\uffff]*[^0-9\s()+.\-\x00-\x1f\x7f-\x9f\ufffe\uffff][^\x00-\x1f\x7f-\x9f\ufffe\uffff]*$"
+PATTERN_MESSAGES[_NOT_ONLY_DIGITS] = _lazy(
+    "Search phone numbers with POST /api/v1/customers/search (a JSON body), not in the URL."
+)
+NotAPhone = Annotated[str, Field(max_length=50, pattern=_NOT_ONLY_DIGITS)]
+
 # The list's filters, built from ``CustomerFilter`` (the FilterSet the page and the export
 # use, issue 7 item 16), so the document states exactly what they accept (issue 8 item 2).
 CustomerFilterQuery = CustomerFilter.api_schema(
     "CustomerFilterQuery",
-    q=(Text(50) | None, Field(None, description=_SEARCH_HELP)),
+    q=(
+        NotAPhone | None,
+        Field(None, description="name, pinyin or initials, or customer code (not a phone)"),
+    ),
 )
 CustomerSearchIn = CustomerFilter.api_schema(
     "CustomerSearchIn",

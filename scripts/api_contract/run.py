@@ -100,6 +100,10 @@ def main() -> int:
                 f"{base}/api/v1/openapi.json",
                 "--checks",
                 "all",
+                # The coverage phase derives boundary values from patterns alone, ignoring
+                # the formats and cross-field rules hooks.py teaches the generator.
+                "--phases",
+                "examples,fuzzing,stateful",
                 "--max-examples",
                 str(options.max_examples),
                 "--workers",
