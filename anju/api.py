@@ -76,8 +76,9 @@ def not_found(request, exc):
 @api.exception_handler(ValidationError)
 def validation_error(request, exc: ValidationError):
     errors = field_errors_from_pydantic(exc.errors, wrappers=_PARAMETER_NAMES)
-    field = errors[0]["field"] if len(errors) == 1 else None
-    body = error_body("invalid", status_message(422), field=field, errors=errors)
+    # One problem: say it at the top as well, as a form would next to its field.
+    field, detail = (errors[0]["field"], errors[0]["detail"]) if len(errors) == 1 else (None, None)
+    body = error_body("invalid", detail or status_message(422), field=field, errors=errors)
     return _answer(request, 422, body)
 
 

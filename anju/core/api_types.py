@@ -176,10 +176,22 @@ def Money(maximum: Decimal = MAX_MONEY, *, description: str | None = None):  # n
     ]
 
 
+def _json_integer(value):
+    # JSON Schema's "integer" is any number without a fraction (79.0 is one); a string or
+    # true/false is not, though pydantic would read "5" and true as integers.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("a whole number")
+        return int(value)
+    return value
+
+
 # Body fields take JSON's own types only: true/false, not 0/1 or "true"; 5, not "5".
 Flag = Annotated[bool, Strict()]
-Count = Annotated[int, Strict()]
-RefId = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
+Count = Annotated[int, BeforeValidator(_json_integer)]
+RefId = Annotated[int, BeforeValidator(_json_integer), Field(ge=1, le=MAX_ID)]
 
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 

@@ -272,7 +272,7 @@ REQUIRES = {
         **HANDLER, or_owner="consultant_id", body={"stage": "proposal"}
     ),
     "POST /opportunities/{opportunity_id}/close": Rule(
-        **HANDLER, or_owner="consultant_id", body={"won": False}
+        **HANDLER, or_owner="consultant_id", body={"won": False, "reason_id": 1}
     ),
     "GET /opportunity-reasons": OPEN,
     "GET /access-log": Rule(perms=(Perm.VIEW_ACCESS_LOG,)),

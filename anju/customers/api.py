@@ -235,7 +235,7 @@ def _choices(choices) -> str:
 
 # In a URL the search may not be a phone number (issue 7 item 9): it must hold something
 # besides digits and the separators people type in numbers (selectors.is_phone_search).
-_NOT_ONLY_DIGITS = r"^$|^[^\x00-\x1f\x7f-\x9f\ufffe\uffff]*[^0-9\s()+.\-\x00-\x1f\x7f-\x9f\ufffe\uffff][^\x00-\x1f\x7f-\x9f\ufffe\uffff]*$"
+_NOT_ONLY_DIGITS = r"^$|^[^\x00-\x1f\x7f-\x9f\ufffe\uffff]*[^0-9\s()+\-\x00-\x1f\x7f-\x9f\ufffe\uffff][^\x00-\x1f\x7f-\x9f\ufffe\uffff]*$"
 PATTERN_MESSAGES[_NOT_ONLY_DIGITS] = _lazy(
     "Search phone numbers with POST /api/v1/customers/search (a JSON body), not in the URL."
 )

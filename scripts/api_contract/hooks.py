@@ -73,6 +73,12 @@ def filter_body(context, body) -> bool:
     if not (_ordered(body, "area_min", "area_max") and _ordered(body, "budget_min", "budget_max")):
         return False
     path = context.operation.path if context.operation else ""
+    if context.operation and context.operation.method.upper() == "PATCH":
+        # One end of a range is checked against the stored other end (the description says
+        # so); the generator cannot know the stored value.
+        for low, high in (("area_min", "area_max"), ("budget_min", "budget_max")):
+            if (body.get(low) is None) != (body.get(high) is None):
+                return False
     if path.endswith("/calls"):
         declined = body.get("details_declined") is True
         if not declined and not (body.get("phone") and str(body.get("name", "")).strip()):
