@@ -133,7 +133,7 @@ def staff_update(*, by, user: User, **changes) -> User:
             _("This field cannot be changed here."), field=sorted(unknown)[0], code="read_only"
         )
     user = _locked(user)
-    changed = [name for name, value in changes.items() if getattr(user, name) != value]
+    changed = [n for n in STAFF_EDITABLE if n in changes and getattr(user, n) != changes[n]]
     for name in changed:
         setattr(user, name, changes[name])
     if not changed:

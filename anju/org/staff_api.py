@@ -14,7 +14,10 @@ changes it on his profile page.
 from datetime import datetime
 from typing import Annotated
 
-from django.contrib.auth.password_validation import password_validators_help_texts
+from django.contrib.auth.password_validation import (
+    MinimumLengthValidator,
+    get_default_password_validators,
+)
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
@@ -44,6 +47,19 @@ LAST_NAME_MAX = _max(User, "last_name")
 EMAIL_MAX = _max(User, "email")
 PHONE_MAX = _max(User, "phone")
 PASSWORD_MAX = 128  # Django's password forms accept no more either
+
+
+def _password_min_length() -> int:
+    """The configured MinimumLengthValidator's length (AUTH_PASSWORD_VALIDATORS)."""
+    lengths = [
+        v.min_length
+        for v in get_default_password_validators()
+        if isinstance(v, MinimumLengthValidator)
+    ]
+    return max(lengths, default=1)
+
+
+PASSWORD_MIN = _password_min_length()
 SEARCH_MAX = 50
 MAX_ROLES_AT_CREATION = 20
 
@@ -122,10 +138,12 @@ class StaffIn(Schema):
     email: str = Field("", max_length=EMAIL_MAX)
     phone: str = Field("", max_length=PHONE_MAX)
     password: str = Field(
-        min_length=1,
+        min_length=PASSWORD_MIN,
         max_length=PASSWORD_MAX,
-        description="the initial password, never returned. "
-        + " ".join(str(t) for t in password_validators_help_texts()),
+        description="the initial password, stored hashed and never returned; checked by "
+        f"the password validators: at least {PASSWORD_MIN} characters, not only digits, "
+        "not a common password, not too like the login name, names, e-mail or phone "
+        '(else 422, field "password")',
         json_schema_extra={"writeOnly": True, "format": "password"},
     )
     roles: list[RoleIn] = Field(
