@@ -71,9 +71,7 @@ def staff_create(
     """
     _require_admin(by, company)
     if department is not None and department.company_id != getattr(company, "pk", None):
-        raise ApplicationError(
-            _("The department belongs to another company."), field="department_id"
-        )
+        raise ApplicationError(_("The department belongs to another company."), field="department")
     _check_username_free(username)
     user = User(
         username=username,

@@ -366,3 +366,25 @@ def test_the_role_catalogue(world, client):
     assert roles["service_agent"]["needs_project"] is False
     assert "manage_org" in {p["code"] for p in roles["administrator"]["permissions"]}
     assert roles["sales_consultant"]["permissions"] == []
+
+
+def test_a_role_in_the_wrong_place_is_422_and_gives_nothing(world, client):
+    auth = bearer(world.users["admin"])
+    url = f"/api/v1/staff/{world.users['service'].pk}/roles"
+    before = snapshot()
+    elsewhere = {
+        "role": "sales_consultant",
+        "company_id": world.companies["zh"].pk,
+        "project_id": world.projects["binhai"].pk,
+    }
+    response = send(client, "POST", url, auth, elsewhere)
+    assert response.status_code == 422 and response.json()["field"] == "project_id"
+    unknown = send(client, "POST", url, auth, {"role": "boss"})
+    assert unknown.status_code == 422
+    assert snapshot() == before
+    # a company-wide role given with a project is held company-wide
+    wide = send(
+        client, "POST", url, auth, {"role": "data_steward", "project_id": world.projects["binhai"].pk}
+    )  # fmt: skip
+    assert wide.status_code == 201 and wide.json()["project_id"] is None
+    assert wide.json()["company_id"] == world.companies["sz"].pk
