@@ -87,6 +87,7 @@ PUBLIC = Rule(public=True)
 POST = Rule(post_only=True)
 EXPORT = Rule(perms=(Perm.EXPORT_DATA,), or_own_scope=True)
 REPORTS = Rule(perms=(Perm.VIEW_REPORTS,))
+ADMIN = Rule(perms=(Perm.MANAGE_ORG,))
 HANDLER = {"perms": (Perm.VIEW_REPORTS,)}  # the record's consultant, or a manager there
 IMPORT_FILE = {
     "perms": (Perm.UNMASK_PERSONAL_DATA, Perm.REASSIGN_CUSTOMERS),
@@ -129,6 +130,8 @@ PARAMS = {
     "job_id": Obj("core.Job"),
     "token_id": Obj("core.ApiToken", filter={"revoked_at__isnull": True}, owner="user_id"),
     "request_id": Obj("customers.ErasureRequest"),
+    "staff_id": Obj("org.User"),
+    "assignment_id": Obj("org.RoleAssignment", parent=("staff_id", "user_id")),
     "fmt": Value("csv"),
     "field": Value("phone"),
     "what": Value("calls"),
@@ -276,6 +279,18 @@ REQUIRES = {
     ),
     "GET /opportunity-reasons": OPEN,
     "GET /access-log": Rule(perms=(Perm.VIEW_ACCESS_LOG,)),
+    "GET /customers/{customer_id}/timeline": OPEN,
+    # staff and roles (org/staff_api.py, issue 8 item 3): administrators
+    "GET /staff": ADMIN,
+    "POST /staff": ADMIN,
+    "GET /staff/{staff_id}": ADMIN,
+    "PATCH /staff/{staff_id}": Rule(perms=(Perm.MANAGE_ORG,), body={}),
+    "POST /staff/{staff_id}/deactivate": ADMIN,
+    "POST /staff/{staff_id}/reactivate": ADMIN,
+    "GET /staff/{staff_id}/roles": ADMIN,
+    "POST /staff/{staff_id}/roles": Rule(perms=(Perm.MANAGE_ORG,), body={"role": "service_agent"}),
+    "DELETE /staff/{staff_id}/roles/{assignment_id}": ADMIN,
+    "GET /roles": Rule(note="the role catalogue of core/roles.py, for every signed-in user"),
     # PIPL (customers/privacy_api.py)
     "POST /customers/{customer_id}/data-package": Rule(perms=(Perm.PERSONAL_DATA_REQUESTS,)),
     "GET /data-packages/{job_id}": Rule(only_owner="created_by_id", refused=404),
