@@ -87,6 +87,7 @@ PUBLIC = Rule(public=True)
 POST = Rule(post_only=True)
 EXPORT = Rule(perms=(Perm.EXPORT_DATA,), or_own_scope=True)
 REPORTS = Rule(perms=(Perm.VIEW_REPORTS,))
+WEBHOOKS = Rule(perms=(Perm.MANAGE_ORG,))
 HANDLER = {"perms": (Perm.VIEW_REPORTS,)}  # the record's consultant, or a manager there
 IMPORT_FILE = {
     "perms": (Perm.UNMASK_PERSONAL_DATA, Perm.REASSIGN_CUSTOMERS),
@@ -129,6 +130,8 @@ PARAMS = {
     "job_id": Obj("core.Job"),
     "token_id": Obj("core.ApiToken", filter={"revoked_at__isnull": True}, owner="user_id"),
     "request_id": Obj("customers.ErasureRequest"),
+    "subscription_id": Obj("webhooks.WebhookSubscription"),
+    "delivery_id": Obj("webhooks.WebhookDelivery", parent=("subscription_id", "subscription_id")),
     "fmt": Value("csv"),
     "field": Value("phone"),
     "what": Value("calls"),
@@ -289,4 +292,17 @@ REQUIRES = {
         **DECIDE, not_owner="requested_by_id", body={"note": "matrix"}
     ),
     "POST /erasure-requests/{request_id}/reject": Rule(**DECIDE, body={"note": "matrix"}),
+    # webhooks (issue 8 item 4, INT-2): a company's administrators
+    "GET /webhooks/verbs": OPEN,
+    "GET /webhooks/subscriptions": WEBHOOKS,
+    "POST /webhooks/subscriptions": WEBHOOKS,
+    "GET /webhooks/subscriptions/{subscription_id}": WEBHOOKS,
+    "PATCH /webhooks/subscriptions/{subscription_id}": Rule(
+        perms=(Perm.MANAGE_ORG,), body={"name": "matrix"}
+    ),
+    "DELETE /webhooks/subscriptions/{subscription_id}": WEBHOOKS,
+    "POST /webhooks/subscriptions/{subscription_id}/rotate-secret": WEBHOOKS,
+    "POST /webhooks/subscriptions/{subscription_id}/ping": WEBHOOKS,
+    "GET /webhooks/subscriptions/{subscription_id}/deliveries": WEBHOOKS,
+    "POST /webhooks/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver": WEBHOOKS,
 }
