@@ -79,9 +79,19 @@ USER_AGENT = "Anju-Webhooks/1"
 
 def on_events_recorded(events) -> None:
     """``core.events`` listener, inside the writing transaction: enqueue after the commit."""
-    ids = [e.pk for e in events if is_publishable(e.verb)]
-    if not ids:
+    published = [e for e in events if is_publishable(e.verb)]
+    if not published:
         return
+    # One indexed query instead of a queued task for every event of a company nobody
+    # subscribed in (most of them). A subscription made meanwhile only wants later events.
+    subscribed = (
+        WebhookSubscription.objects.unscoped("webhooks: does anyone listen (system)")
+        .filter(company_id__in={e.company_id for e in published}, is_active=True)
+        .exists()
+    )
+    if not subscribed:
+        return
+    ids = [e.pk for e in published]
     from .tasks import webhooks_fan_out
 
     for start in range(0, len(ids), FAN_OUT_CHUNK):
