@@ -103,5 +103,5 @@ def guarded_create_connection(address, timeout=None, source_address=None, **kwar
         peer = sock.getpeername()[0]
         if is_forbidden_address(peer):
             sock.close()
-            raise ForbiddenTarget(_("the target resolves to a forbidden address (%s)") % peer)
+            raise ForbiddenTarget(f"the target resolves to a forbidden address ({peer})")
     return sock

@@ -102,6 +102,13 @@ def test_only_http_and_https_targets(world, login, url):
     assert counts() == before
 
 
+def test_messages_are_in_the_users_language(world, login):
+    client = login(world.users["admin"])
+    response = send(client, "POST", BASE, body(world, target_url="ftp://crm.example.com/"))
+    assert response.json()["detail"] == "只有 http 和 https 地址可以接收 Webhook。"
+    assert response.json()["code"] == "invalid_url_scheme"
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -240,6 +247,27 @@ def test_list_apis_use_a_constant_number_of_queries(world, login, django_assert_
         response = client.get(f"{BASE}/{sub.pk}/deliveries?status=pending&page_size=10")
     assert response.status_code == 200
     assert response.json()["count"] == 22 and len(response.json()["items"]) == 10
+
+
+def test_list_queries_for_an_administrator_by_role(
+    world, login, hook_admin, django_assert_num_queries
+):
+    """Not a superuser: his role assignments are read once per request."""
+    client = login(hook_admin)
+    base = client.get(BASE).json()["count"]  # the demo's
+    for n in range(3):
+        services.subscription_create(
+            by=hook_admin,
+            company=world.companies["sz"],
+            target_url=f"https://crm.example.com/{n}",
+            verbs=["customer.registered"],
+        )
+        client.get(BASE)
+        # session, user, role assignments (for the scope, then for the permission), count,
+        # page: the same however many rows
+        with django_assert_num_queries(6):
+            response = client.get(BASE)
+        assert response.json()["count"] == base + n + 1
 
 
 def test_ping_and_redeliver_through_the_api(
