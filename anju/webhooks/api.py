@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
@@ -119,8 +120,13 @@ def list_webhook_subscriptions(request, company_id: Id | None = None):
     return selectors.subscriptions_for(request.user, company_id=company_id)
 
 
+def _no_store(response: HttpResponse) -> None:
+    """An answer holding a secret in full stays out of every cache."""
+    response["Cache-Control"] = "no-store"
+
+
 @router.post("/webhooks/subscriptions", response={201: SubscriptionSecretOut})
-def create_webhook_subscription(request, payload: SubscriptionIn):
+def create_webhook_subscription(request, response: HttpResponse, payload: SubscriptionIn):
     """Subscribe a URL to events of a company. The answer holds the signing secret in full,
     the only time it is shown (rotate it if lost)."""
     if payload.company_id:
@@ -138,6 +144,7 @@ def create_webhook_subscription(request, payload: SubscriptionIn):
         is_active=payload.is_active,
         may_unmask=payload.may_unmask,
     )
+    _no_store(response)
     return Status(201, subscription)
 
 
@@ -169,10 +176,12 @@ def delete_webhook_subscription(request, subscription_id: Id):
 @router.post(
     "/webhooks/subscriptions/{subscription_id}/rotate-secret", response=SubscriptionSecretOut
 )
-def rotate_webhook_secret(request, subscription_id: Id):
+def rotate_webhook_secret(request, response: HttpResponse, subscription_id: Id):
     """A new signing secret, in full in this answer only; the old one stops at once."""
     subscription = selectors.subscription_detail(request.user, subscription_id)
-    return services.subscription_rotate_secret(by=request.user, subscription=subscription)
+    rotated = services.subscription_rotate_secret(by=request.user, subscription=subscription)
+    _no_store(response)
+    return rotated
 
 
 @router.post("/webhooks/subscriptions/{subscription_id}/ping", response={202: DeliveryOut})

@@ -42,6 +42,7 @@ def test_an_administrator_manages_a_subscription_and_sees_the_secret_once(world,
     sub = created.json()
     secret = WebhookSubscription.objects.get(pk=sub["id"]).secret
     assert sub["secret"] == secret and secret.startswith("whsec_") and len(secret) > 40
+    assert created["Cache-Control"] == "no-store"
     assert sub["verbs"] == ["customer.registered", "reception.opportunity_won"]
     assert sub["is_active"] is True and sub["may_unmask"] is False
 
@@ -51,7 +52,9 @@ def test_an_administrator_manages_a_subscription_and_sees_the_secret_once(world,
     assert all(s["secret"] != secret for s in listed)
     assert sub["id"] in [s["id"] for s in listed]
 
-    rotated = send(client, "POST", f"{BASE}/{sub['id']}/rotate-secret").json()
+    rotated = send(client, "POST", f"{BASE}/{sub['id']}/rotate-secret")
+    assert rotated["Cache-Control"] == "no-store"
+    rotated = rotated.json()
     assert rotated["secret"] not in (secret, shown["secret"])
     assert rotated["secret"] == WebhookSubscription.objects.get(pk=sub["id"]).secret
 

@@ -295,3 +295,20 @@ def test_a_rotated_secret_signs_the_next_attempt(world, receiver):
     assert verify(rotated.secret, header, request.body, now=now)
     assert not verify(old, header, request.body, now=now)
     assert request.json["event"] == "webhook.ping"
+
+
+def test_a_name_for_a_private_address_is_refused_after_dns(world, receiver, settings):
+    """2130706433 is 127.0.0.1 written as a number: saved as a name, refused on connecting."""
+    settings.ANJU_WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    port = receiver.url.split(":")[2].split("/")[0]
+    subscription = services.subscription_create(
+        by=world.users["admin"],
+        company=world.companies["sz"],
+        target_url=f"http://2130706433:{port}/hooks/anju",
+        verbs=["customer.registered"],
+    )
+    delivery = services.subscription_ping(by=world.users["admin"], subscription=subscription)
+    tasks.webhooks_deliver.call(delivery.pk)
+    delivery.refresh_from_db()
+    assert receiver.requests == []
+    assert "forbidden address (127.0.0.1)" in delivery.last_error
