@@ -19,3 +19,9 @@ class WebhooksConfig(AppConfig):
         auditlog.register(models.WebhookSubscription, exclude_fields=["secret"])
         registry.register_builtin_verbs()
         register_event_listener(on_events_recorded)
+
+        from anju.customers.privacy import register_erasure_handler
+
+        from .privacy import erase_delivery_answers
+
+        register_erasure_handler(erase_delivery_answers)  # SEC-2: answers echoing the person
