@@ -123,3 +123,38 @@ def test_nothing_is_queued_for_a_company_nobody_subscribed_in(
         )
     assert response.status_code == 201
     assert not DBTaskResult.objects.filter(task_path__startswith="anju.webhooks.").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_end_to_end_with_the_real_worker(world, client, receiver, settings):
+    """Committed for real: the request queues, `manage.py db_worker --batch` delivers."""
+    from django.core.management import call_command
+
+    settings.TASKS = DB_QUEUE
+    receiver.script = [500]
+    subscription = services.subscription_create(
+        by=world.users["admin"],
+        company=world.companies["sz"],
+        target_url=receiver.url,
+        verbs=["customer.registered"],
+    )
+    client.force_login(world.users["consultant"])
+    response = client.post(
+        "/api/v1/customers",
+        {"project_id": world.projects["binhai"].pk, "phone": "13812345006", "name": "郑一"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201 and receiver.requests == []
+    worker = ["db_worker", "--batch", "--no-startup-delay", "--no-reload", "-v", "0"]
+    call_command(*worker)
+    assert [r.status for r in receiver.requests] == [500]
+    delivery = WebhookDelivery.objects.get(subscription=subscription)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=delivery.created_at)
+    from anju.webhooks.tasks import webhooks_dispatch_due
+
+    webhooks_dispatch_due.enqueue()  # what the scheduler does every minute
+    call_command(*worker)
+    assert [r.status for r in receiver.requests] == [500, 200]
+    assert {r.headers["X-Anju-Delivery"] for r in receiver.requests} == {str(delivery.uuid)}
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
