@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.errors import ApplicationError, Conflict, NotPermitted
 from anju.core.events import record_events
 from anju.core.jobs import job_finish, job_progress, job_running, job_start
 from anju.core.models import Job
@@ -143,7 +143,7 @@ def customer_import_start(*, by, job) -> Job:
         if job.kind != JOB_KIND or job.created_by_id != by.pk:
             raise NotPermitted()
         if job.params.get("confirmed") or job.status != Job.Status.QUEUED:
-            raise ApplicationError(_("This import has already been started."))
+            raise Conflict(_("This import has already been started."), code="already_started")
         job.params = {**job.params, "confirmed": True}
         job.save(update_fields=["params", "updated_at"])
         transaction.on_commit(lambda: customer_import_task.enqueue(job.pk))
@@ -222,11 +222,12 @@ def _run(job, by) -> Job:
         with transaction.atomic():
             created = _write(job, by, new, done_before=total)
     except IntegrityError as exc:
-        raise ApplicationError(
+        raise Conflict(
             _(
                 "Some numbers were registered by colleagues while the import ran; nothing was "
                 "imported. Start the import again."
-            )
+            ),
+            code="concurrent_change",
         ) from exc
     result.update(created=created, written=True)
     message = _("%(created)s customers imported, %(existing)s already existed.") % {
