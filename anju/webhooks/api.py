@@ -6,23 +6,27 @@ How a receiver verifies a delivery: see ``anju/webhooks/__init__.py``.
 """
 
 from datetime import datetime
+from enum import Enum
 from typing import Annotated
 from uuid import UUID
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from anju.core.api_types import Id, Pagination
+from anju.core.api_errors import PATTERN_MESSAGES
+from anju.core.api_types import Flag, Id, Input, Pagination, RefId, may_answer, model_text
 from anju.core.errors import ApplicationError
 from anju.core.scope import get_visible_or_404
 from anju.org.models import Company
 
 from . import selectors, services
-from .models import NAME_MAX_LENGTH, URL_MAX_LENGTH, DeliveryStatus
+from .models import URL_MAX_LENGTH, DeliveryStatus, WebhookSubscription
 from .registry import publishable_verbs
+from .targets import TARGET_URL_PATTERN
 
 router = Router(tags=["webhooks"])
 
@@ -60,26 +64,49 @@ class SubscriptionSecretOut(SubscriptionOut):
         return obj.secret
 
 
-Verb = Annotated[str, Field(min_length=1, max_length=60)]
+# The verbs registered when the URLs load (every app's ready() has run): the schema's enum.
+VerbName = Enum("WebhookVerbName", {v.replace(".", "__"): v for v in publishable_verbs()}, type=str)
+
+PATTERN_MESSAGES[TARGET_URL_PATTERN] = gettext_lazy(
+    "Enter an http or https URL with a host name or IPv4 address, e.g. "
+    "https://crm.example.com/hooks/anju (no user name or password)."
+)
+TargetUrl = Annotated[
+    str,
+    Field(
+        max_length=URL_MAX_LENGTH,
+        pattern=TARGET_URL_PATTERN,
+        description="http or https URL (private, loopback and link-local addresses only where "
+        "the installation allows them)",
+    ),
+]
+Name = model_text(WebhookSubscription, "name")
 
 
-class SubscriptionIn(Schema):
-    company_id: Id | None = Field(None, description="default: your own company")
-    name: str = Field("", max_length=NAME_MAX_LENGTH)
-    target_url: str = Field(..., max_length=URL_MAX_LENGTH, description="http or https URL")
-    verbs: list[Verb] = Field(..., min_length=1, max_length=50, description=_VERB_HELP)
-    is_active: bool = True
-    may_unmask: bool = Field(
+class SubscriptionIn(Input):
+    """Subscribe ``target_url`` to ``verbs`` of a company. Rules beyond the schema: you
+    administer the company; ``may_unmask`` needs the right to see personal data in full
+    there (403 otherwise); a private address is refused where not allowed (422)."""
+
+    company_id: RefId | None = Field(None, description="default: your own company")
+    name: Name = ""
+    target_url: TargetUrl
+    verbs: list[VerbName] = Field(..., min_length=1, max_length=50, description=_VERB_HELP)
+    is_active: Flag = True
+    may_unmask: Flag = Field(
         False, description="send names, phones and ID numbers in full (needs that permission)"
     )
 
 
-class SubscriptionPatch(Schema):
-    name: str | None = Field(None, max_length=NAME_MAX_LENGTH)
-    target_url: str | None = Field(None, max_length=URL_MAX_LENGTH)
-    verbs: list[Verb] | None = Field(None, min_length=1, max_length=50, description=_VERB_HELP)
-    is_active: bool | None = None
-    may_unmask: bool | None = None
+class SubscriptionPatch(Input):
+    """Change what is sent; leave a field out to keep it. Pointing a ``may_unmask``
+    subscription at another URL needs the right to see personal data in full."""
+
+    name: Name = Field(None)
+    target_url: TargetUrl = Field(None)
+    verbs: list[VerbName] = Field(None, min_length=1, max_length=50, description=_VERB_HELP)
+    is_active: Flag = Field(None)
+    may_unmask: Flag = Field(None)
 
 
 class DeliveryOut(Schema):
@@ -140,7 +167,7 @@ def create_webhook_subscription(request, response: HttpResponse, payload: Subscr
         company=company,
         name=payload.name,
         target_url=payload.target_url,
-        verbs=payload.verbs,
+        verbs=[str(getattr(v, "value", v)) for v in payload.verbs],
         is_active=payload.is_active,
         may_unmask=payload.may_unmask,
     )
@@ -159,9 +186,8 @@ def update_webhook_subscription(request, subscription_id: Id, payload: Subscript
     """Change the name, URL, events, active flag or ``may_unmask`` (the fields sent)."""
     subscription = selectors.subscription_detail(request.user, subscription_id)
     changes = payload.dict(exclude_unset=True)
-    for key in ("target_url", "verbs", "is_active", "may_unmask"):
-        if key in changes and changes[key] is None:
-            raise ApplicationError(_("This field cannot be empty."), field=key)
+    if "verbs" in changes:
+        changes["verbs"] = [str(getattr(v, "value", v)) for v in changes["verbs"]]
     return services.subscription_update(by=request.user, subscription=subscription, **changes)
 
 
@@ -201,6 +227,7 @@ def list_webhook_deliveries(request, subscription_id: Id, status: DeliveryStatus
 @router.post(
     "/webhooks/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver",
     response={202: DeliveryOut},
+    openapi_extra=may_answer(409),
 )
 def redeliver_webhook(request, subscription_id: Id, delivery_id: Id):
     """Send a delivery again now, with the same delivery id (409 while it is being sent)."""
