@@ -7,6 +7,17 @@ reception.opportunity_won, reception.opportunity_lost, and what later apps regis
 POSTed once per subscription, through the task queue, retried with backoff until the
 receiver answers 2xx (``delivery`` explains the machinery).
 
+Managing subscriptions (``/api/v1/webhooks``, a company's administrators)
+-------------------------------------------------------------------------
+``GET /webhooks/verbs``; ``GET|POST /webhooks/subscriptions``;
+``GET|PATCH|DELETE /webhooks/subscriptions/{id}``; ``POST …/{id}/rotate-secret`` (the new
+secret, shown once, like the create answer); ``POST …/{id}/ping`` (a signed
+``webhook.ping``, tried once); ``GET …/{id}/deliveries?status=pending|delivered|failed``
+(the delivery log); ``POST …/{id}/deliveries/{delivery_id}/redeliver`` (same delivery id,
+409 while an attempt is under way). A paused subscription (``is_active: false``) gets no new
+deliveries and holds its pending ones until it is active again; events of the 24 hours
+before it is resumed are then caught up by the sweep.
+
 What the receiver gets
 ----------------------
 A POST with a JSON body::
@@ -37,11 +48,12 @@ time, and refuse old timestamps (replays)::
 
     import hashlib, hmac, time
 
-    def verify(secret: str, headers, body: bytes, tolerance=300) -> bool:
-        parts = dict(p.split("=", 1) for p in headers["X-Anju-Signature"].split(","))
-        signed = parts["t"].encode() + b"." + body
+    def verify(secret: str, headers, body: bytes, tolerance: int = 300) -> bool:
+        fields = dict(part.split("=", 1) for part in headers["X-Anju-Signature"].split(","))
+        signed = fields["t"].encode() + b"." + body
         expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, parts["v1"]) and abs(time.time() - int(parts["t"])) <= tolerance
+        fresh = abs(time.time() - int(fields["t"])) <= tolerance
+        return fresh and hmac.compare_digest(expected, fields["v1"])
 
 After rotating the secret (``POST /api/v1/webhooks/subscriptions/{id}/rotate-secret``) the
 next attempt is signed with the new one.

@@ -312,3 +312,24 @@ def test_a_name_for_a_private_address_is_refused_after_dns(world, receiver, sett
     delivery.refresh_from_db()
     assert receiver.requests == []
     assert "forbidden address (127.0.0.1)" in delivery.last_error
+
+
+def test_the_documented_receiver_example_verifies_a_real_delivery(world, receiver):
+    """The example in anju/webhooks/__init__.py (docs/api.md) is code that works."""
+    import textwrap
+
+    import anju.webhooks
+
+    doc = anju.webhooks.__doc__
+    example = doc[doc.index("    import hashlib") : doc.index("After rotating")]
+    namespace = {}
+    exec(textwrap.dedent(example), namespace)  # noqa: S102 - our own docstring
+    verify_example = namespace["verify"]
+
+    subscription = subscribe(world, receiver)
+    delivery = services.subscription_ping(by=world.users["admin"], subscription=subscription)
+    tasks.webhooks_deliver.call(delivery.pk)
+    (request,) = receiver.requests
+    assert verify_example(subscription.secret, request.headers, request.body)
+    assert not verify_example("whsec_wrong", request.headers, request.body)
+    assert not verify_example(subscription.secret, request.headers, request.body + b"\n")
