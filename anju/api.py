@@ -185,3 +185,4 @@ api.add_router("/", privacy_router)
 api.add_router("/", "anju.core.access_log_api.router")  # issue 7 item 10
 api.add_router("/", "anju.org.staff_api.router")  # issue 8 item 3
 api.add_router("/", "anju.customers.timeline_api.router")  # issue 8 item 3
+api.add_router("/", "anju.webhooks.api.router")  # issue 8 item 4, INT-2

@@ -88,6 +88,7 @@ POST = Rule(post_only=True)
 EXPORT = Rule(perms=(Perm.EXPORT_DATA,), or_own_scope=True)
 REPORTS = Rule(perms=(Perm.VIEW_REPORTS,))
 ADMIN = Rule(perms=(Perm.MANAGE_ORG,))
+WEBHOOKS = ADMIN  # a company administrator manages its subscriptions
 HANDLER = {"perms": (Perm.VIEW_REPORTS,)}  # the record's consultant, or a manager there
 IMPORT_FILE = {
     "perms": (Perm.UNMASK_PERSONAL_DATA, Perm.REASSIGN_CUSTOMERS),
@@ -132,6 +133,8 @@ PARAMS = {
     "request_id": Obj("customers.ErasureRequest"),
     "staff_id": Obj("org.User"),
     "assignment_id": Obj("org.RoleAssignment", parent=("staff_id", "user_id")),
+    "subscription_id": Obj("webhooks.WebhookSubscription"),
+    "delivery_id": Obj("webhooks.WebhookDelivery", parent=("subscription_id", "subscription_id")),
     "fmt": Value("csv"),
     "field": Value("phone"),
     "what": Value("calls"),
@@ -304,4 +307,17 @@ REQUIRES = {
         **DECIDE, not_owner="requested_by_id", body={"note": "matrix"}
     ),
     "POST /erasure-requests/{request_id}/reject": Rule(**DECIDE, body={"note": "matrix"}),
+    # webhooks (issue 8 item 4, INT-2): a company's administrators
+    "GET /webhooks/verbs": OPEN,
+    "GET /webhooks/subscriptions": WEBHOOKS,
+    "POST /webhooks/subscriptions": WEBHOOKS,
+    "GET /webhooks/subscriptions/{subscription_id}": WEBHOOKS,
+    "PATCH /webhooks/subscriptions/{subscription_id}": Rule(
+        perms=(Perm.MANAGE_ORG,), body={"name": "matrix"}
+    ),
+    "DELETE /webhooks/subscriptions/{subscription_id}": WEBHOOKS,
+    "POST /webhooks/subscriptions/{subscription_id}/rotate-secret": WEBHOOKS,
+    "POST /webhooks/subscriptions/{subscription_id}/ping": WEBHOOKS,
+    "GET /webhooks/subscriptions/{subscription_id}/deliveries": WEBHOOKS,
+    "POST /webhooks/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver": WEBHOOKS,
 }
