@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination
 from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Strict, WithJsonSchema
@@ -93,16 +93,16 @@ def _text_pattern(*, multiline: bool, required: bool) -> str:
 
 PATTERN_MESSAGES.update(
     {
-        _text_pattern(multiline=False, required=False): _lazy(
+        _text_pattern(multiline=False, required=False): gettext_lazy(
             "Line breaks, tabs and invisible control characters are not allowed here."
         ),
-        _text_pattern(multiline=True, required=False): _lazy(
+        _text_pattern(multiline=True, required=False): gettext_lazy(
             "Invisible control characters are not allowed."
         ),
-        _text_pattern(multiline=False, required=True): _lazy(
+        _text_pattern(multiline=False, required=True): gettext_lazy(
             "Enter some text (not only spaces), without line breaks or control characters."
         ),
-        _text_pattern(multiline=True, required=True): _lazy(
+        _text_pattern(multiline=True, required=True): gettext_lazy(
             "Enter some text (not only spaces), without invisible control characters."
         ),
     }
@@ -159,7 +159,9 @@ def Money(maximum: Decimal = MAX_MONEY, *, description: str | None = None):  # n
     """An amount 0 … ``maximum`` (all nines: the column's capacity), at most 2 decimals:
     ``"1280000.00"`` or ``1280000``; the string pattern is exactly that bound."""
     pattern = _money_pattern(maximum)
-    PATTERN_MESSAGES.setdefault(pattern, _lazy("Enter an amount like 1280000 or 1280000.50."))
+    PATTERN_MESSAGES.setdefault(
+        pattern, gettext_lazy("Enter an amount like 1280000 or 1280000.50.")
+    )
     return Annotated[
         Decimal,
         BeforeValidator(_no_float),
@@ -233,7 +235,7 @@ IsoDateTime = Annotated[
 _ATOM = r"[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL_PATTERN = rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}$"
-PATTERN_MESSAGES[EMAIL_PATTERN] = _lazy("Enter an e-mail address like name@example.com.")
+PATTERN_MESSAGES[EMAIL_PATTERN] = gettext_lazy("Enter an e-mail address like name@example.com.")
 Email = Annotated[
     str,
     Field(
