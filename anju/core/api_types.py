@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination
 from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Strict, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from .api_errors import PATTERN_MESSAGES
 from .pagination import COUNT_CAP, capped_count
@@ -142,10 +143,10 @@ def _no_float(value):
     # A JSON float such as 0.1 is already rounded; money travels as a string ("12.50") or a
     # whole number (1280000 or 1280000.0), and becomes a Decimal (SEC-4: never a float).
     if isinstance(value, bool):
-        raise ValueError("money, not true/false")
+        raise PydanticCustomError("decimal_type", "money, not true/false")
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError("money as a string or a whole number")
+            raise PydanticCustomError("decimal_type", "money as a string or a whole number")
         return int(value)
     return value
 
@@ -182,10 +183,10 @@ def _json_integer(value):
     # JSON Schema's "integer" is any number without a fraction (79.0 is one); a string or
     # true/false is not, though pydantic would read "5" and true as integers.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("a whole number")
+        raise PydanticCustomError("int_type", "a whole number")
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError("a whole number")
+            raise PydanticCustomError("int_from_float", "a whole number")
         return int(value)
     return value
 
@@ -203,7 +204,7 @@ def _iso_date(value):
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not _ISO_DATE.match(value):
-        raise ValueError("a date as YYYY-MM-DD")
+        raise PydanticCustomError("date_parsing", "a date as YYYY-MM-DD")
     return value
 
 
@@ -211,7 +212,7 @@ def _iso_datetime(value):
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not value[:1].isdigit():
-        raise ValueError("a date and time in ISO 8601")
+        raise PydanticCustomError("datetime_parsing", "a date and time in ISO 8601")
     return value
 
 

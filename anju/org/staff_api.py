@@ -12,7 +12,7 @@ changes it on his profile page.
 """
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.contrib.auth.password_validation import (
     MinimumLengthValidator,
@@ -23,7 +23,7 @@ from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from anju.core.api_types import Id, Pagination
+from anju.core.api_types import Email, Id, Input, Pagination, RefId, Text
 from anju.core.errors import ApplicationError
 from anju.core.masking import mask_phone
 from anju.core.roles import PROJECT_BOUND_ROLES, ROLE_PERMS, ROLE_SCOPE, Perm, Role, ScopeLevel
@@ -116,27 +116,32 @@ class StaffOut(Schema):
         return list(obj.role_assignments.all())  # prefetched by the selector
 
 
-class RoleIn(Schema):
+class RoleIn(Input):
     role: Role
-    project_id: Id | None = Field(
+    project_id: RefId | None = Field(
         None, description="required for project roles (scope level own or project)"
     )
-    company_id: Id | None = Field(
+    company_id: RefId | None = Field(
         None, description="default: the project's company, else the staff member's company"
     )
 
 
-class StaffIn(Schema):
+# Django's UnicodeUsernameValidator, the model's own rule for login names.
+USERNAME_PATTERN = r"^[\w.@+-]+$"
+
+
+class StaffIn(Input):
     username: str = Field(
         min_length=1,
         max_length=USERNAME_MAX,
+        pattern=USERNAME_PATTERN,
         description="login name: letters, digits and @.+-_ only; unique in any letter case",
     )
-    display_name: str = Field(min_length=1, max_length=DISPLAY_NAME_MAX)
-    company_id: Id
-    department_id: Id | None = None
-    email: str = Field("", max_length=EMAIL_MAX)
-    phone: str = Field("", max_length=PHONE_MAX)
+    display_name: Text(DISPLAY_NAME_MAX, required=True)
+    company_id: RefId
+    department_id: RefId | None = None
+    email: Email | Literal[""] = ""
+    phone: Text(PHONE_MAX) = ""
     password: str = Field(
         min_length=PASSWORD_MIN,
         max_length=PASSWORD_MAX,
@@ -153,12 +158,12 @@ class StaffIn(Schema):
     )
 
 
-class StaffPatch(Schema):
-    display_name: str | None = Field(None, min_length=1, max_length=DISPLAY_NAME_MAX)
-    first_name: str | None = Field(None, max_length=FIRST_NAME_MAX)
-    last_name: str | None = Field(None, max_length=LAST_NAME_MAX)
-    email: str | None = Field(None, max_length=EMAIL_MAX)
-    phone: str | None = Field(None, max_length=PHONE_MAX)
+class StaffPatch(Input):
+    display_name: Text(DISPLAY_NAME_MAX, required=True) = Field(None)
+    first_name: Text(FIRST_NAME_MAX) | None = None
+    last_name: Text(LAST_NAME_MAX) | None = None
+    email: Email | Literal[""] | None = None
+    phone: Text(PHONE_MAX) | None = None
 
 
 class PermissionOut(Schema):
