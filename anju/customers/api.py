@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
+from pydantic import ConfigDict
 
 from anju.core.api_errors import PATTERN_MESSAGES
 from anju.core.api_types import (
@@ -139,6 +140,20 @@ class CustomerIn(Input):
     """Register a customer by phone (CUS-1/2). Rules beyond the schema: the project (if
     given) is of the company; a number protected by a colleague is a 409."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 1,
+                    "phone": "138 1234 5678",
+                    "name": "王先生",
+                    "source": "hotline",
+                    "budget_max": "3500000.00",
+                }
+            ]
+        }
+    )
+
     company_id: RefId | None = None
     project_id: RefId | None = None
     phone: Phone
@@ -225,6 +240,8 @@ def register_customer(request, payload: CustomerIn):
 
 
 class PhoneLookupIn(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"phone": "13812345678"}]})
+
     phone: Phone
     company_id: RefId | None = None
 
