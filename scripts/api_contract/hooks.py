@@ -97,6 +97,11 @@ def filter_body(context, body) -> bool:
             return False
         if body.get("visit_booked_for") is not None:
             return False  # after the call and within a year: the generated times are past
+    birth = body.get("birth_date")
+    if isinstance(birth, str) and birth > NOW.date().isoformat():
+        return False  # "in the past"
+    if path.endswith("/complete") and not str(body.get("outcome") or "").strip():
+        return False  # "outcome is required except for an SMS task": the kind is unknown
     target = body.get("target_url")
     if isinstance(target, str) and _names_private_host(_host(target)):
         return False  # the description: no private, loopback or link-local targets
