@@ -98,6 +98,9 @@ def filter_body(context, body) -> bool:
         declined = body.get("details_declined") is True
         if not declined and not (body.get("phone") and str(body.get("name", "")).strip()):
             return False
+        called = _time(body.get("called_at"))
+        if called is not None and called.tzinfo and called > datetime.now(SHANGHAI):
+            return False  # "not in the future"
         if body.get("visit_booked_for") is not None:
             return False  # after the call and within a year: the generated times are past
     birth = body.get("birth_date")
@@ -115,6 +118,10 @@ def filter_body(context, body) -> bool:
         if body.get("customer_id") is None and not body.get("phone"):
             return False
         arrived, started = _time(body.get("arrived_at")), _time(body.get("reception_started_at"))
+        if any(
+            t is not None and t.tzinfo and t > datetime.now(SHANGHAI) for t in (arrived, started)
+        ):
+            return False  # "neither in the future" (values reused from other answers can be)
         if arrived and started and not (arrived <= started <= arrived + timedelta(hours=12)):
             return False
     return True
