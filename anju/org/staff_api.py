@@ -23,7 +23,7 @@ from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from anju.core.api_types import Id, Pagination
+from anju.core.api_types import Id, Input, Pagination
 from anju.core.errors import ApplicationError
 from anju.core.masking import mask_phone
 from anju.core.roles import PROJECT_BOUND_ROLES, ROLE_PERMS, ROLE_SCOPE, Perm, Role, ScopeLevel
@@ -116,7 +116,7 @@ class StaffOut(Schema):
         return list(obj.role_assignments.all())  # prefetched by the selector
 
 
-class RoleIn(Schema):
+class RoleIn(Input):
     role: Role
     project_id: Id | None = Field(
         None, description="required for project roles (scope level own or project)"
@@ -126,7 +126,7 @@ class RoleIn(Schema):
     )
 
 
-class StaffIn(Schema):
+class StaffIn(Input):
     username: str = Field(
         min_length=1,
         max_length=USERNAME_MAX,
@@ -153,7 +153,7 @@ class StaffIn(Schema):
     )
 
 
-class StaffPatch(Schema):
+class StaffPatch(Input):
     display_name: str | None = Field(None, min_length=1, max_length=DISPLAY_NAME_MAX)
     first_name: str | None = Field(None, max_length=FIRST_NAME_MAX)
     last_name: str | None = Field(None, max_length=LAST_NAME_MAX)
