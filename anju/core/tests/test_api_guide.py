@@ -139,6 +139,7 @@ def _environment(live_server, world, colleague) -> dict:
         "ANJU_COLLEAGUE_TOKEN": _token(colleague),
         "ANJU_READ_TOKEN": _token(users["consultant"], read_only=True),
         "ANJU_ADMIN_TOKEN": _token(users["admin"]),
+        "ANJU_MANAGER_TOKEN": _token(users["manager"]),
         "PROJECT_ID": str(world.projects["binhai"].pk),
         "COMPANY_ID": str(world.companies["sz"].pk),
     }
@@ -218,3 +219,63 @@ def test_every_curl_example_in_the_guide(live_server, world, colleague, settings
                 except (KeyError, IndexError, TypeError, ValueError):
                     failures.append(f"{title}: cannot save {path} from {body[:300]}")
     assert not failures, "\n".join(failures)
+
+
+# --- the webhook payload shown in the guide is the one sent ---------------------------------
+
+
+def same_shape(expected, actual) -> bool:
+    """Every key of ``expected`` is in ``actual`` with a value of the same JSON type."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            key in actual and same_shape(value, actual[key]) for key, value in expected.items()
+        )
+    if expected is None or actual is None:
+        return True  # the guide shows null or a value where either may come
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return isinstance(expected, bool) and isinstance(actual, bool)
+    return type(expected) is type(actual)
+
+
+def _first_block_after(text: str, heading: str, language: str) -> str:
+    section = text[text.index(heading) :]
+    start = section.index(f"```{language}\n") + len(f"```{language}\n")
+    return section[start : section.index("\n```\n", start)]
+
+
+def test_the_documented_webhook_payload_is_what_a_receiver_gets(world):
+    from anju.core.models import Event
+    from anju.customers.services import customer_register
+    from anju.webhooks import services as webhook_services
+    from anju.webhooks.models import WebhookDelivery
+    from anju.webhooks.payloads import build_payload, encode
+
+    guide = GUIDE.read_text(encoding="utf-8")
+    documented = json.loads(_first_block_after(guide, "### What the receiver gets", "json"))
+    company = world.companies["sz"]
+    subscription = webhook_services.subscription_create(
+        by=world.users["admin"],
+        company=company,
+        target_url="https://crm.example.com/hooks/anju",
+        verbs=["customer.registered"],
+    )
+    customer_register(
+        by=world.users["consultant"],
+        company=company,
+        project=world.projects["binhai"],
+        phone="13900005678",
+        name="王芳",
+        source="walk_by",
+    )
+    event = Event.objects.unscoped("test").filter(verb="customer.registered").latest("pk")
+    delivery = WebhookDelivery.objects.create(
+        company=company, subscription=subscription, event=event, verb=event.verb
+    )
+    payload = json.loads(encode(build_payload(delivery)[0]))
+
+    assert same_shape(documented, payload), payload
+    assert payload["event"] == documented["event"] == "customer.registered"
+    assert payload["id"] == str(delivery.uuid)
+    customer = payload["data"]["customer"]
+    assert (customer["name"], customer["phone"]) == ("王*", "139****5678")  # masked as shown
+    assert not same_shape({"data": {"customer": {"phone": 1}}}, payload)
