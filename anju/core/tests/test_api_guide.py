@@ -11,6 +11,10 @@ named by ``header=Name`` is missing. Further attributes of the fence:
 - ``save=VAR=dotted.path``: the answer's value becomes ``$VAR`` for later examples;
 - ``setup=name``: run the example inside one of the ``SETUPS`` below (a state that the
   guide describes but a fresh demo world does not have, e.g. the phone-search limit used up).
+
+Two more checks keep the guide honest: the webhook payload it shows has the shape of one
+really built (``build_payload``), and its table of error codes lists every ``code="…"`` the
+code base raises (except the few the API never answers with, named below).
 """
 
 import contextlib
@@ -279,3 +283,32 @@ def test_the_documented_webhook_payload_is_what_a_receiver_gets(world):
     customer = payload["data"]["customer"]
     assert (customer["name"], customer["phone"]) == ("王*", "139****5678")  # masked as shown
     assert not same_shape({"data": {"customer": {"phone": 1}}}, payload)
+
+
+# --- every stable code the code base raises is in the guide's table --------------------------
+
+# Codes raised only where the API never answers with them (pages, imports, forms).
+CODES_NOT_IN_THE_API = {
+    "invalid_choice": "a form field's code inside the list filters; the API says invalid_filter",
+    "already_merged": "customer merge is a page, not an API operation",
+    "already_started": "imports are pages, not API operations",
+    "concurrent_change": "imports are pages, not API operations",
+}
+
+
+def test_every_error_code_is_in_the_guide():
+    from anju.core.api_errors import STATUS_CODES
+
+    root = Path(django_settings.BASE_DIR) / "anju"
+    raised = set(STATUS_CODES.values())
+    for path in root.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        raised |= set(re.findall(r'\bcode="([a-z_]+)"', path.read_text(encoding="utf-8")))
+    guide = GUIDE.read_text(encoding="utf-8")
+    table = guide[guide.index("### Codes") : guide.index("## Value formats")]
+    listed = set(re.findall(r"^\| (`[a-z_]+`(?:, `[a-z_]+`)*) \|", table, re.M))
+    listed = {code.strip("` ") for cell in listed for code in cell.split(",")}
+    missing = raised - listed - set(CODES_NOT_IN_THE_API)
+    assert not missing, f"add these codes to the table in docs/api.md: {sorted(missing)}"
+    assert not (set(CODES_NOT_IN_THE_API) - raised), "an exception above is no longer raised"
