@@ -12,7 +12,7 @@ changes it on his profile page.
 """
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.contrib.auth.password_validation import (
     MinimumLengthValidator,
@@ -23,7 +23,7 @@ from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from anju.core.api_types import Id, Input, Pagination
+from anju.core.api_types import Email, Id, Input, Pagination, RefId, Text, may_answer
 from anju.core.errors import ApplicationError
 from anju.core.masking import mask_phone
 from anju.core.roles import PROJECT_BOUND_ROLES, ROLE_PERMS, ROLE_SCOPE, Perm, Role, ScopeLevel
@@ -118,25 +118,30 @@ class StaffOut(Schema):
 
 class RoleIn(Input):
     role: Role
-    project_id: Id | None = Field(
+    project_id: RefId | None = Field(
         None, description="required for project roles (scope level own or project)"
     )
-    company_id: Id | None = Field(
+    company_id: RefId | None = Field(
         None, description="default: the project's company, else the staff member's company"
     )
+
+
+# Django's UnicodeUsernameValidator, the model's own rule for login names.
+USERNAME_PATTERN = r"^[\w.@+-]+$"
 
 
 class StaffIn(Input):
     username: str = Field(
         min_length=1,
         max_length=USERNAME_MAX,
+        pattern=USERNAME_PATTERN,
         description="login name: letters, digits and @.+-_ only; unique in any letter case",
     )
-    display_name: str = Field(min_length=1, max_length=DISPLAY_NAME_MAX)
-    company_id: Id
-    department_id: Id | None = None
-    email: str = Field("", max_length=EMAIL_MAX)
-    phone: str = Field("", max_length=PHONE_MAX)
+    display_name: Text(DISPLAY_NAME_MAX, required=True)
+    company_id: RefId
+    department_id: RefId | None = None
+    email: Email | Literal[""] = ""
+    phone: Text(PHONE_MAX) = ""
     password: str = Field(
         min_length=PASSWORD_MIN,
         max_length=PASSWORD_MAX,
@@ -154,11 +159,11 @@ class StaffIn(Input):
 
 
 class StaffPatch(Input):
-    display_name: str | None = Field(None, min_length=1, max_length=DISPLAY_NAME_MAX)
-    first_name: str | None = Field(None, max_length=FIRST_NAME_MAX)
-    last_name: str | None = Field(None, max_length=LAST_NAME_MAX)
-    email: str | None = Field(None, max_length=EMAIL_MAX)
-    phone: str | None = Field(None, max_length=PHONE_MAX)
+    display_name: Text(DISPLAY_NAME_MAX, required=True) = Field(None)
+    first_name: Text(FIRST_NAME_MAX) | None = None
+    last_name: Text(LAST_NAME_MAX) | None = None
+    email: Email | Literal[""] | None = None
+    phone: Text(PHONE_MAX) | None = None
 
 
 class PermissionOut(Schema):
@@ -239,7 +244,7 @@ def list_staff(
     )
 
 
-@router.post("/staff", response={201: StaffOut})
+@router.post("/staff", response={201: StaffOut}, openapi_extra=may_answer(409))
 def create_staff(request, payload: StaffIn):
     """Create a staff account (and optionally its roles) in one step. A login name already
     taken is 409 ``duplicate``; a weak password is 422 with ``field: "password"``."""
@@ -290,7 +295,7 @@ def update_staff(request, staff_id: Id, payload: StaffPatch):
     return _reread(request, staff_id)
 
 
-@router.post("/staff/{staff_id}/deactivate", response=StaffOut)
+@router.post("/staff/{staff_id}/deactivate", response=StaffOut, openapi_extra=may_answer(409))
 def deactivate_staff(request, staff_id: Id):
     """A leaver: he can no longer log in (sessions and API tokens stop working); his
     records and roles stay. Already inactive, or your own account: 409."""
@@ -299,7 +304,7 @@ def deactivate_staff(request, staff_id: Id):
     return _reread(request, staff_id)
 
 
-@router.post("/staff/{staff_id}/reactivate", response=StaffOut)
+@router.post("/staff/{staff_id}/reactivate", response=StaffOut, openapi_extra=may_answer(409))
 def reactivate_staff(request, staff_id: Id):
     """Let a deactivated account log in again, with the roles it still holds. Active: 409."""
     staff = selectors.staff_detail(request.user, staff_id)
@@ -318,7 +323,9 @@ def list_staff_roles(request, staff_id: Id):
     return selectors.role_assignments_of(staff)
 
 
-@router.post("/staff/{staff_id}/roles", response={201: RoleAssignmentOut})
+@router.post(
+    "/staff/{staff_id}/roles", response={201: RoleAssignmentOut}, openapi_extra=may_answer(409)
+)
 def assign_role(request, staff_id: Id, payload: RoleIn):
     """Give a role. Project roles (scope level own or project) need ``project_id`` (else 422,
     ``field: "project_id"``); a company-wide role given with a project is held company-wide.
@@ -332,7 +339,9 @@ def assign_role(request, staff_id: Id, payload: RoleIn):
     return Status(201, assignment)
 
 
-@router.delete("/staff/{staff_id}/roles/{assignment_id}", response={204: None})
+@router.delete(
+    "/staff/{staff_id}/roles/{assignment_id}", response={204: None}, openapi_extra=may_answer(409)
+)
 def revoke_role(request, staff_id: Id, assignment_id: Id):
     """Take a role away; the staff member's scope narrows at his next request."""
     assignment = selectors.role_assignment_of(request.user, staff_id, assignment_id)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import ConfigDict
 
 from anju.core.api_types import (
     Count,
@@ -70,11 +71,29 @@ class CallIn(Input):
     ``details_declined``; a booked visit needs both and is after the call, within a year;
     ``called_at`` is not in the future (years 2000–2099)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 1,
+                    "rings": 2,
+                    "answer_seconds": 8,
+                    "duration_seconds": 240,
+                    "phone": "13812345678",
+                    "name": "王先生",
+                    "source": "advertising",
+                    "questions": "三房的价格和交房时间",
+                    "visit_wanted": True,
+                }
+            ]
+        }
+    )
+
     project_id: RefId
     called_at: IsoDateTime | None = Field(None, description="default: now; not in the future")
-    rings: Count = Field(ge=0, le=99)
-    answer_seconds: Count = Field(ge=0, le=3600)
-    duration_seconds: Count = Field(ge=0, le=24 * 3600)
+    rings: Count(0, 99)
+    answer_seconds: Count(0, 3600)
+    duration_seconds: Count(0, 24 * 3600)
     phone: OptionalPhone = ""
     name: model_text(Customer, "name") = ""
     gender: Gender = Gender.UNKNOWN
@@ -171,6 +190,23 @@ class VisitIn(Input):
     ``customer_id``) needs ``phone``; ``arrived_at`` ≤ ``reception_started_at`` ≤ arrival +
     12 h, neither in the future (years 2000–2099); risk factors of the visit's project."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 1,
+                    "arrived_at": "2026-11-25T10:02:00+08:00",
+                    "reception_started_at": "2026-11-25T10:05:00+08:00",
+                    "phone": "13812345678",
+                    "name": "王先生",
+                    "party_size": 3,
+                    "products_shown": "样板房 A 户型",
+                    "risk_factor_ids": [],
+                }
+            ]
+        }
+    )
+
     project_id: RefId
     arrived_at: IsoDateTime
     reception_started_at: IsoDateTime
@@ -179,7 +215,7 @@ class VisitIn(Input):
     name: model_text(Customer, "name") = ""
     gender: Gender = Gender.UNKNOWN
     source: Source = Source.WALK_BY
-    party_size: Count = Field(1, ge=1, le=50)
+    party_size: Count(1, 50) = 1
     products_shown: model_text(Visit, "products_shown") = ""
     risk_factor_ids: list[RefId] = Field([], max_length=200)
     club_invited: Flag = False
@@ -268,7 +304,7 @@ class TaskCompleteIn(Input):
     open task can be completed (409 otherwise)."""
 
     outcome: model_text(FollowUpTask, "outcome") = ""
-    satisfaction: Count | None = Field(None, ge=1, le=5)
+    satisfaction: Count(1, 5) | None = None
     needs_changed: Flag | None = None
 
 
@@ -296,6 +332,19 @@ def cancel_task(request, task_id: Id, payload: TaskCancelIn):
 class OpportunityIn(Input):
     """Rules beyond the schema: the project (default: the customer's) is of the customer's
     company; a new opportunity starts in an open stage."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": 1,
+                    "products_of_interest": "2栋 高层 · 四室两厅 128㎡",
+                    "expected_value": "5800000.00",
+                    "stage": "needs",
+                }
+            ]
+        }
+    )
 
     customer_id: RefId
     project_id: RefId | None = None

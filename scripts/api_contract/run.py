@@ -49,7 +49,7 @@ print(api_token_create(by=User.objects.get(username={username!r}), name="contrac
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-examples", type=int, default=25)
-    parser.add_argument("--roles", default="manager,consultant")
+    parser.add_argument("--roles", default="admin,manager,consultant")
     parser.add_argument("--seed", default="")
     options = parser.parse_args()
 
