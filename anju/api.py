@@ -11,10 +11,14 @@ status it can answer with that shape (item 2). An operation that can also answer
 """
 
 import logging
+from datetime import datetime
 
 from django.http import Http404
+from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 
 from anju.core.api_auth import session_auth, token_auth
 from anju.core.api_errors import (
@@ -35,6 +39,23 @@ from anju.reception.api import router as reception_router
 log = logging.getLogger("anju.api")
 
 
+class LocalTimeEncoder(NinjaJSONEncoder):
+    """Every time in Asia/Shanghai with its offset (2026-11-25T10:30:00+08:00), whichever
+    zone the database handed it back in: one convention for every answer (docs/api.md)."""
+
+    def default(self, o):
+        if isinstance(o, datetime) and timezone.is_aware(o):
+            o = timezone.localtime(o)
+            text = o.isoformat()
+            return text[:23] + text[26:] if o.microsecond else text  # milliseconds
+        return super().default(o)
+
+
+class LocalTimeRenderer(JSONRenderer):
+    encoder_class = LocalTimeEncoder
+    json_dumps_params = {"ensure_ascii": False}
+
+
 class AnjuAPI(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
@@ -51,6 +72,7 @@ api = AnjuAPI(
     "for invalid values. Guide: docs/api.md.",
     auth=[token_auth, session_auth],
     urls_namespace="api",
+    renderer=LocalTimeRenderer(),
 )
 
 

@@ -17,7 +17,7 @@ from anju.core.events import record_event
 from anju.core.models import Event, PersonalDataAccess
 from anju.webhooks import delivery as engine
 from anju.webhooks import services, tasks
-from anju.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+from anju.webhooks.models import DeliveryStatus, WebhookDelivery
 from anju.webhooks.signing import verify
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +117,7 @@ def test_may_unmask_sends_personal_data_in_full_and_logs_it(
     logged = PersonalDataAccess.objects.count()
     with django_capture_on_commit_callbacks(execute=True):
         customer = register(client, world)
+    assert len(receiver.requests) == 1, [r.json for r in receiver.requests]
     (request,) = receiver.requests
     data = request.json["data"]
     assert data["customer"]["phone"] == PHONE and data["customer"]["name"] == "钱七"
@@ -132,6 +133,7 @@ def test_a_call_carries_its_own_block_masked(
     subscribe(world, receiver, verbs=["reception.call_logged"])
     with django_capture_on_commit_callbacks(execute=True):
         result = log_call_for_hooks()
+    assert len(receiver.requests) == 1, [r.json for r in receiver.requests]
     (request,) = receiver.requests
     assert request.headers["X-Anju-Event"] == "reception.call_logged"
     call = request.json["data"]["call"]
@@ -186,7 +188,7 @@ def test_only_chosen_publishable_verbs_are_sent(
     assert not WebhookDelivery.objects.filter(subscription__in=[subscription, paused]).exists()
 
 
-def test_the_sweep_delivers_an_event_the_on_commit_path_missed(world, receiver):
+def test_the_sweep_delivers_an_event_the_on_commit_path_missed(world, receiver, monkeypatch):
     """At least once: an event whose enqueue never happened is found in the events table."""
     subscription = subscribe(world, receiver)
     customer = _a_customer(world)
@@ -194,17 +196,16 @@ def test_the_sweep_delivers_an_event_the_on_commit_path_missed(world, receiver):
     # no on-commit callbacks ran (the process died after the commit, say)
     tasks.webhooks_dispatch_due.call()
     assert receiver.requests == []  # too fresh: left to the on-commit path for a minute
-    # Two minutes later. The subscription is a moment older than the event only, so the
-    # demo world's events (seeded when the test session began) stay before it.
-    two_minutes_ago = timezone.now() - timedelta(minutes=2)
-    Event.objects.filter(pk=event.pk).update(created_at=two_minutes_ago)
-    WebhookSubscription.objects.filter(pk=subscription.pk).update(
-        created_at=two_minutes_ago - timedelta(seconds=1)
-    )
+    # Three minutes later (the clock moves, not the rows: the demo world's events, seeded
+    # when the session began, stay before the subscription whenever this test runs).
+    later = timezone.now() + timedelta(minutes=3)
+    monkeypatch.setattr(engine.timezone, "now", lambda: later)
     tasks.webhooks_dispatch_due.call()
     tasks.webhooks_dispatch_due.call()
+    assert len(receiver.requests) == 1, [r.json for r in receiver.requests]
     (request,) = receiver.requests
     assert request.json["data"]["target"]["id"] == customer.pk
+    assert request.json["id"] == str(WebhookDelivery.objects.get(event_id=event.pk).uuid)
     assert WebhookDelivery.objects.get(subscription=subscription).status == "delivered"
 
 
@@ -293,6 +294,7 @@ def test_a_rotated_secret_signs_the_next_attempt(world, receiver):
     assert rotated.secret != old and rotated.secret.startswith("whsec_")
     delivery = services.subscription_ping(by=world.users["admin"], subscription=subscription)
     tasks.webhooks_deliver.call(delivery.pk)
+    assert len(receiver.requests) == 1, [r.json for r in receiver.requests]
     (request,) = receiver.requests
     header, now = request.headers["X-Anju-Signature"], time.time()
     assert verify(rotated.secret, header, request.body, now=now)
@@ -333,6 +335,7 @@ def test_the_documented_receiver_example_verifies_a_real_delivery(world, receive
     subscription = subscribe(world, receiver)
     delivery = services.subscription_ping(by=world.users["admin"], subscription=subscription)
     tasks.webhooks_deliver.call(delivery.pk)
+    assert len(receiver.requests) == 1, [r.json for r in receiver.requests]
     (request,) = receiver.requests
     assert verify_example(subscription.secret, request.headers, request.body)
     assert not verify_example("whsec_wrong", request.headers, request.body)
