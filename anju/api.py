@@ -53,3 +53,6 @@ api.add_router("/", customers_router)
 api.add_router("/", reception_router)
 api.add_router("/", privacy_router)
 api.add_router("/", "anju.core.access_log_api.router")  # issue 7 item 10
+api.add_router("/", "anju.core.jobs_api.router")  # issue 8 item 3: job status
+api.add_router("/", "anju.customers.import_api.router")  # issue 8 item 3: import
+api.add_router("/", "anju.core.exports_api.router")  # issue 8 item 3: exports as jobs

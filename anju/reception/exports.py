@@ -109,3 +109,38 @@ def task_columns():
         Column(_("Done at"), _local("done_at")),
         Column(_("Outcome"), "outcome"),
     ]
+
+
+def list_exports():
+    """{list: (its FilterSet, its columns, its label)}: the page's exports and the jobs'."""
+    from .filters import CallFilter, OpportunityFilter, TaskFilter, VisitFilter
+
+    return {
+        "calls": (CallFilter, call_columns, _("Calls")),
+        "visits": (VisitFilter, visit_columns, _("Visits")),
+        "opportunities": (OpportunityFilter, opportunity_columns, _("Opportunities")),
+        "tasks": (TaskFilter, task_columns, _("Follow-up tasks")),
+    }
+
+
+def register_export_kinds():
+    """The reception lists as export jobs (issue 8 item 3): ``reception_calls`` …"""
+    from anju.core.export_jobs import (
+        ExportKind,
+        filter_names,
+        filterset_rows,
+        register_export_kind,
+    )
+    from anju.customers.filters import API_NAMES
+
+    for what, (filter_class, columns, label) in list_exports().items():
+        register_export_kind(
+            ExportKind(
+                name=f"reception_{what}",
+                filename=what,
+                columns=columns,
+                rows=filterset_rows(filter_class, API_NAMES),
+                filters=filter_names(filter_class, API_NAMES),
+                label=label,
+            )
+        )
