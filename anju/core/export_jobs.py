@@ -262,7 +262,12 @@ def filterset_rows(filter_class, api_names: dict):
 
     def rows(user, filters, params):
         filterset = filter_class.from_api(filters, user=user)
-        found = filterset.rows_or_error(api_names)
+        try:
+            found = filterset.rows_or_error(api_names)
+        except ApplicationError as exc:  # the list API's message, named as in the body
+            if exc.field and not exc.field.startswith("filters."):
+                exc.field = f"filters.{exc.field}"
+            raise
         used = " ".join(f"{k}={v}" for k, v in filterset.used().items())
         return found, used[:150]
 
