@@ -7,12 +7,24 @@ Use ``Id`` for every id in a path or a filter, and ``Pagination`` for every list
     def list_things(request, project_id: Id | None = None): ...
 """
 
+import re
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
+from django.utils.translation import gettext_lazy as _lazy
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination
+from pydantic import AwareDatetime, BeforeValidator, ConfigDict, WithJsonSchema
 
+from .api_errors import PATTERN_MESSAGES
 from .pagination import COUNT_CAP, capped_count
+from .validation import (
+    CONTROL_CHARS_MULTI_LINE,
+    CONTROL_CHARS_SINGLE_LINE,
+    MAX_MONEY,
+    NOTE_MAX_LENGTH,
+)
 
 MAX_ID = 2**53  # beyond any real row, and inside every database's integer range
 MAX_PAGE = 100_000
@@ -47,3 +59,148 @@ class Pagination(PageNumberPagination):
             "count": min(count, COUNT_CAP),
             "count_capped": count > COUNT_CAP,
         }
+
+
+# --- request schemas whose constraints are the server's own (issue 8 item 2) -------------
+#
+# The OpenAPI document must say what the server refuses, so the constraints are built from
+# the same constants the services validate with (core/validation.py, the models' fields).
+# What JSON Schema cannot say (a range's lower end ≤ its upper end, a time not in the
+# future) is said in the field's description, and the contract run's generator is told
+# (scripts/api_contract/hooks.py).
+
+ERRORS_EXTENSION = "x-anju-errors"
+
+
+def may_answer(*statuses: int) -> dict:
+    """``openapi_extra`` for an operation that can also answer 409 or 429 (anju/api.py)."""
+    return {ERRORS_EXTENSION: sorted(statuses)}
+
+
+class Input(Schema):
+    """Base of every request body: an unknown field is refused (422) instead of being
+    ignored, so a misspelt field name never silently does nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _text_pattern(*, multiline: bool, required: bool) -> str:
+    refused = CONTROL_CHARS_MULTI_LINE if multiline else CONTROL_CHARS_SINGLE_LINE
+    if not required:
+        return rf"^[^{refused}]*$"
+    return rf"^[^{refused}]*[^\s{refused}][^{refused}]*$"  # at least one visible character
+
+
+PATTERN_MESSAGES.update(
+    {
+        _text_pattern(multiline=False, required=False): _lazy(
+            "Line breaks, tabs and invisible control characters are not allowed here."
+        ),
+        _text_pattern(multiline=True, required=False): _lazy(
+            "Invisible control characters are not allowed."
+        ),
+        _text_pattern(multiline=False, required=True): _lazy(
+            "Enter some text (not only spaces), without line breaks or control characters."
+        ),
+        _text_pattern(multiline=True, required=True): _lazy(
+            "Enter some text (not only spaces), without invisible control characters."
+        ),
+    }
+)
+
+
+def Text(  # noqa: N802 – a type factory, read as a type: ``name: Text(50, required=True)``
+    max_length: int,
+    *,
+    required: bool = False,
+    multiline: bool = False,
+    description: str | None = None,
+):
+    """A text field: at most ``max_length`` characters, no control characters (tabs and line
+    breaks only when ``multiline``), and when ``required`` not blank — as the services'
+    ``validate_fields``/``validate_text`` refuse them."""
+    return Annotated[
+        str,
+        Field(
+            max_length=max_length,
+            min_length=1 if required else None,
+            pattern=_text_pattern(multiline=multiline, required=required),
+            description=description,
+        ),
+    ]
+
+
+def model_text(model, field_name: str, *, required: bool = False, description=None):
+    """``Text`` with the length of a model's field, so schema and table never disagree."""
+    field = model._meta.get_field(field_name)
+    multiline = field.get_internal_type() == "TextField"
+    max_length = field.max_length or NOTE_MAX_LENGTH
+    return Text(max_length, required=required, multiline=multiline, description=description)
+
+
+def _no_float(value):
+    # A JSON float such as 0.1 is already rounded; money travels as a string ("12.50") or a
+    # whole number, and becomes a Decimal (SEC-4: money is never a float).
+    if isinstance(value, float):
+        raise ValueError("money as a string or a whole number")
+    return value
+
+
+MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+
+
+def Money(maximum=MAX_MONEY, *, description: str | None = None):  # noqa: N802
+    """An amount in yuan, 0 … ``maximum``, at most 2 decimals: ``"1280000.00"`` or ``1280000``."""
+    return Annotated[
+        Decimal,
+        BeforeValidator(_no_float),
+        Field(ge=0, le=maximum, decimal_places=2, description=description),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": int(maximum)},
+                    {"type": "string", "pattern": MONEY_PATTERN, "maxLength": 16},
+                ],
+                "description": description or "",
+                "examples": ["1280000.00"],
+            }
+        ),
+    ]
+
+
+PATTERN_MESSAGES[MONEY_PATTERN] = _lazy("Enter an amount like 1280000 or 1280000.50.")
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_date(value):
+    # pydantic would read a number ("6.6e-251") as a Unix time; a date is YYYY-MM-DD only.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("a date as YYYY-MM-DD")
+    return value
+
+
+def _iso_datetime(value):
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not value[:1].isdigit():
+        raise ValueError("a date and time in ISO 8601")
+    return value
+
+
+IsoDate = Annotated[
+    date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})
+]
+IsoDateTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_datetime),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 with the offset, e.g. 2026-11-25T10:30:00+08:00",
+        }
+    ),
+]

@@ -14,6 +14,8 @@ Conflict           409     the request clashes with the current state: protected
                            by a colleague, a duplicate, already done, an illegal
                            transition, a unit taken
 NotPermitted       403     the user's role or scope does not allow it
+NotFound           404     a row named in the request (a filter's id …) is not there
+                           or not visible to the user (``Http404`` works as well)
 RateLimited        429     too many of these in a while (``retry_after`` seconds)
 BadRequest         400     the request itself cannot be read (not JSON, …)
 =================  ======  =====================================================
@@ -43,6 +45,13 @@ class Conflict(ApplicationError):
 
     status_code = 409
     default_code = "conflict"
+
+
+class NotFound(ApplicationError):
+    """Something the request names does not exist or is outside the user's scope."""
+
+    status_code = 404
+    default_code = "not_found"
 
 
 class BadRequest(ApplicationError):

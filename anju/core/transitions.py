@@ -4,15 +4,15 @@ from collections.abc import Mapping
 
 from django.utils.translation import gettext as _
 
-from .errors import ApplicationError
+from .errors import Conflict
 
 
 def check_transition(*, allowed: Mapping, current, to, label=None) -> None:
-    """Raise ApplicationError unless ``current → to`` is in ``allowed`` (state → set of states)."""
+    """Raise Conflict (409, code invalid_transition) unless ``current → to`` is in ``allowed`` (state → set of states)."""
     if to not in allowed.get(current, ()):
         choices = getattr(type(current), "choices", None) or getattr(type(to), "choices", None)
         names = dict(choices or [])
-        raise ApplicationError(
+        raise Conflict(
             _("%(what)s cannot change from “%(current)s” to “%(to)s”.")
             % {
                 "what": label or _("The status"),

@@ -31,8 +31,13 @@ SORT_ORDER_RANGE = [MaxValueValidator(MAX_SORT_ORDER)]
 
 # C0 controls except \t \n \r, DEL and C1 controls, lone surrogates, the non-characters
 # U+FFFE and U+FFFF.
-_CONTROL_MULTI_LINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_CONTROL_SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# The same classes as regular-expression text, for the API's schemas (core/api_types.py):
+# the OpenAPI document states exactly what these refuse (issue 8 item 2). Lone surrogates
+# cannot travel in UTF-8 JSON, so the schema patterns leave them out.
+CONTROL_CHARS_SINGLE_LINE = r"\x00-\x1f\x7f-\x9f\ufffe\uffff"
+CONTROL_CHARS_MULTI_LINE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff"
+_CONTROL_MULTI_LINE = re.compile(f"[{CONTROL_CHARS_MULTI_LINE}\ud800-\udfff]")
+_CONTROL_SINGLE_LINE = re.compile(f"[{CONTROL_CHARS_SINGLE_LINE}\ud800-\udfff]")
 
 
 def control_character_error(value, *, multiline: bool = False) -> str | None:

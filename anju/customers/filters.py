@@ -7,13 +7,18 @@ the user may see; the search goes through ``selectors._search_q`` (phone-search 
 access logging, issue 7 item 2). Invalid filters give no rows, never the whole list.
 """
 
+from datetime import date
+from typing import Literal
+
 import django_filters
 from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
+from ninja import Field, Schema
+from pydantic import create_model
 
-from anju.core.api_types import MAX_ID
-from anju.core.errors import ApplicationError
+from anju.core.api_types import MAX_ID, Id, IsoDate, Text
+from anju.core.errors import ApplicationError, NotFound
 from anju.org.selectors import projects_visible_to
 
 from . import selectors
@@ -77,8 +82,31 @@ class ListFilter(django_filters.FilterSet):
 
     @classmethod
     def from_api(cls, data, *, user, **kwargs):
-        """The same filters from API parameters (``owner_id`` → ``owner`` …)."""
+        """The same filters from API parameters (``owner_id`` → ``owner`` …): a dict, a
+        QueryDict, or the validated ``api_schema()`` object of the operation."""
+        if isinstance(data, Schema):
+            data = {k: _form_value(v) for k, v in data.dict(exclude_none=True).items() if v != ""}
         return cls({API_NAMES.get(k, k): v for k, v in data.items()}, user=user, **kwargs)
+
+    @classmethod
+    def api_schema(cls, name: str, *, exclude=(), **extra_fields):
+        """The list's filters as a ninja ``Query`` schema, built from this FilterSet, so the
+        OpenAPI document states exactly the values the filters accept (issue 8 item 2):
+        choices as enums, ids as ``Id``, dates as YYYY-MM-DD, texts with their length."""
+        api_names = {v: k for k, v in API_NAMES.items()}
+        fields = {}
+        for filter_name, filter_ in cls.base_filters.items():
+            if filter_name in exclude:
+                continue
+            annotation = _api_type(filter_)
+            description = str(filter_.label or "")
+            fields[api_names.get(filter_name, filter_name)] = (
+                annotation | None,
+                Field(None, description=description),
+            )
+        for field_name, spec in extra_fields.items():
+            fields[field_name] = spec
+        return create_model(name, __base__=Schema, __doc__=cls.__doc__, **fields)
 
     def filter_queryset(self, queryset):
         """All filters, or no rows when any is invalid or refused (the form says why)."""
@@ -87,6 +115,7 @@ class ListFilter(django_filters.FilterSet):
         try:
             return super().filter_queryset(queryset)
         except ApplicationError as exc:  # e.g. a phone search this role may not make
+            self.refusal = exc  # the API answers with its own status and code
             field = exc.field if exc.field in self.form.fields else None
             self.form.add_error(field, str(exc.message))
             return queryset.none()
@@ -100,6 +129,9 @@ class ListFilter(django_filters.FilterSet):
         """The filtered rows; invalid filters raise an ApplicationError (API 400, export 400)."""
         rows = self.rows()
         if rows is None:
+            refusal = getattr(self, "refusal", None)
+            if refusal is not None and refusal.status_code != 422:
+                raise refusal  # 403 a search this role may not make, 429 too many
             raise filter_errors(self, names)
         return rows
 
@@ -108,6 +140,29 @@ class ListFilter(django_filters.FilterSet):
         if not self.form.is_valid():
             return {}
         return {k: v for k, v in self.form.cleaned_data.items() if v not in ("", None, False)}
+
+
+def _api_type(filter_):
+    if isinstance(filter_, IdChoiceFilter):
+        return Id
+    if isinstance(filter_, django_filters.ChoiceFilter):
+        values = tuple(str(value) for value, _label in filter_.extra["choices"])
+        return Literal[values]
+    if isinstance(filter_, django_filters.DateFilter):
+        return IsoDate
+    if isinstance(filter_, django_filters.BooleanFilter):
+        return bool
+    max_length = filter_.extra.get("max_length") or 100
+    return Text(max_length)
+
+
+def _form_value(value):
+    """A validated API value as the FilterSet's form reads it."""
+    if isinstance(value, bool):
+        return "true" if value else ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 class CustomerFilter(ListFilter):
@@ -159,4 +214,16 @@ def filter_errors(filterset, names=None) -> ApplicationError:
         parts.append(f"{label}: {' '.join(messages)}" if label else " ".join(messages))
     first = next(iter(errors), None)
     field = names.get(first, first) if first not in (None, "__all__") else None
+    if first is not None and _names_a_row_out_of_sight(filterset, first):
+        # A well-formed id of a project or consultant the user cannot see: as for any row
+        # outside the scope, "not found" (404), never a hint that it exists.
+        return NotFound(_("Not found."), field=field)
     return ApplicationError("; ".join(parts), field=field, code="invalid_filter")
+
+
+def _names_a_row_out_of_sight(filterset, name) -> bool:
+    filter_ = filterset.filters.get(name)
+    if not isinstance(filter_, IdChoiceFilter):
+        return False
+    value = str(filterset.data.get(name, "")).strip()
+    return value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID

@@ -30,7 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.errors import ApplicationError, Conflict, NotPermitted
 from anju.core.events import record_event
 from anju.core.jobs import (
     job_finish,
@@ -232,8 +232,8 @@ def data_package_open(*, by, job_id, ip=None) -> tuple[Path, str]:
     )
     if not package_available(job):
         if package_deleted(job):
-            raise ApplicationError(_(PACKAGE_DELETED), code="gone")
-        raise ApplicationError(_("The package is not ready yet."), code="not_ready")
+            raise Conflict(_(PACKAGE_DELETED), code="gone")
+        raise Conflict(_("The package is not ready yet."), code="not_ready")
     path = private_root() / job.result["file"]
     personal_data_access_log(
         by=by,
@@ -351,7 +351,7 @@ def _require_decider(by, request) -> None:
         project=request.customer.project_id,
     )
     if request.status != ErasureStatus.PENDING:
-        raise ApplicationError(_("This request was already decided."), code="decided")
+        raise Conflict(_("This request was already decided."), code="decided")
 
 
 @transaction.atomic
@@ -395,7 +395,7 @@ def erasure_reject(*, by, request, note: str) -> ErasureRequest:
     if withdrawn:  # his own request: he need not hold the steward's permission to take it back
         _require_visible(by, request.customer)
         if request.status != ErasureStatus.PENDING:
-            raise ApplicationError(_("This request was already decided."), code="decided")
+            raise Conflict(_("This request was already decided."), code="decided")
     else:
         _require_decider(by, request)
     request.decision_note = _clean_text(note, field="note", required=not withdrawn)

@@ -9,7 +9,7 @@ from django.db.models import Avg, Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anju.core.errors import ApplicationError
+from anju.core.errors import ApplicationError, NotPermitted, RateLimited
 from anju.core.masking import mask_phone
 from anju.core.models import PersonalDataAccess
 from anju.core.permissions import has_perm
@@ -138,17 +138,19 @@ def _refuse_too_many_phone_searches(user) -> None:
     if not getattr(user, "is_authenticated", False) or _unmasked_places(user) is not None:
         return
     since = timezone.now() - timedelta(hours=1)
-    recent = (
+    recent = list(
         PersonalDataAccess.objects.unscoped("count the searcher's own log rows")
         .filter(user=user, action=PersonalDataAccess.Action.SEARCH, created_at__gte=since)
-        .order_by()[:limit]
-        .count()
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
     )
-    if recent >= limit:
-        raise ApplicationError(
+    if len(recent) >= limit:
+        # The oldest of the counted searches leaves the hour first: then one more is allowed.
+        wait = recent[-1] + timedelta(hours=1) - timezone.now()
+        raise RateLimited(
             _("Too many phone searches in the last hour. Try again later."),
             field="q",
-            code="rate_limited",
+            retry_after=int(wait.total_seconds()) + 1,
         )
 
 
@@ -159,7 +161,8 @@ def _phone_q(user, search: PhoneSearch, *, company=None) -> Q:
         places = _unmasked_places(user)
         _log_phone_search(user, search, company=company, refused=places is None)
         if places is None:
-            raise ApplicationError(
+            # The role decides, not the value: 403 (issue 8 item 1).
+            raise NotPermitted(
                 _("Enter the full number or the last 4 digits."),
                 field="q",
                 code="phone_search_refused",

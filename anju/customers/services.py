@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.errors import ApplicationError, Conflict, NotPermitted
 from anju.core.events import record_event, record_events
 from anju.core.numbering import allocate_number
 from anju.core.permissions import has_perm, require_perm
@@ -99,7 +99,7 @@ def refuse_anonymised(*customers) -> None:
     read under the service's lock, so a concurrent erasure is seen.
     """
     if any(c is not None and c.anonymised_at is not None for c in customers):
-        raise ApplicationError(_("This customer's personal data was erased."), code="anonymised")
+        raise Conflict(_("This customer's personal data was erased."), code="anonymised")
 
 
 def protection_message(customer) -> str:
@@ -171,9 +171,10 @@ def customer_register(
         with transaction.atomic():
             CustomerPhone.objects.create(company=company, customer=customer, phone=phone)
     except IntegrityError as exc:  # registered at the same moment by someone else
-        raise ApplicationError(
+        raise Conflict(
             _("This number was registered a moment ago. Search for it and try again."),
             field="phone",
+            code="duplicate",
         ) from exc
     record_event(
         by=by,
@@ -195,10 +196,10 @@ def _register_existing(*, by, customer, now) -> Registration:
     # Protection stops another consultant from taking the customer (撞单); a manager or the
     # call centre entering the number simply finds the customer, owner unchanged.
     if _is_consultant(by) and _protected_by_other(customer, by, now):
-        raise ApplicationError(
+        raise Conflict(
             protection_message(customer),
             field="phone",
-            code="protected",
+            code="protected_by_colleague",
             extra={"customer_id": customer.pk, "owner_id": customer.owner_id},
         )
     if _is_consultant(by) and customer.owner_id != by.pk:
@@ -273,7 +274,7 @@ def customer_record_activity(*, by, customer, when=None) -> None:
         .update(**updates)
     )
     if not updated:
-        raise ApplicationError(_("This customer's personal data was erased."), code="anonymised")
+        raise Conflict(_("This customer's personal data was erased."), code="anonymised")
     for field, value in updates.items():
         setattr(customer, field, value)
 
@@ -415,12 +416,13 @@ def customer_add_phone(*, by, customer, phone: str, label: str = "") -> Customer
     if holder is not None:
         if holder.customer_id == customer.pk:
             return holder
-        raise ApplicationError(
+        raise Conflict(
             _(
                 "This number belongs to another customer (%(code)s). Merge them if it is the same person."
             )
             % {"code": holder.customer.code},
             field="phone",
+            code="duplicate",
         )
     entry = CustomerPhone(
         company_id=customer.company_id, customer=customer, phone=phone, label=label[:20]
@@ -458,7 +460,7 @@ def customer_claim(*, by, customer) -> Customer:
     if customer.owner_id == by.pk:
         return customer
     if _protected_by_other(customer, by, timezone.now()):
-        raise ApplicationError(protection_message(customer), code="protected")
+        raise Conflict(protection_message(customer), code="protected_by_colleague")
     return customer_change_owner(
         by=by, customer=customer, to=by, reason=_("Claimed after protection lapsed"), _check=False
     )
@@ -647,7 +649,7 @@ def customer_merge(*, by, keep, duplicate, reason: str) -> Customer:
     }
     keep, duplicate = locked[keep.pk], locked[duplicate.pk]
     if keep.merged_into_id or duplicate.merged_into_id:
-        raise ApplicationError(_("One of them was already merged."))
+        raise Conflict(_("One of them was already merged."), code="already_merged")
     refuse_anonymised(keep, duplicate)
     moved = {
         "phones": CustomerPhone.objects.unscoped("merge: both checked")

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anju.core.errors import ApplicationError
+from anju.core.errors import ApplicationError, Conflict
 from anju.core.events import record_event
 from anju.core.permissions import require_perm
 from anju.core.roles import Perm
@@ -143,7 +143,9 @@ def unit_set_list_price(*, by, unit: Unit, list_price, reason: str) -> Unit:
         raise ApplicationError(_("Say why the price changes."), field="reason")
     unit = unit_for_update(unit.pk)
     if unit.status not in (UnitStatus.AVAILABLE, UnitStatus.RESERVED):
-        raise ApplicationError(_("A sold unit's price is changed through a sales change."))
+        raise Conflict(
+            _("A sold unit's price is changed through a sales change."), code="unit_sold"
+        )
     before = unit.list_price
     unit.list_price = _money(list_price, "list_price")
     unit.save(update_fields=["list_price", "updated_at"])

@@ -52,9 +52,7 @@ def request_export(client, django_capture_on_commit_callbacks):
     def _request(user, body):
         auth = bearer(user)
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                "/api/v1/exports", body, content_type="application/json", **auth
-            )
+            response = client.post("/api/v1/exports", body, content_type="application/json", **auth)
         return response, auth
 
     return _request
@@ -148,9 +146,7 @@ def test_reception_and_access_log_kinds_export_what_their_pages_export(
     world, customers, client, login, request_export
 ):
     """Every registered kind runs; the reception calls file equals the page's file."""
-    assert {"customers", "reception_calls", "reception_tasks", "access_log"} <= set(
-        export_kinds()
-    )
+    assert {"customers", "reception_calls", "reception_tasks", "access_log"} <= set(export_kinds())
     manager = world.users["manager"]
     page = _csv(_streamed(login(manager).get("/reception/export/calls.csv")))
     response, auth = request_export(manager, {"kind": "reception_calls", "format": "csv"})
@@ -160,7 +156,11 @@ def test_reception_and_access_log_kinds_export_what_their_pages_export(
     steward = world.users["datasteward"]
     response, auth = request_export(
         steward,
-        {"kind": "access_log", "format": "csv", "filters": {"company_id": world.companies["sz"].pk}},
+        {
+            "kind": "access_log",
+            "format": "csv",
+            "filters": {"company_id": world.companies["sz"].pk},
+        },
     )
     job = Job.objects.get(pk=response.json()["id"])
     assert job.status == Job.Status.SUCCEEDED, job.message

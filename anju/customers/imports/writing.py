@@ -263,11 +263,12 @@ def _run(job, by) -> Job:
         with transaction.atomic():
             created = _write(job, by, new, done_before=total)
     except IntegrityError as exc:
-        raise ApplicationError(
+        raise Conflict(
             _(
                 "Some numbers were registered by colleagues while the import ran; nothing was "
                 "imported. Start the import again."
-            )
+            ),
+            code="concurrent_change",
         ) from exc
     result.update(created=created, written=True)
     message = _("%(created)s customers imported, %(existing)s already existed.") % {

@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from anju.core.errors import ApplicationError
+from anju.core.errors import ApplicationError, Conflict
 from anju.core.events import record_event
 from anju.core.permissions import require_perm
 from anju.core.roles import Perm
@@ -62,7 +62,7 @@ def reason_create(*, by, company, won: bool, name: str, sort_order=0):
         .filter(company=company, name=name[:100])
         .exists()
     ):
-        raise ApplicationError(_("This reason is already on the list."), field="name")
+        raise Conflict(_("This reason is already on the list."), field="name", code="duplicate")
     reason = model(
         company=company,
         name=name[:100],
