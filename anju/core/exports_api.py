@@ -10,11 +10,11 @@ The file has the same columns, masking and formula neutralisation as the streame
 from typing import Literal
 
 from django.http import FileResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 from ninja.responses import Status
 
 from . import export_jobs
-from .api_types import Id
+from .api_types import ERRORS_EXTENSION, Id, Input, may_answer
 from .exports import CONTENT_TYPES
 from .jobs_api import JobOut
 
@@ -23,7 +23,7 @@ router = Router(tags=["exports"])
 FilterValue = str | int | bool | None
 
 
-class ExportIn(Schema):
+class ExportIn(Input):
     kind: str = Field(
         ...,
         max_length=40,
@@ -42,7 +42,7 @@ class ExportIn(Schema):
     )
 
 
-@router.post("/exports", response={202: JobOut})
+@router.post("/exports", response={202: JobOut}, openapi_extra=may_answer(404, 429))
 def start_export(request, payload: ExportIn):
     """Request an export file; the job writes it in the background (poll ``GET /jobs/{id}``)."""
     job = export_jobs.export_job_start(
@@ -60,12 +60,13 @@ def start_export(request, payload: ExportIn):
     url_name="export_download",
     response={200: None},
     openapi_extra={
+        ERRORS_EXTENSION: [409],
         "responses": {
             200: {
                 "content": {ctype: {} for ctype in CONTENT_TYPES.values()},
                 "description": "the export file (.xlsx or .csv)",
             }
-        }
+        },
     },
 )
 def download_export(request, job_id: Id):

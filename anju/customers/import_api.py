@@ -19,7 +19,7 @@ from ninja import Field, File, Form, Router, Schema, UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from anju.core.api_types import Id, Pagination
+from anju.core.api_types import Id, Pagination, may_answer
 from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.exports import csv_response
 from anju.core.jobs_api import JobOut
@@ -213,7 +213,9 @@ def get_customer_import(request, job_id: Id):
     return _import_out(request, imports.import_job_for(request.user, job_id))
 
 
-@router.post("/customer-imports/{job_id}/start", response={202: ImportOut})
+@router.post(
+    "/customer-imports/{job_id}/start", response={202: ImportOut}, openapi_extra=may_answer(409)
+)
 def start_customer_import(request, job_id: Id):
     """Check every row and import (in the background); poll ``GET /jobs/{job_id}``.
 
