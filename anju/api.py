@@ -132,8 +132,10 @@ def document_errors(schema: dict) -> None:
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             extra = operation.pop(ERRORS_EXTENSION, [])
-            for status in sorted(_error_statuses(path, operation) | set(extra)):
-                operation["responses"].setdefault(
+            responses = {str(k): v for k, v in operation["responses"].items()}
+            operation["responses"] = responses
+            for status in sorted(_error_statuses(path, operation, components) | set(extra)):
+                responses.setdefault(
                     str(status),
                     {
                         "description": ERROR_DESCRIPTIONS[status],
@@ -146,21 +148,26 @@ def document_errors(schema: dict) -> None:
                 )
 
 
-def _error_statuses(path: str, operation: dict) -> set[int]:
+def _error_statuses(path: str, operation: dict, components: dict) -> set[int]:
     # Any request can be unreadable (400), unauthenticated (401), refused (403, also a
     # read-only token) and carry invalid values (422).
     statuses = {400, 401, 403, 422}
     names = [p.get("name", "") for p in operation.get("parameters", [])]
     body = operation.get("requestBody", {}).get("content", {})
     for media in body.values():
-        names += list(_properties(media.get("schema", {})))
+        names += list(_properties(media.get("schema", {}), components))
     if "{" in path or any(n == "id" or n.endswith("_id") or n.endswith("_ids") for n in names):
         statuses.add(404)  # a named row may be missing or out of scope
     return statuses
 
 
-def _properties(schema: dict) -> list[str]:
-    return list(schema.get("properties", {})) if isinstance(schema, dict) else []
+def _properties(schema: dict, components: dict) -> list[str]:
+    if not isinstance(schema, dict):
+        return []
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        schema = components.get(ref.rsplit("/", 1)[-1], {})
+    return list(schema.get("properties", {}))
 
 
 def _error_schemas() -> dict:

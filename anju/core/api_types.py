@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from django.utils.translation import gettext_lazy as _lazy
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination
-from pydantic import AwareDatetime, BeforeValidator, ConfigDict, WithJsonSchema
+from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Strict, WithJsonSchema
 
 from .api_errors import PATTERN_MESSAGES
 from .pagination import COUNT_CAP, capped_count
@@ -140,17 +140,26 @@ def model_text(model, field_name: str, *, required: bool = False, description=No
 
 def _no_float(value):
     # A JSON float such as 0.1 is already rounded; money travels as a string ("12.50") or a
-    # whole number, and becomes a Decimal (SEC-4: money is never a float).
+    # whole number (1280000 or 1280000.0), and becomes a Decimal (SEC-4: never a float).
+    if isinstance(value, bool):
+        raise ValueError("money, not true/false")
     if isinstance(value, float):
-        raise ValueError("money as a string or a whole number")
+        if not value.is_integer():
+            raise ValueError("money as a string or a whole number")
+        return int(value)
     return value
 
 
-MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+def _money_pattern(maximum: Decimal) -> str:
+    digits = len(str(int(maximum)))
+    return rf"^[0-9]{{1,{digits}}}(\.[0-9]{{1,2}})?$"
 
 
-def Money(maximum=MAX_MONEY, *, description: str | None = None):  # noqa: N802
-    """An amount in yuan, 0 … ``maximum``, at most 2 decimals: ``"1280000.00"`` or ``1280000``."""
+def Money(maximum: Decimal = MAX_MONEY, *, description: str | None = None):  # noqa: N802
+    """An amount 0 … ``maximum`` (all nines: the column's capacity), at most 2 decimals:
+    ``"1280000.00"`` or ``1280000``; the string pattern is exactly that bound."""
+    pattern = _money_pattern(maximum)
+    PATTERN_MESSAGES.setdefault(pattern, _lazy("Enter an amount like 1280000 or 1280000.50."))
     return Annotated[
         Decimal,
         BeforeValidator(_no_float),
@@ -159,16 +168,18 @@ def Money(maximum=MAX_MONEY, *, description: str | None = None):  # noqa: N802
             {
                 "anyOf": [
                     {"type": "integer", "minimum": 0, "maximum": int(maximum)},
-                    {"type": "string", "pattern": MONEY_PATTERN, "maxLength": 16},
+                    {"type": "string", "pattern": pattern, "maxLength": 16},
                 ],
                 "description": description or "",
-                "examples": ["1280000.00"],
             }
         ),
     ]
 
 
-PATTERN_MESSAGES[MONEY_PATTERN] = _lazy("Enter an amount like 1280000 or 1280000.50.")
+# Body fields take JSON's own types only: true/false, not 0/1 or "true"; 5, not "5".
+Flag = Annotated[bool, Strict()]
+Count = Annotated[int, Strict()]
+RefId = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
@@ -202,5 +213,21 @@ IsoDateTime = Annotated[
             "format": "date-time",
             "description": "ISO 8601 with the offset, e.g. 2026-11-25T10:30:00+08:00",
         }
+    ),
+]
+
+
+# The addresses Django's EmailValidator (the model's) accepts, in its dot-atom form.
+_ATOM = r"[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}$"
+PATTERN_MESSAGES[EMAIL_PATTERN] = _lazy("Enter an e-mail address like name@example.com.")
+Email = Annotated[
+    str,
+    Field(
+        max_length=254,
+        pattern=EMAIL_PATTERN,
+        json_schema_extra={"format": "email"},
+        description="an e-mail address",
     ),
 ]

@@ -4,12 +4,13 @@
 import json
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
+from .api_errors import error_response
 from .errors import ApplicationError
 
 
@@ -63,9 +64,9 @@ class ApplicationErrorMiddleware:
         template = (
             "core/_error_fragment.html" if getattr(request, "htmx", False) else "core/error.html"
         )
-        return render(
-            request, template, {"message": exception.message}, status=exception.status_code
-        )
+        # A page answers a bad value with a plain 400 (422 is the API's word for it).
+        status = 400 if exception.status_code == 422 else exception.status_code
+        return render(request, template, {"message": exception.message}, status=status)
 
 
 class NulCharacterMiddleware:
@@ -81,7 +82,11 @@ class NulCharacterMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if _has_nul(request):
+        try:
+            has_nul = _has_nul(request)
+        except MultiPartParserError:  # "multipart/form-data" without a boundary, cut short…
+            return _unreadable(request)
+        if has_nul:
             return _nul_refused(request)
         return self.get_response(request)
 
@@ -95,6 +100,10 @@ def _has_nul(request) -> bool:
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         # the fields only: files are binary, and Django drops unprintable file-name characters
         return _query_dict_has_nul(request.POST)
+    if request.path.startswith("/api/") and "json" in content_type:
+        # The API's schemas refuse control characters field by field (422 naming the field)
+        # and unknown fields; a body an operation does not read cannot hurt.
+        return False
     body = request.body
     if b"\x00" in body:
         return True
@@ -120,13 +129,20 @@ def _json_has_nul(value) -> bool:
     return False
 
 
+def _unreadable(request):
+    message = _("The request could not be read.")
+    if request.path.startswith("/api/"):
+        return error_response(400, "bad_request", message)
+    return render(request, "core/error.html", {"message": message}, status=400)
+
+
 def _nul_refused(request):
     message = _(
         "The request contains a NUL character (U+0000), which no text may hold. "
         "Remove it and try again."
     )
     if request.path.startswith("/api/") or "json" in (request.content_type or ""):
-        return JsonResponse({"detail": message, "field": None}, status=400)
+        return error_response(400, "bad_request", message)
     htmx = request.headers.get("HX-Request") == "true"  # runs before HtmxMiddleware
     template = "core/_error_fragment.html" if htmx else "core/error.html"
     return render(request, template, {"message": message}, status=400)

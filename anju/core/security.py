@@ -15,10 +15,12 @@ from django.contrib.auth import SESSION_KEY, logout, user_logged_in
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from .api_errors import error_response
 
 LOGIN_AT = "_anju_login_at"
 SEEN_AT = "_anju_seen_at"
@@ -65,7 +67,7 @@ class SessionTimeoutMiddleware:
             logout(request)
             message = _("Your session has expired. Please log in again.")
             if _is_api(request):
-                return JsonResponse({"detail": message, "code": "session_expired"}, status=401)
+                return error_response(401, "session_expired", message)
             messages.warning(request, message)
             if getattr(request, "htmx", False):
                 response = HttpResponse(status=204)
@@ -97,7 +99,9 @@ def lockout_response(request, original_response=None, credentials=None):
     """django-axes' AXES_LOCKOUT_CALLABLE: the login page with the reason, status 429."""
     message = lockout_message()
     if _is_api(request):
-        return JsonResponse({"detail": message, "code": "locked_out"}, status=429)
+        response = error_response(429, "locked_out", message)
+        response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+        return response
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     form = AuthenticationForm(request, initial={"username": username})
     context = {"form": form, "lockout_message": message, "next": request.POST.get("next", "")}

@@ -11,6 +11,7 @@ forms (``core.forms.CleanTextMixin``), the API (through the services) and the im
 """
 
 import re
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
@@ -21,8 +22,10 @@ from .errors import ApplicationError
 
 # Bounds shared by models, forms, API schemas and the import (issue 7 item 4).
 NOTE_MAX_LENGTH = 2000  # notes, outcomes, questions, descriptions (TextField)
-MAX_MONEY = 999_999_999_999  # CNY; fits DecimalField(max_digits=14, decimal_places=2)
-MAX_AREA = 99_999  # m²; fits DecimalField(max_digits=7, decimal_places=2)
+# The largest values the columns hold, so that "at most N digits" in the API's schema and
+# the validators say the same (issue 8 item 2).
+MAX_MONEY = Decimal("999999999999.99")  # CNY; DecimalField(max_digits=14, decimal_places=2)
+MAX_AREA = Decimal("99999.99")  # m²; DecimalField(max_digits=7, decimal_places=2)
 MAX_SORT_ORDER = 999
 MONEY_RANGE = [MinValueValidator(0), MaxValueValidator(MAX_MONEY)]
 AREA_RANGE = [MinValueValidator(0), MaxValueValidator(MAX_AREA)]

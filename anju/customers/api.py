@@ -6,23 +6,46 @@ value to roles allowed to see it, and logs it.
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated, Literal
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from anju.core.api_types import Id, Pagination
+from anju.core.api_errors import PATTERN_MESSAGES
+from anju.core.api_types import (
+    Email,
+    Id,
+    Input,
+    IsoDate,
+    Money,
+    Pagination,
+    RefId,
+    Text,
+    may_answer,
+    model_text,
+)
 from anju.core.errors import ApplicationError
 from anju.core.masking import mask_id_number, mask_phone
 from anju.core.scope import get_visible_or_404
-from anju.core.validation import MAX_AREA, MAX_MONEY
+from anju.core.validation import MAX_AREA
 from anju.org.models import Company, Project
 
 from . import selectors, services
 from .filters import API_NAMES, CustomerFilter
-from .models import CustomerStatus, Gender, Grade, LifeStage, PaymentAbility, Purpose, Source
+from .models import (
+    Customer,
+    CustomerStatus,
+    Gender,
+    Grade,
+    LifeStage,
+    PaymentAbility,
+    Purpose,
+    Source,
+)
 
 router = Router(tags=["customers"])
 
@@ -80,17 +103,52 @@ class CustomerDetailOut(CustomerOut):
         return mask_id_number(obj.id_number)
 
 
-class CustomerIn(Schema):
-    company_id: Id | None = None
-    project_id: Id | None = None
-    phone: str = Field(max_length=30)
-    name: str = Field(min_length=1, max_length=50)
+# A phone number as people type it: a mainland mobile (138 1234 5678), a landline with its
+# area code (0755-12345678), or +country… The server validates it with libphonenumber
+# (customers/phones.py); the pattern only bounds the characters.
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{2,28}$"
+PHONE_DESCRIPTION = (
+    "a valid number: a mainland mobile (11 digits, 1[3-9]…), a landline with its area code "
+    "(0755-12345678), or +country code…; spaces, dashes and brackets are ignored"
+)
+PATTERN_MESSAGES[PHONE_PATTERN] = _lazy("Enter a phone number, e.g. 138 1234 5678.")
+Phone = Annotated[
+    str,
+    Field(
+        max_length=30,
+        pattern=PHONE_PATTERN,
+        description=PHONE_DESCRIPTION,
+        json_schema_extra={"format": "phone", "examples": ["13812345678"]},
+    ),
+]
+OptionalPhone = Annotated[
+    str,
+    Field(
+        max_length=30,
+        pattern=PHONE_PATTERN.replace("^", "^(?:").replace("$", ")?$"),
+        description=PHONE_DESCRIPTION + "; empty when the caller declined to give it",
+        json_schema_extra={"format": "phone"},
+    ),
+]
+PATTERN_MESSAGES[PHONE_PATTERN.replace("^", "^(?:").replace("$", ")?$")] = PATTERN_MESSAGES[
+    PHONE_PATTERN
+]
+
+
+class CustomerIn(Input):
+    """Register a customer by phone (CUS-1/2). Rules beyond the schema: the project (if
+    given) is of the company; a number protected by a colleague is a 409."""
+
+    company_id: RefId | None = None
+    project_id: RefId | None = None
+    phone: Phone
+    name: model_text(Customer, "name", required=True)
     gender: Gender = Gender.UNKNOWN
-    birth_date: date | None = None
+    birth_date: IsoDate | None = Field(None, description="in the past, after 1900")
     source: Source = Source.OTHER
     grade: Grade | None = None
-    layout_wanted: str = Field("", max_length=50)
-    budget_max: Decimal | None = Field(None, ge=0, le=MAX_MONEY)
+    layout_wanted: model_text(Customer, "layout_wanted") = ""
+    budget_max: Money() | None = None
 
 
 class RegistrationOut(Schema):
@@ -99,22 +157,27 @@ class RegistrationOut(Schema):
     customer: CustomerOut
 
 
-class CustomerPatch(Schema):
-    name: str | None = Field(None, max_length=50)
-    gender: Gender | None = None
-    birth_date: date | None = None
-    id_number: str | None = Field(None, max_length=30)
-    occupation: str | None = Field(None, max_length=50)
-    address: str | None = Field(None, max_length=200)
-    family_structure: str | None = Field(None, max_length=100)
-    email: str | None = Field(None, max_length=254)
-    area_min: Decimal | None = Field(None, ge=0, le=MAX_AREA)
-    area_max: Decimal | None = Field(None, ge=0, le=MAX_AREA)
-    layout_wanted: str | None = Field(None, max_length=50)
-    budget_min: Decimal | None = Field(None, ge=0, le=MAX_MONEY)
-    budget_max: Decimal | None = Field(None, ge=0, le=MAX_MONEY)
+class CustomerPatch(Input):
+    """Change a customer's profile; only the fields sent change, ``null`` clears. Rules
+    beyond the schema: ``area_min`` ≤ ``area_max``, ``budget_min`` ≤ ``budget_max``;
+    ``birth_date`` in the past, after 1900."""
+
+    # Fields that cannot be cleared are not nullable: leave them out to keep them.
+    name: model_text(Customer, "name", required=True) = Field(None)
+    gender: Gender = Field(None)
+    birth_date: IsoDate | None = None
+    id_number: model_text(Customer, "id_number") | None = None
+    occupation: model_text(Customer, "occupation") | None = None
+    address: model_text(Customer, "address") | None = None
+    family_structure: model_text(Customer, "family_structure") | None = None
+    email: Email | None = None
+    area_min: Money(MAX_AREA) | None = None
+    area_max: Money(MAX_AREA) | None = None
+    layout_wanted: model_text(Customer, "layout_wanted") | None = None
+    budget_min: Money() | None = None
+    budget_max: Money() | None = None
     purpose: Purpose | None = None
-    source: Source | None = None
+    source: Source = Field(None)
     grade: Grade | None = None
     life_stage: LifeStage | None = None
     payment_ability: PaymentAbility | None = None
@@ -140,7 +203,11 @@ def _company_and_project(user, payload):
     return company, project
 
 
-@router.post("/customers", response={200: RegistrationOut, 201: RegistrationOut})
+@router.post(
+    "/customers",
+    response={200: RegistrationOut, 201: RegistrationOut},
+    openapi_extra=may_answer(409),
+)
 def register_customer(request, payload: CustomerIn):
     """Register by phone; an existing customer is returned (created=false), never duplicated."""
     company, project = _company_and_project(request.user, payload)
@@ -157,37 +224,41 @@ def register_customer(request, payload: CustomerIn):
     return Status(201 if registration.created else 200, registration)
 
 
-class PhoneLookupIn(Schema):
-    phone: str = Field(..., max_length=30, description="the full number, any usual format")
-    company_id: Id | None = None
+class PhoneLookupIn(Input):
+    phone: Phone
+    company_id: RefId | None = None
 
 
 def _choices(choices) -> str:
     return ", ".join(str(value) for value in choices.values)
 
 
-class CustomerFilterQuery(Schema):
-    """The list's filters as query parameters. Documentation only: the values are parsed
-    and validated by ``CustomerFilter``, the FilterSet the list page and the export use
-    (issue 7 item 16); an invalid one is a 400 naming the parameter."""
+# In a URL the search may not be a phone number (issue 7 item 9): it must hold something
+# besides digits and the separators people type in numbers (selectors.is_phone_search).
+_NOT_ONLY_DIGITS = r"^$|^[^\x00-\x1f\x7f-\x9f\ufffe\uffff]*[^0-9\s()+.\-\x00-\x1f\x7f-\x9f\ufffe\uffff][^\x00-\x1f\x7f-\x9f\ufffe\uffff]*$"
+PATTERN_MESSAGES[_NOT_ONLY_DIGITS] = _lazy(
+    "Search phone numbers with POST /api/v1/customers/search (a JSON body), not in the URL."
+)
+NotAPhone = Annotated[str, Field(max_length=50, pattern=_NOT_ONLY_DIGITS)]
 
-    q: str | None = Field(None, description=_SEARCH_HELP + " (at most 50 characters)")
-    status: str | None = Field(None, description=f"one of: {_choices(CustomerStatus)}")
-    grade: str | None = Field(None, description=f"one of: {_choices(Grade)}")
-    source: str | None = Field(None, description=f"one of: {_choices(Source)}")
-    owner_id: int | str | None = Field(None, description="a consultant you oversee (id)")
-    project_id: int | str | None = Field(None, description="a project you may see (id)")
-    include_archived: bool | str | None = Field(
-        None, description="1 or true: also archived (stale) leads"
-    )
-
-
-class CustomerSearchIn(CustomerFilterQuery):
-    """A customer search in the request body, so that a phone number stays out of URLs."""
+# The list's filters, built from ``CustomerFilter`` (the FilterSet the page and the export
+# use, issue 7 item 16), so the document states exactly what they accept (issue 8 item 2).
+CustomerFilterQuery = CustomerFilter.api_schema(
+    "CustomerFilterQuery",
+    q=(
+        NotAPhone | None,
+        Field(None, description="name, pinyin or initials, or customer code (not a phone)"),
+    ),
+)
+CustomerSearchIn = CustomerFilter.api_schema(
+    "CustomerSearchIn",
+    __base__=Input,
+    q=(Text(50) | None, Field(None, description=_SEARCH_HELP)),
+)
 
 
 def _filtered(request, data):
-    """The rows of ``CustomerFilter`` for ``data``; invalid filters → 400 with its errors."""
+    """The rows of ``CustomerFilter`` for ``data``; invalid filters → 4xx with the reason."""
     return CustomerFilter.from_api(data, user=request.user).rows_or_error(API_NAMES)
 
 
@@ -204,7 +275,7 @@ def list_customers(request, filters: Query[CustomerFilterQuery]):
             ),
             field="q",
         )
-    return _filtered(request, request.GET)
+    return _filtered(request, filters)
 
 
 @router.post("/customers/search", response=list[CustomerOut])
@@ -212,8 +283,7 @@ def list_customers(request, filters: Query[CustomerFilterQuery]):
 def search_customers(request, payload: CustomerSearchIn):
     """The customer list searched by a body: name, pinyin, code or phone (SEC-2: without the
     unmask permission a phone only by the full number or the last 4 digits; logged)."""
-    data = payload.dict(exclude_none=True)
-    return _filtered(request, {k: str(v) for k, v in data.items()})
+    return _filtered(request, payload)
 
 
 @router.post("/customers/lookup", response=CustomerOut)
@@ -248,14 +318,15 @@ def update_customer(request, customer_id: Id, payload: CustomerPatch):
 _NULLABLE = {"birth_date", "area_min", "area_max", "budget_min", "budget_max"}
 
 
-@router.post("/customers/{customer_id}/claim", response=CustomerOut)
+@router.post("/customers/{customer_id}/claim", response=CustomerOut, openapi_extra=may_answer(409))
 def claim_customer(request, customer_id: Id):
     customer = selectors.customer_detail(request.user, customer_id)
     return services.customer_claim(by=request.user, customer=customer)
 
 
 @router.post("/customers/{customer_id}/reveal/{field}", response=RevealOut)
-def reveal_personal_data(request, customer_id: Id, field: str):
+def reveal_personal_data(request, customer_id: Id, field: Literal["phone", "id_number"]):
+    """The full phone or ID number, for roles that may see it in full; logged (SEC-2)."""
     customer = selectors.customer_detail(request.user, customer_id)
     value = services.customer_reveal_personal_data(
         by=request.user, customer=customer, field=field[:20], ip=request.META.get("REMOTE_ADDR")

@@ -13,11 +13,12 @@ from typing import Literal
 import django_filters
 from django import forms
 from django.http import QueryDict
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 from pydantic import create_model
 
-from anju.core.api_types import MAX_ID, Id, IsoDate, Text
+from anju.core.api_types import MAX_ID, Flag, Id, Input, IsoDate, RefId, Text
 from anju.core.errors import ApplicationError, NotFound
 from anju.org.selectors import projects_visible_to
 
@@ -85,11 +86,12 @@ class ListFilter(django_filters.FilterSet):
         """The same filters from API parameters (``owner_id`` → ``owner`` …): a dict, a
         QueryDict, or the validated ``api_schema()`` object of the operation."""
         if isinstance(data, Schema):
-            data = {k: _form_value(v) for k, v in data.dict(exclude_none=True).items() if v != ""}
-        return cls({API_NAMES.get(k, k): v for k, v in data.items()}, user=user, **kwargs)
+            data = data.dict(exclude_none=True)
+        values = {API_NAMES.get(k, k): _form_value(v) for k, v in data.items() if v != ""}
+        return cls(values, user=user, **kwargs)
 
     @classmethod
-    def api_schema(cls, name: str, *, exclude=(), **extra_fields):
+    def api_schema(cls, name: str, *, exclude=(), __base__=Schema, **extra_fields):
         """The list's filters as a ninja ``Query`` schema, built from this FilterSet, so the
         OpenAPI document states exactly the values the filters accept (issue 8 item 2):
         choices as enums, ids as ``Id``, dates as YYYY-MM-DD, texts with their length."""
@@ -98,15 +100,16 @@ class ListFilter(django_filters.FilterSet):
         for filter_name, filter_ in cls.base_filters.items():
             if filter_name in exclude:
                 continue
-            annotation = _api_type(filter_)
-            description = str(filter_.label or "")
+            annotation = _api_type(filter_, body=issubclass(__base__, Input))
+            with translation.override("en"):  # the API document speaks English
+                description = str(filter_.label or "")
             fields[api_names.get(filter_name, filter_name)] = (
                 annotation | None,
                 Field(None, description=description),
             )
         for field_name, spec in extra_fields.items():
             fields[field_name] = spec
-        return create_model(name, __base__=Schema, __doc__=cls.__doc__, **fields)
+        return create_model(name, __base__=__base__, __doc__=cls.__doc__, **fields)
 
     def filter_queryset(self, queryset):
         """All filters, or no rows when any is invalid or refused (the form says why)."""
@@ -142,16 +145,17 @@ class ListFilter(django_filters.FilterSet):
         return {k: v for k, v in self.form.cleaned_data.items() if v not in ("", None, False)}
 
 
-def _api_type(filter_):
+def _api_type(filter_, *, body=False):
+    """The schema type of a filter: query strings are parsed, a JSON body keeps its types."""
     if isinstance(filter_, IdChoiceFilter):
-        return Id
+        return RefId if body else Id
     if isinstance(filter_, django_filters.ChoiceFilter):
         values = tuple(str(value) for value, _label in filter_.extra["choices"])
         return Literal[values]
     if isinstance(filter_, django_filters.DateFilter):
         return IsoDate
     if isinstance(filter_, django_filters.BooleanFilter):
-        return bool
+        return Flag if body else bool
     max_length = filter_.extra.get("max_length") or 100
     return Text(max_length)
 

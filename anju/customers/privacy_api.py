@@ -9,7 +9,7 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from anju.core.api_types import Id, Pagination
+from anju.core.api_types import Id, Input, Pagination, Text, may_answer
 from anju.core.jobs import job_for
 
 from . import privacy_selectors as selectors
@@ -28,12 +28,12 @@ class PackageJobOut(Schema):
     download_url: str | None
 
 
-class ErasureRequestIn(Schema):
-    reason: str
+class ErasureRequestIn(Input):
+    reason: Text(500, required=True, multiline=True)
 
 
-class DecisionIn(Schema):
-    note: str = ""
+class DecisionIn(Input):
+    note: Text(500, multiline=True) = ""
 
 
 class ErasureRequestOut(Schema):
@@ -82,7 +82,11 @@ def _package_job(request, job_id):
     return job
 
 
-@router.post("/customers/{customer_id}/data-package", response={202: PackageJobOut})
+@router.post(
+    "/customers/{customer_id}/data-package",
+    response={202: PackageJobOut},
+    openapi_extra=may_answer(409),
+)
 def start_data_package(request, customer_id: Id):
     """Start building the customer's data package (.zip of .xlsx + .json); poll the job."""
     customer = customer_detail(request.user, customer_id)
@@ -102,7 +106,8 @@ def data_package_status(request, job_id: Id):
     url_name="privacy_package_download",
     response={200: None},
     openapi_extra={
-        "responses": {200: {"content": {"application/zip": {}}, "description": "the package"}}
+        "responses": {200: {"content": {"application/zip": {}}, "description": "the package"}},
+        **may_answer(409),
     },
 )
 def download_data_package(request, job_id: Id):
@@ -115,7 +120,11 @@ def download_data_package(request, job_id: Id):
     return response
 
 
-@router.post("/customers/{customer_id}/erasure-requests", response={201: ErasureRequestOut})
+@router.post(
+    "/customers/{customer_id}/erasure-requests",
+    response={201: ErasureRequestOut},
+    openapi_extra=may_answer(409),
+)
 def request_erasure(request, customer_id: Id, payload: ErasureRequestIn):
     customer = customer_detail(request.user, customer_id)
     erasure = services.erasure_request(by=request.user, customer=customer, reason=payload.reason)
@@ -133,14 +142,22 @@ def get_erasure_request(request, request_id: Id):
     return selectors.erasure_request_detail(request.user, request_id)
 
 
-@router.post("/erasure-requests/{request_id}/approve", response=ErasureRequestOut)
+@router.post(
+    "/erasure-requests/{request_id}/approve",
+    response=ErasureRequestOut,
+    openapi_extra=may_answer(409),
+)
 def approve_erasure(request, request_id: Id, payload: DecisionIn):
     """Four eyes: someone other than the requester approves; the erasure is applied at once."""
     erasure = selectors.erasure_request_detail(request.user, request_id)
     return services.erasure_approve(by=request.user, request=erasure, note=payload.note)
 
 
-@router.post("/erasure-requests/{request_id}/reject", response=ErasureRequestOut)
+@router.post(
+    "/erasure-requests/{request_id}/reject",
+    response=ErasureRequestOut,
+    openapi_extra=may_answer(409),
+)
 def reject_erasure(request, request_id: Id, payload: DecisionIn):
     erasure = selectors.erasure_request_detail(request.user, request_id)
     return services.erasure_reject(by=request.user, request=erasure, note=payload.note)

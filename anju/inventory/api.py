@@ -1,9 +1,9 @@
 from decimal import Decimal
 
-from ninja import Field, Router, Schema
+from ninja import Router, Schema
 from ninja.pagination import paginate
 
-from anju.core.api_types import Id, Pagination
+from anju.core.api_types import Id, Input, Money, Pagination, Text, may_answer
 
 from . import selectors, services
 from .models import UnitStatus
@@ -91,13 +91,14 @@ def get_unit(request, unit_id: Id):
     return selectors.unit_detail(request.user, unit_id)
 
 
-class PriceChangeIn(Schema):
-    # bounded like the column (max_digits=14, decimal_places=2); the service checks again
-    list_price: Decimal = Field(ge=0, le=services.MONEY_MAX, allow_inf_nan=False)
-    reason: str = Field(max_length=500)
+class PriceChangeIn(Input):
+    """A sold unit's price changes through a sales change (409 here)."""
+
+    list_price: Money(services.MONEY_MAX)
+    reason: Text(500, required=True)
 
 
-@router.post("/units/{unit_id}/price", response=UnitOut)
+@router.post("/units/{unit_id}/price", response=UnitOut, openapi_extra=may_answer(409))
 def change_unit_price(request, unit_id: Id, payload: PriceChangeIn):
     """Change a unit's list price (needs the inventory-management permission; audited)."""
     unit = selectors.unit_detail(request.user, unit_id)

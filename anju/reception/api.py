@@ -2,21 +2,48 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from anju.core.api_types import Id, Pagination
+from anju.core.api_types import (
+    Count,
+    Flag,
+    Id,
+    Input,
+    IsoDate,
+    IsoDateTime,
+    Money,
+    Pagination,
+    RefId,
+    Text,
+    may_answer,
+    model_text,
+)
 from anju.core.masking import mask_phone
 from anju.core.scope import get_visible_or_404
-from anju.core.validation import MAX_MONEY, NOTE_MAX_LENGTH
+from anju.customers.api import OptionalPhone
 from anju.customers.filters import API_NAMES
+from anju.customers.models import Customer, Gender, Source
 from anju.customers.selectors import customer_detail
 from anju.org.models import Project
 
 from . import selectors, services
 from .filters import CallFilter, OpportunityFilter, TaskFilter, VisitFilter
-from .models import Stage, TaskKind, TaskStatus
+from .models import (
+    OPEN_STAGES,
+    FollowUpTask,
+    Opportunity,
+    PhoneCall,
+    Stage,
+    TaskKind,
+    TaskStatus,
+    Visit,
+)
+from .services.opportunities import MAX_EXPECTED_VALUE
+
+OpenStage = Literal[tuple(str(stage) for stage in OPEN_STAGES)]
 
 router = Router(tags=["reception"])
 
@@ -38,20 +65,24 @@ class TaskOut(Schema):
     needs_changed: bool | None
 
 
-class CallIn(Schema):
-    project_id: Id
-    called_at: datetime | None = None
-    rings: int = Field(ge=0, le=99)
-    answer_seconds: int = Field(ge=0, le=3600)
-    duration_seconds: int = Field(ge=0, le=24 * 3600)
-    phone: str = Field("", max_length=30)
-    name: str = Field("", max_length=50)
-    gender: str = Field("U", max_length=1)
-    source: str = Field("hotline", max_length=20)
-    details_declined: bool = False
-    questions: str = Field("", max_length=NOTE_MAX_LENGTH)
-    visit_wanted: bool = False
-    visit_booked_for: datetime | None = None
+class CallIn(Input):
+    """A phone inquiry. Rules beyond the schema: ``phone`` and ``name`` are required unless
+    ``details_declined``; a booked visit needs both and is after the call, within a year;
+    ``called_at`` is not in the future (years 2000–2099)."""
+
+    project_id: RefId
+    called_at: IsoDateTime | None = Field(None, description="default: now; not in the future")
+    rings: Count = Field(ge=0, le=99)
+    answer_seconds: Count = Field(ge=0, le=3600)
+    duration_seconds: Count = Field(ge=0, le=24 * 3600)
+    phone: OptionalPhone = ""
+    name: model_text(Customer, "name") = ""
+    gender: Gender = Gender.UNKNOWN
+    source: Source = Source.HOTLINE
+    details_declined: Flag = False
+    questions: model_text(PhoneCall, "questions") = ""
+    visit_wanted: Flag = False
+    visit_booked_for: IsoDateTime | None = Field(None, description="after the call, within a year")
 
 
 class CallOut(Schema):
@@ -110,24 +141,24 @@ def log_call(request, payload: CallIn):
     )
 
 
-class PeriodQuery(Schema):
-    """A list's filters as query parameters. Documentation only: the values are parsed and
-    validated by the list's FilterSet (``reception/filters.py``), the one its page and export
-    use (issue 7 item 16); an invalid one is a 400 naming the parameter."""
+# The lists' query parameters, built from the FilterSets that parse them for the page, the
+# API and the export (issue 7 item 16), so the document states what they accept (issue 8).
+# date_from ≤ date_to.
+CallQuery = CallFilter.api_schema("CallQuery")
+VisitQuery = VisitFilter.api_schema("VisitQuery")
+TaskQuery = TaskFilter.api_schema("TaskQuery", exclude=("mine",))
+OpportunityQuery = OpportunityFilter.api_schema("OpportunityQuery")
 
-    project_id: int | str | None = Field(None, description="a project you may see (id)")
-    date_from: str | None = Field(None, description="first day, YYYY-MM-DD (local time)")
-    date_to: str | None = Field(None, description="last day, YYYY-MM-DD (included)")
 
-
-def _rows(request, filter_class, data):
+def _rows(request, filter_class, filters, **fixed):
+    data = {**filters.dict(exclude_none=True), **fixed}
     return filter_class.from_api(data, user=request.user).rows_or_error(API_NAMES)
 
 
 @router.get("/calls", response=list[CallOut])
 @paginate(Pagination, page_size=50)
-def list_calls(request, filters: Query[PeriodQuery]):
-    return _rows(request, CallFilter, request.GET)
+def list_calls(request, filters: Query[CallQuery]):
+    return _rows(request, CallFilter, filters)
 
 
 @router.get("/calls/{call_id}", response=CallOut)
@@ -135,20 +166,24 @@ def get_call(request, call_id: Id):
     return selectors.call_detail(request.user, call_id)
 
 
-class VisitIn(Schema):
-    project_id: Id
-    arrived_at: datetime
-    reception_started_at: datetime
-    customer_id: Id | None = None
-    phone: str = Field("", max_length=30)
-    name: str = Field("", max_length=50)
-    gender: str = Field("U", max_length=1)
-    source: str = Field("walk_by", max_length=20)
-    party_size: int = Field(1, ge=1, le=50)
-    products_shown: str = Field("", max_length=NOTE_MAX_LENGTH)
-    risk_factor_ids: list[Id] = Field([], max_length=200)
-    club_invited: bool = False
-    next_step: str = Field("", max_length=300)
+class VisitIn(Input):
+    """A visit to the sales office. Rules beyond the schema: a new visitor (no
+    ``customer_id``) needs ``phone``; ``arrived_at`` ≤ ``reception_started_at`` ≤ arrival +
+    12 h, neither in the future (years 2000–2099); risk factors of the visit's project."""
+
+    project_id: RefId
+    arrived_at: IsoDateTime
+    reception_started_at: IsoDateTime
+    customer_id: RefId | None = None
+    phone: OptionalPhone = ""
+    name: model_text(Customer, "name") = ""
+    gender: Gender = Gender.UNKNOWN
+    source: Source = Source.WALK_BY
+    party_size: Count = Field(1, ge=1, le=50)
+    products_shown: model_text(Visit, "products_shown") = ""
+    risk_factor_ids: list[RefId] = Field([], max_length=200)
+    club_invited: Flag = False
+    next_step: model_text(Visit, "next_step") = ""
 
 
 class VisitOut(Schema):
@@ -198,8 +233,8 @@ def register_visit(request, payload: VisitIn):
 
 @router.get("/visits", response=list[VisitOut])
 @paginate(Pagination, page_size=50)
-def list_visits(request, filters: Query[PeriodQuery]):
-    return _rows(request, VisitFilter, request.GET)
+def list_visits(request, filters: Query[VisitQuery]):
+    return _rows(request, VisitFilter, filters)
 
 
 @router.get("/visits/{visit_id}", response=VisitOut)
@@ -221,30 +256,23 @@ def list_risk_factors(request, project_id: Id):
     return list(selectors.risk_factors_of(project))
 
 
-class TaskQuery(Schema):
-    """Documentation only: parsed by ``TaskFilter``, as the My tasks export is."""
-
-    bucket: str | None = Field(None, description="overdue, today or upcoming (open tasks)")
-    status: str | None = Field(None, description=f"one of: {', '.join(TaskStatus.values)}")
-    project_id: int | str | None = Field(None, description="a project you may see (id)")
-
-
 @router.get("/tasks", response=list[TaskOut])
 @paginate(Pagination, page_size=100)
 def list_my_tasks(request, filters: Query[TaskQuery]):
     """My follow-up tasks; ``bucket`` = overdue | today | upcoming (open tasks)."""
-    data = request.GET.copy()
-    data["mine"] = "1"  # this endpoint lists the caller's own tasks
-    return _rows(request, TaskFilter, data)
+    return _rows(request, TaskFilter, filters, mine="true")  # the caller's own tasks
 
 
-class TaskCompleteIn(Schema):
-    outcome: str = Field("", max_length=NOTE_MAX_LENGTH)
-    satisfaction: int | None = Field(None, ge=1, le=5)
-    needs_changed: bool | None = None
+class TaskCompleteIn(Input):
+    """Rules beyond the schema: ``outcome`` is required except for an SMS task; only an
+    open task can be completed (409 otherwise)."""
+
+    outcome: model_text(FollowUpTask, "outcome") = ""
+    satisfaction: Count | None = Field(None, ge=1, le=5)
+    needs_changed: Flag | None = None
 
 
-@router.post("/tasks/{task_id}/complete", response=TaskOut)
+@router.post("/tasks/{task_id}/complete", response=TaskOut, openapi_extra=may_answer(409))
 def complete_task(request, task_id: Id, payload: TaskCompleteIn):
     task = selectors.task_detail(request.user, task_id)
     return services.task_complete(by=request.user, task=task, **payload.dict())
@@ -255,23 +283,26 @@ def get_task(request, task_id: Id):
     return selectors.task_detail(request.user, task_id)
 
 
-class TaskCancelIn(Schema):
-    reason: str = Field(max_length=500)
+class TaskCancelIn(Input):
+    reason: Text(500, required=True)
 
 
-@router.post("/tasks/{task_id}/cancel", response=TaskOut)
+@router.post("/tasks/{task_id}/cancel", response=TaskOut, openapi_extra=may_answer(409))
 def cancel_task(request, task_id: Id, payload: TaskCancelIn):
     task = selectors.task_detail(request.user, task_id)
     return services.task_cancel(by=request.user, task=task, reason=payload.reason)
 
 
-class OpportunityIn(Schema):
-    customer_id: Id
-    project_id: Id | None = None
-    products_of_interest: str = Field(max_length=300)
-    expected_value: Decimal = Field(ge=0, le=MAX_MONEY)
-    stage: Stage = Stage.CONTACT
-    expected_close: date | None = None
+class OpportunityIn(Input):
+    """Rules beyond the schema: the project (default: the customer's) is of the customer's
+    company; a new opportunity starts in an open stage."""
+
+    customer_id: RefId
+    project_id: RefId | None = None
+    products_of_interest: model_text(Opportunity, "products_of_interest", required=True)
+    expected_value: Money(MAX_EXPECTED_VALUE)
+    stage: OpenStage = Stage.CONTACT
+    expected_close: IsoDate | None = None
 
 
 class OpportunityOut(Schema):
@@ -306,19 +337,11 @@ def open_opportunity(request, payload: OpportunityIn):
     return Status(201, opportunity)
 
 
-class OpportunityQuery(Schema):
-    """Documentation only: parsed by ``OpportunityFilter``, as the page and export are."""
-
-    state: str | None = Field(None, description="open (the default), closed or all")
-    stage: str | None = Field(None, description=f"one of: {', '.join(Stage.values)}")
-    project_id: int | str | None = Field(None, description="a project you may see (id)")
-
-
 @router.get("/opportunities", response=list[OpportunityOut])
 @paginate(Pagination, page_size=50)
 def list_opportunities(request, filters: Query[OpportunityQuery]):
     """Opportunities you may see; open ones unless ``state`` says otherwise (as the page)."""
-    return _rows(request, OpportunityFilter, request.GET)
+    return _rows(request, OpportunityFilter, filters)
 
 
 @router.get("/opportunities/{opportunity_id}", response=OpportunityOut)
@@ -326,11 +349,13 @@ def get_opportunity(request, opportunity_id: Id):
     return selectors.opportunity_detail(request.user, opportunity_id)
 
 
-class StageIn(Schema):
-    stage: Stage
+class StageIn(Input):
+    stage: OpenStage = Field(description="another open stage; close with /close")
 
 
-@router.post("/opportunities/{opportunity_id}/stage", response=OpportunityOut)
+@router.post(
+    "/opportunities/{opportunity_id}/stage", response=OpportunityOut, openapi_extra=may_answer(409)
+)
 def move_opportunity(request, opportunity_id: Id, payload: StageIn):
     """Move an open opportunity to another open stage (SAL-4); closing has its own endpoint."""
     opportunity = selectors.opportunity_detail(request.user, opportunity_id)
@@ -339,13 +364,17 @@ def move_opportunity(request, opportunity_id: Id, payload: StageIn):
     )
 
 
-class CloseIn(Schema):
-    won: bool
-    reason_id: Id | None = None
-    note: str = Field("", max_length=NOTE_MAX_LENGTH)
+class CloseIn(Input):
+    """``reason_id``: one of the company's win (``won``) or loss reasons, required."""
+
+    won: Flag
+    reason_id: RefId
+    note: model_text(Opportunity, "close_note") = ""
 
 
-@router.post("/opportunities/{opportunity_id}/close", response=OpportunityOut)
+@router.post(
+    "/opportunities/{opportunity_id}/close", response=OpportunityOut, openapi_extra=may_answer(409)
+)
 def close_opportunity(request, opportunity_id: Id, payload: CloseIn):
     """Close as won or lost; ``reason_id`` from the company's win or loss reasons (SAL-4)."""
     opportunity = selectors.opportunity_detail(request.user, opportunity_id)

@@ -118,7 +118,7 @@ def test_simultaneous_claims_of_a_lapsed_customer_have_exactly_one_winner(world,
     winner = won[0]
     assert len(refused) == CLAIMANTS - 1
     for _user, exc in refused:
-        assert exc.code == "protected"
+        assert exc.code == "protected_by_colleague"
         assert str(winner) in exc.message  # the refusal names who holds it now (CUS-4)
     customer.refresh_from_db()
     assert customer.owner_id == winner.pk

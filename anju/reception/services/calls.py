@@ -131,7 +131,7 @@ def call_log(
                 source=source,
             )
         except ApplicationError as exc:
-            if exc.code != "protected":
+            if exc.code != "protected_by_colleague":
                 raise
             # 撞单: a colleague's protected customer called. The call is still logged (SAL-1),
             # on that customer, and his follow-ups go to his owner; ownership stays (CUS-4).

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.errors import ApplicationError, NotFound, NotPermitted
 from anju.core.events import record_event
 from anju.core.scope import can_see
 from anju.core.transitions import check_transition
@@ -150,6 +150,8 @@ def opportunity_close(*, by, opportunity, won: bool, reason, note: str = "", whe
     _require_handler(by, opportunity, owner_id=opportunity.consultant_id)
     model = WinReason if won else LossReason
     chosen = _reason(model, reason, opportunity.company_id)
+    if chosen is None and reason not in (None, ""):
+        raise NotFound(_("This reason is not on the company's list."), field="reason")
     if chosen is None:
         raise ApplicationError(
             _("Choose why the opportunity was won.")

@@ -1,0 +1,95 @@
+"""Schemathesis hooks for the API contract run (issue 8 item 2, scripts/api_contract/run.py).
+
+They teach the generator what the OpenAPI document says in words because JSON Schema cannot
+say it: the ``phone`` format (a number libphonenumber calls valid), times that are not in
+the future, and the cross-field rules written in the operations' descriptions (a range's
+lower end ≤ its upper end …). Nothing here hides a failure: a request these rules allow
+and the server refuses is still a failure.
+"""
+
+from datetime import datetime, timedelta, timezone
+
+import phonenumbers
+import schemathesis
+from hypothesis import strategies as st
+
+SHANGHAI = timezone(timedelta(hours=8))
+NOW = datetime.now(SHANGHAI)
+
+
+def _valid_phone(text: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(text, "CN"))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+_mobile = st.from_regex(r"\A1(3[0-9]|5[0-35-9]|7[0-35-8]|8[0-9]|9[0-35-9])[0-9]{8}\Z")
+_spelt = st.sampled_from(["{}", "+86 {}", "{} ", "+86{}"])
+schemathesis.openapi.format(
+    "phone",
+    st.builds(lambda number, form: form.format(number), _mobile, _spelt).filter(_valid_phone),
+)
+
+# Times: the past five years up to a minute ago, with the +08:00 offset (services refuse
+# times in the future and years outside 2000–2099).
+_past = st.datetimes(
+    min_value=(NOW - timedelta(days=5 * 365)).replace(tzinfo=None),
+    max_value=(NOW - timedelta(minutes=1)).replace(tzinfo=None),
+)
+schemathesis.openapi.format(
+    "date-time", _past.map(lambda d: d.replace(microsecond=0).isoformat() + "+08:00")
+)
+schemathesis.openapi.format(
+    "date",
+    st.dates(min_value=datetime(1950, 1, 1).date(), max_value=NOW.date()).map(
+        lambda d: d.isoformat()
+    ),
+)
+
+
+def _time(value):
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _ordered(data: dict, low: str, high: str, convert=float) -> bool:
+    a, b = data.get(low), data.get(high)
+    if a is None or b is None:
+        return True
+    try:
+        return convert(a) <= convert(b)
+    except (TypeError, ValueError):
+        return True  # not a number: schema validation answers that
+
+
+@schemathesis.hook
+def filter_body(context, body) -> bool:
+    """The cross-field rules the operations' descriptions state."""
+    if not isinstance(body, dict):
+        return True
+    if not (_ordered(body, "area_min", "area_max") and _ordered(body, "budget_min", "budget_max")):
+        return False
+    path = context.operation.path if context.operation else ""
+    if path.endswith("/calls"):
+        declined = body.get("details_declined") is True
+        if not declined and not (body.get("phone") and str(body.get("name", "")).strip()):
+            return False
+        if body.get("visit_booked_for") is not None:
+            return False  # after the call and within a year: the generated times are past
+    if path.endswith("/visits"):
+        if body.get("customer_id") is None and not body.get("phone"):
+            return False
+        arrived, started = _time(body.get("arrived_at")), _time(body.get("reception_started_at"))
+        if arrived and started and not (arrived <= started <= arrived + timedelta(hours=12)):
+            return False
+    return True
+
+
+@schemathesis.hook
+def filter_query(context, query) -> bool:
+    if not isinstance(query, dict):
+        return True
+    return _ordered(query, "date_from", "date_to", convert=str)
