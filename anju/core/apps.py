@@ -2,6 +2,12 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _access_log_filters():
+    from .access_log_api import AccessLogFilters
+
+    return AccessLogFilters
+
+
 class CoreConfig(AppConfig):
     name = "anju.core"
     label = "core"
@@ -47,6 +53,7 @@ class CoreConfig(AppConfig):
                 rows=access_log_export_rows,
                 filters=tuple(EXPORT_FILTERS),
                 label=_("Access log"),
+                filter_schema=_access_log_filters,
             )
         )
         from django.urls import reverse

@@ -53,6 +53,7 @@ class ExportKind:
     rows: Callable  # (user, filters: dict[str, str], params: dict) -> (rows, description)
     filters: tuple = ()  # the filter names the list API takes
     label: str = ""
+    filter_schema: Callable | None = None  # () -> the filters' request schema (OpenAPI)
 
 
 _KINDS: dict[str, ExportKind] = {}

@@ -7,11 +7,13 @@ The file has the same columns, masking and formula neutralisation as the streame
 (``core.exports.export_prepare``), and making it is logged in the personal-data access log.
 """
 
-from typing import Literal
+from typing import Annotated, Literal, Union
 
 from django.http import FileResponse
-from ninja import Field, Router
+from django.utils import translation
+from ninja import Body, Field, Router
 from ninja.responses import Status
+from pydantic import create_model
 
 from . import export_jobs
 from .api_types import ERRORS_EXTENSION, Id, Input, may_answer
@@ -21,35 +23,53 @@ from .jobs_api import JobOut
 router = Router(tags=["exports"])
 
 FilterValue = str | int | bool | None
+Format = Literal["xlsx", "csv"]
 
 
-class ExportIn(Input):
-    kind: str = Field(
-        ...,
-        max_length=40,
-        description="customers, reception_calls, reception_visits, reception_opportunities, "
-        "reception_tasks or access_log",
-        examples=["customers"],
-    )
-    format: Literal["xlsx", "csv"] = "xlsx"
-    filters: dict[str, FilterValue] = Field(
-        default_factory=dict,
-        max_length=20,
-        description="the list API's filters by the same names, e.g. customers: q, status, "
-        "grade, source, owner_id, project_id, include_archived; reception_calls: project_id, "
-        "date_from, date_to. An unknown name is refused (422).",
-        examples=[{"status": "visitor", "project_id": 1}],
-    )
+def _request_schema():
+    """One request body per export kind, told apart by ``kind`` (a discriminated union), so
+    the document states each kind's filters with the list API's names and constraints; an
+    unknown filter name is refused (422)."""
+    variants = []
+    for name, kind in sorted(export_jobs.export_kinds().items()):
+        camel = "".join(part.title() for part in name.split("_"))
+        schema = kind.filter_schema() if kind.filter_schema else None
+        if schema is None:
+            filters = (dict[str, FilterValue], Field(default_factory=dict, max_length=20))
+        else:
+            filters = (schema, Field(default_factory=schema))
+        with translation.override("en"):  # the API document speaks English
+            label = str(kind.label or name)
+        variants.append(
+            create_model(
+                f"Export{camel}In",
+                __base__=Input,
+                __doc__=f"An export of: {label}.",
+                kind=(Literal[name], Field(..., description=label)),
+                format=(Format, Field("xlsx", description="the file's format")),
+                filters=filters,
+            )
+        )
+    if len(variants) == 1:
+        return variants[0]
+    return Annotated[Union[tuple(variants)], Field(discriminator="kind")]  # noqa: UP007
+
+
+ExportIn = _request_schema()
 
 
 @router.post("/exports", response={202: JobOut}, openapi_extra=may_answer(404, 429))
-def start_export(request, payload: ExportIn):
+def start_export(request, payload: Body[ExportIn]):
     """Request an export file; the job writes it in the background (poll ``GET /jobs/{id}``)."""
     job = export_jobs.export_job_start(
         by=request.user,
         kind=payload.kind,
         fmt=payload.format,
-        filters=payload.filters,
+        filters=(
+            payload.filters
+            if isinstance(payload.filters, dict)
+            else payload.filters.dict(exclude_none=True)
+        ),
         ip=request.META.get("REMOTE_ADDR"),
     )
     return Status(202, job)

@@ -55,5 +55,14 @@ def register_export_kinds():
             rows=filterset_rows(CustomerFilter, API_NAMES),
             filters=filter_names(CustomerFilter, API_NAMES),
             label=gettext_lazy("Customers"),
+            filter_schema=_filter_schema,
         )
     )
+
+
+def _filter_schema():
+    """The export's filters: those of ``POST /customers/search`` (a phone may be searched in
+    a body, never in a URL)."""
+    from .api import CustomerSearchIn
+
+    return CustomerSearchIn

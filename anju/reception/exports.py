@@ -142,5 +142,15 @@ def register_export_kinds():
                 rows=filterset_rows(filter_class, API_NAMES),
                 filters=filter_names(filter_class, API_NAMES),
                 label=label,
+                filter_schema=_schema_of(filter_class, what),
             )
         )
+
+
+def _schema_of(filter_class, what):
+    def build():
+        from anju.core.api_types import Input
+
+        return filter_class.api_schema(f"{what.title()}ExportFilters", __base__=Input)
+
+    return build
