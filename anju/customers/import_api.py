@@ -20,10 +20,12 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from anju.core.api_types import Id, Pagination, may_answer
-from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.errors import ApplicationError, NotFound, NotPermitted
 from anju.core.exports import csv_response
 from anju.core.jobs_api import JobOut
 from anju.core.models import Job
+from anju.core.scope import get_visible_or_404
+from anju.org.models import Company, Project
 
 from . import imports
 
@@ -143,7 +145,8 @@ def _import_out(request, job, *, preview=True) -> dict:
 
 
 def _company(request, company_id):
-    """The company as the upload page offers it: one the user may import into."""
+    """The company as the upload page offers it: one the user may import into (one he cannot
+    see is not found; one he sees but may not import into is refused)."""
     companies = imports.import_companies(request.user)
     if not companies:
         raise NotPermitted(
@@ -157,11 +160,8 @@ def _company(request, company_id):
         )
     company = next((c for c in companies if c.pk == company_id), None)
     if company is None:
-        raise ApplicationError(
-            _("You may not import customers into this company."),
-            field="company_id",
-            code="invalid_choice",
-        )
+        get_visible_or_404(Company, request.user, pk=company_id)
+        raise NotPermitted(_("You may not import customers into this company."))
     return company
 
 
@@ -169,19 +169,13 @@ def _project(request, company, project_id):
     """A default project as the upload page offers it: active, visible, in the company."""
     if project_id is None:
         return None
-    from anju.org.models import Project
-
     project = (
         Project.objects.visible_to(request.user)
         .filter(pk=project_id, company=company, is_active=True)
         .first()
     )
     if project is None:
-        raise ApplicationError(
-            _("Choose an active project of the company."),
-            field="project_id",
-            code="invalid_choice",
-        )
+        raise NotFound(_("No such active project in this company."), field="project_id")
     return project
 
 

@@ -172,7 +172,11 @@ def test_company_and_project_are_checked_as_on_the_page(world, client):
     before = Job.objects.count()
     zh = world.companies["zh"].pk
     refused = upload(client, steward, csv_upload(good_rows(2)), company_id=zh)
-    assert refused.status_code == 422 and refused.json()["field"] == "company_id"
+    assert refused.status_code == 404  # 珠海 is outside the 深圳 data steward's scope
+    manager = bearer(world.users["manager"])
+    group = bearer(world.users["group"])  # sees 珠海 and 深圳, imports into neither
+    assert upload(client, group, csv_upload(good_rows(2)), company_id=zh).status_code == 403
+    assert upload(client, manager, csv_upload(good_rows(2)), company_id=zh).status_code == 404
     wrong_project = upload(
         client,
         steward,
@@ -180,7 +184,7 @@ def test_company_and_project_are_checked_as_on_the_page(world, client):
         company_id=world.companies["sz"].pk,
         project_id=world.projects["haiwan"].pk,
     )
-    assert wrong_project.status_code == 422 and wrong_project.json()["field"] == "project_id"
+    assert wrong_project.status_code == 404 and wrong_project.json()["field"] == "project_id"
     for who in ("engineer", "service", "callcentre", "steward"):
         response = upload(client, bearer(world.users[who]), csv_upload(good_rows(2)))
         assert response.status_code == 403, who
