@@ -19,7 +19,7 @@ from ninja import Field, File, Form, Router, Schema, UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from anju.core.api_types import Id, Pagination, may_answer
+from anju.core.api_types import Id, Input, Pagination, may_answer
 from anju.core.errors import ApplicationError, NotFound, NotPermitted
 from anju.core.exports import csv_response
 from anju.core.jobs_api import JobOut
@@ -32,11 +32,12 @@ from . import imports
 router = Router(tags=["customer import"])
 
 
-class ImportUploadIn(Schema):
-    company_id: Id | None = Field(
+class ImportUploadIn(Input):
+    # A form has no null: leave a field out instead (the schema says integer, not null).
+    company_id: Id = Field(
         None, description="the company to import into; may be left out if you import into one"
     )
-    project_id: Id | None = Field(None, description="the project for rows without one")
+    project_id: Id = Field(None, description="the project for rows without one")
     all_or_nothing: bool = Field(
         True, description="if any row has a problem, import nothing (the page's default)"
     )
@@ -179,7 +180,16 @@ def _project(request, company, project_id):
     return project
 
 
-@router.post("/customer-imports", response={201: ImportOut})
+@router.post(
+    "/customer-imports",
+    response={201: ImportOut},
+    # unknown form fields are refused (ImportUploadIn is an Input): say so in the document
+    openapi_extra={
+        "requestBody": {
+            "content": {"multipart/form-data": {"schema": {"additionalProperties": False}}}
+        }
+    },
+)
 def upload_customer_import(request, file: File[UploadedFile], payload: Form[ImportUploadIn]):
     """Upload a customer sheet (.xlsx or .csv, at most 20 MB) and get its preview.
 
