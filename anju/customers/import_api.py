@@ -19,7 +19,7 @@ from ninja import Field, File, Form, Router, Schema, UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from anju.core.api_types import Id, Input, Pagination, may_answer
+from anju.core.api_types import Id, Pagination, may_answer
 from anju.core.errors import ApplicationError, NotFound, NotPermitted
 from anju.core.exports import csv_response
 from anju.core.jobs_api import JobOut
@@ -32,7 +32,7 @@ from . import imports
 router = Router(tags=["customer import"])
 
 
-class ImportUploadIn(Input):
+class ImportUploadIn(Schema):
     # A form has no null: leave a field out instead (the schema says integer, not null).
     company_id: Id = Field(
         None, description="the company to import into; may be left out if you import into one"
@@ -145,6 +145,18 @@ def _import_out(request, job, *, preview=True) -> dict:
     return out
 
 
+def _refuse_unknown_fields(request) -> None:
+    """A misspelt form field never silently does nothing (as for JSON bodies, ``Input``)."""
+    known = set(ImportUploadIn.model_fields) | {"file"}
+    for name in [*request.POST, *request.FILES]:
+        if name not in known:
+            raise ApplicationError(
+                _("Unknown field: check its name against the API documentation."),
+                field=name[:50],
+                code="unknown_field",
+            )
+
+
 def _company(request, company_id):
     """The company as the upload page offers it: one the user may import into (one he cannot
     see is not found; one he sees but may not import into is refused)."""
@@ -183,7 +195,7 @@ def _project(request, company, project_id):
 @router.post(
     "/customer-imports",
     response={201: ImportOut},
-    # unknown form fields are refused (ImportUploadIn is an Input): say so in the document
+    # unknown form fields are refused (_refuse_unknown_fields): say so in the document
     openapi_extra={
         "requestBody": {
             "content": {"multipart/form-data": {"schema": {"additionalProperties": False}}}
@@ -194,6 +206,7 @@ def upload_customer_import(request, file: File[UploadedFile], payload: Form[Impo
     """Upload a customer sheet (.xlsx or .csv, at most 20 MB) and get its preview.
 
     Nothing about customers is written until ``POST /customer-imports/{job_id}/start``."""
+    _refuse_unknown_fields(request)
     company = _company(request, payload.company_id)
     project = _project(request, company, payload.project_id)
     try:

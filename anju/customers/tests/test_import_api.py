@@ -200,3 +200,42 @@ def test_company_and_project_are_checked_as_on_the_page(world, client):
     assert ok.status_code == 201
     assert ok.json()["project_id"] == world.projects["binhai"].pk
     assert ok.json()["all_or_nothing"] is False
+
+
+def test_unknown_form_fields_are_refused(world, client):
+    before = Job.objects.count()
+    response = upload(
+        client, bearer(world.users["datasteward"]), csv_upload(good_rows(2)), colour="red"
+    )
+    assert response.status_code == 422
+    assert Job.objects.count() == before
+
+
+def test_start_after_the_upload_was_removed_is_409_file_removed(
+    world, client, django_capture_on_commit_callbacks
+):
+    auth = bearer(world.users["consultant"])
+    job_id = upload(client, auth, csv_upload(good_rows(2))).json()["job"]["id"]
+    job = Job.objects.get(pk=job_id)
+    job.input_file.delete(save=False)
+    shown = client.get(f"/api/v1/customer-imports/{job_id}", **auth).json()
+    assert shown["preview"] is None and shown["preview_error"]
+    refused = start(client, auth, job_id, django_capture_on_commit_callbacks)
+    assert refused.status_code == 409 and refused.json()["code"] == "file_removed"
+    assert Job.objects.get(pk=job_id).params["confirmed"] is False
+
+
+@pytest.mark.parametrize("bad", [3, 40])
+def test_error_list_query_count_does_not_grow_with_the_errors(
+    world, client, django_capture_on_commit_callbacks, django_assert_num_queries, bad
+):
+    rows = good_rows(50)
+    for i in range(bad):
+        rows[i][1] = "12345"
+    auth = bearer(world.users["datasteward"])
+    job_id = upload(client, auth, csv_upload(rows)).json()["job"]["id"]
+    start(client, auth, job_id, django_capture_on_commit_callbacks)
+    # the token with its user, his roles, the job: whatever the number of errors
+    with django_assert_num_queries(3):
+        page = client.get(f"/api/v1/customer-imports/{job_id}/errors?page_size=500", **auth)
+    assert page.json()["count"] == bad and len(page.json()["items"]) == bad
