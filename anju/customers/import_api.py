@@ -33,10 +33,8 @@ router = Router(tags=["customer import"])
 
 
 class ImportUploadIn(Schema):
-    # A form has no null: leave a field out instead (the schema says integer, not null).
-    company_id: Id = Field(
-        None, description="the company to import into; may be left out if you import into one"
-    )
+    # A form has no null: leave project_id out instead (the schema says integer, not null).
+    company_id: Id = Field(..., description="the company to import into")
     project_id: Id = Field(None, description="the project for rows without one")
     all_or_nothing: bool = Field(
         True, description="if any row has a problem, import nothing (the page's default)"
@@ -164,12 +162,6 @@ def _company(request, company_id):
     if not companies:
         raise NotPermitted(
             _("Only consultants, sales managers and data stewards may import customers.")
-        )
-    if company_id is None:
-        if len(companies) == 1:
-            return companies[0]
-        raise ApplicationError(
-            _("Choose the company to import into."), field="company_id", code="required"
         )
     company = next((c for c in companies if c.pk == company_id), None)
     if company is None:

@@ -37,7 +37,12 @@ def bad_rows():
 
 
 def upload(client, auth, file, **fields):
-    return client.post("/api/v1/customer-imports", {"file": file, **fields}, **auth)
+    """POST the file; the company is 深圳 unless named (``company_id=None``: left out)."""
+    from anju.org.models import Company
+
+    fields.setdefault("company_id", Company.objects.get(code="sz").pk)
+    data = {k: v for k, v in fields.items() if v is not None}
+    return client.post("/api/v1/customer-imports", {"file": file, **data}, **auth)
 
 
 def start(client, auth, job_id, capture):
@@ -189,11 +194,14 @@ def test_company_and_project_are_checked_as_on_the_page(world, client):
         response = upload(client, bearer(world.users[who]), csv_upload(good_rows(2)))
         assert response.status_code == 403, who
     assert Job.objects.count() == before
-    # a consultant imports into his only company without naming it, with his project
+    # the company is required, as on the page (where a single one is a hidden field)
+    consultant = bearer(world.users["consultant"])
+    assert upload(client, consultant, csv_upload(good_rows(2)), company_id=None).status_code == 422
     ok = upload(
         client,
-        bearer(world.users["consultant"]),
+        consultant,
         csv_upload(good_rows(2)),
+        company_id=world.companies["sz"].pk,
         project_id=world.projects["binhai"].pk,
         all_or_nothing="false",
     )
