@@ -154,6 +154,10 @@ def test_reception_and_access_log_kinds_export_what_their_pages_export(
     assert _csv(_streamed(client.get(f"/api/v1/exports/{job_id}/download", **auth))) == page
 
     steward = world.users["datasteward"]
+    sz = world.companies["sz"].pk
+    listed = client.get(
+        f"/api/v1/access-log?company_id={sz}&page_size=500", **bearer(steward)
+    ).json()["count"]
     response, auth = request_export(
         steward,
         {
@@ -167,7 +171,7 @@ def test_reception_and_access_log_kinds_export_what_their_pages_export(
     rows = _csv(_streamed(client.get(f"/api/v1/exports/{job.pk}/download", **auth)))
     # the log as it was when requested: the export's own entry is not in its file
     own = PersonalDataAccess._base_manager.filter(description__contains=f"(job {job.pk})")
-    assert own.count() == 1 and len(rows) - 1 == job.result["rows"]
+    assert own.count() == 1 and len(rows) - 1 == job.result["rows"] == listed
     assert not any(f"(job {job.pk})" in " ".join(r) for r in rows)
 
 
@@ -196,7 +200,6 @@ def test_access_log_export_needs_the_log_permission_too(world, request_export):
         ({"kind": "customers", "filters": {"project_id": 2**40}}, "filters.project_id", 404),
         ({"kind": "reception_calls", "filters": {"date_from": "2026-02-30"}}, "date_from", 422),
         ({"kind": "access_log", "filters": {"date_from": "x"}}, "filters.date_from", 422),
-        ({"kind": "access_log", "filters": {"user_id": 2**40}}, "filters.user_id", 422),
     ],
 )
 def test_bad_requests_are_refused_before_a_job_exists(world, request_export, body, field, status):
