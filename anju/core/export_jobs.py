@@ -28,6 +28,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -135,6 +136,9 @@ def export_job_start(*, by, kind: str, fmt: str, filters=None, ip: str | None = 
         title=_("Export: %(name)s (.%(fmt)s)") % {"name": spec.label or spec.name, "fmt": fmt},
         params=params,
     )
+    # the job page's "Open the result": the download (the API takes the browser's session)
+    job.params["next_url"] = reverse("api:export_download", args=[job.pk])
+    job.save(update_fields=["params"])
     from .tasks import export_task
 
     transaction.on_commit(lambda: export_task.enqueue(job.pk))
@@ -242,8 +246,10 @@ def purge_export_files(*, now=None, days: int = EXPORT_KEEP_DAYS) -> int:
         (private_root() / name).unlink(missing_ok=True)
         with translation.override((job.params or {}).get("language") or settings.LANGUAGE_CODE):
             message = _(EXPORT_DELETED)
+        # the job page must no longer offer the download
+        params = {k: v for k, v in (job.params or {}).items() if k != "next_url"}
         Job.objects.unscoped("periodic purge of export files").filter(pk=job.pk).update(
-            result={**job.result, "file": ""}, message=message
+            result={**job.result, "file": ""}, params=params, message=message
         )
         purged += 1
     return purged

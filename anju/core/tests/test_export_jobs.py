@@ -103,6 +103,8 @@ def test_job_file_equals_the_streamed_export_for_the_same_filters(
     assert status["status"] == "succeeded" and status["percent"] == 100
     assert status["result"]["rows"] == len(page_rows) - 1
     assert "file" not in status["result"]  # the private path stays private
+    # the job page offers the same file ("Open the result"), the browser's session suffices
+    assert status["download_url"] in login(user).get(f"/jobs/{job.pk}/").content.decode()
     download = client.get(status["download_url"], **auth)
     assert download.status_code == 200
     assert download["Content-Type"].startswith("text/csv")
@@ -264,6 +266,7 @@ def test_not_ready_and_expired_files_are_409(world, customers, client):
     gone = client.get(f"/api/v1/exports/{job_id}/download", **auth)
     assert gone.status_code == 409 and gone.json()["code"] == "gone"
     assert client.get(f"/api/v1/jobs/{job_id}", **auth).json()["download_url"] is None
+    assert "next_url" not in Job.objects.get(pk=job_id).params
 
 
 def test_the_page_export_and_the_job_share_one_preparation(monkeypatch, world, customers, login):
