@@ -84,12 +84,14 @@ def test_anonymous_is_401(client, world):
     assert client.get(f"/api/v1/jobs/{job.pk}").status_code == 401
 
 
+@pytest.mark.parametrize("kind", ["report", "customer_import", "export", "customer_data_package"])
 @pytest.mark.parametrize("extra", [0, 12])
-def test_jobs_list_query_count_is_constant(world, client, django_assert_num_queries, extra):
+def test_jobs_list_query_count_is_constant(world, client, django_assert_num_queries, extra, kind):
+    """Also with each kind's links (an import's error report, a file to download)."""
     user = world.users["manager"]
     auth = bearer(user)
     for i in range(3 + extra):
-        job = report(user)
+        job = job_start(by=user, kind=kind, company=user.company, title="x")
         if i % 2:
             job_finish(job=job, errors=[{"row": n} for n in range(i)], result={"rows": i})
     client.get("/api/v1/jobs", **auth)  # the token's first use is recorded once
