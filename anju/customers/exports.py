@@ -38,22 +38,18 @@ def customer_export_columns():
 
 
 def register_export_kinds():
-    from anju.core.export_jobs import (
-        ExportKind,
-        filter_names,
-        filterset_rows,
-        register_export_kind,
-    )
+    from anju.core.export_jobs import ExportKind, register_export_kind
 
-    from .filters import API_NAMES, CustomerFilter
+    from .filters import CustomerFilter, export_check, export_filter_names, export_rows
 
     register_export_kind(
         ExportKind(
             name="customers",
             filename="customers",
             columns=customer_export_columns,
-            rows=filterset_rows(CustomerFilter, API_NAMES),
-            filters=filter_names(CustomerFilter, API_NAMES),
+            rows=export_rows(CustomerFilter),
+            check=export_check(CustomerFilter),
+            filters=export_filter_names(CustomerFilter),
             label=gettext_lazy("Customers"),
             filter_schema=_filter_schema,
         )

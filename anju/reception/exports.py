@@ -125,13 +125,8 @@ def list_exports():
 
 def register_export_kinds():
     """The reception lists as export jobs (issue 8 item 3): ``reception_calls`` …"""
-    from anju.core.export_jobs import (
-        ExportKind,
-        filter_names,
-        filterset_rows,
-        register_export_kind,
-    )
-    from anju.customers.filters import API_NAMES
+    from anju.core.export_jobs import ExportKind, register_export_kind
+    from anju.customers.filters import export_check, export_filter_names, export_rows
 
     for what, (filter_class, columns, label) in list_exports().items():
         register_export_kind(
@@ -139,8 +134,9 @@ def register_export_kinds():
                 name=f"reception_{what}",
                 filename=what,
                 columns=columns,
-                rows=filterset_rows(filter_class, API_NAMES),
-                filters=filter_names(filter_class, API_NAMES),
+                rows=export_rows(filter_class),
+                check=export_check(filter_class),
+                filters=export_filter_names(filter_class),
                 label=label,
                 filter_schema=_schema_of(filter_class, what),
             )

@@ -283,3 +283,39 @@ def test_the_page_export_and_the_job_share_one_preparation(monkeypatch, world, c
     monkeypatch.setattr(exports, "export_prepare", spy)
     assert login(world.users["manager"]).get("/customers/import/export.csv").status_code == 200
     assert calls == ["customers"]
+
+
+def test_a_phone_search_export_logs_the_search_once_and_the_export_once(
+    world, customers, client, request_export
+):
+    """The filters are checked when requested but run once, by the job (SEC-2: the log
+    counts searches, and the hourly limit with it)."""
+    user = world.users["consultant"]
+    before = set(PersonalDataAccess._base_manager.values_list("pk", flat=True))
+    response, auth = request_export(
+        user, {"kind": "customers", "format": "csv", "filters": {"q": "13900001111"}}
+    )
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.status == Job.Status.SUCCEEDED and job.result["rows"] == 1
+    new = PersonalDataAccess._base_manager.exclude(pk__in=before).order_by("pk")
+    assert [e.action for e in new] == ["search", "export"]
+    assert "13900001111" not in " ".join(e.description for e in new)  # masked in the log
+    rows = _csv(_streamed(client.get(f"/api/v1/exports/{job.pk}/download", **auth)))
+    assert [r[2] for r in rows[1:]] == ["139****1111"]
+
+
+def test_a_refused_phone_search_fails_the_job_with_the_reason_and_is_logged(
+    world, customers, request_export
+):
+    user = world.users["consultant"]
+    before = set(PersonalDataAccess._base_manager.values_list("pk", flat=True))
+    response, _auth = request_export(
+        user,
+        {"kind": "customers", "filters": {"q": "1390000"}},  # a prefix: not for him
+    )
+    assert response.status_code == 202
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.status == Job.Status.FAILED and job.message
+    assert not job.result.get("file")
+    new = PersonalDataAccess._base_manager.exclude(pk__in=before)
+    assert [(e.action, e.record_count) for e in new] == [("search", 0)]  # refused, no export
