@@ -22,7 +22,6 @@ asked for it, and deleted after ``EXPORT_KEEP_DAYS``.
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,8 +40,6 @@ from .exports import FORMATS, export_prepare, export_write, require_export
 from .jobs import job_finish, job_for, job_progress, job_running, job_start, private_root
 from .models import Job
 from .scope import strict_scope
-
-log = logging.getLogger(__name__)
 
 JOB_KIND = "export"
 EXPORT_KEEP_DAYS = 7  # the file holds personal data: it does not linger
