@@ -76,8 +76,9 @@ def not_found(request, exc):
 @api.exception_handler(ValidationError)
 def validation_error(request, exc: ValidationError):
     errors = field_errors_from_pydantic(exc.errors, wrappers=_PARAMETER_NAMES)
-    field = errors[0]["field"] if len(errors) == 1 else None
-    body = error_body("invalid", status_message(422), field=field, errors=errors)
+    # One problem: say it at the top as well, as a form would next to its field.
+    field, detail = (errors[0]["field"], errors[0]["detail"]) if len(errors) == 1 else (None, None)
+    body = error_body("invalid", detail or status_message(422), field=field, errors=errors)
     return _answer(request, 422, body)
 
 
@@ -182,6 +183,9 @@ api.add_router("/", customers_router)
 api.add_router("/", reception_router)
 api.add_router("/", privacy_router)
 api.add_router("/", "anju.core.access_log_api.router")  # issue 7 item 10
+api.add_router("/", "anju.org.staff_api.router")  # issue 8 item 3
+api.add_router("/", "anju.customers.timeline_api.router")  # issue 8 item 3
+api.add_router("/", "anju.webhooks.api.router")  # issue 8 item 4, INT-2
 api.add_router("/", "anju.core.jobs_api.router")  # issue 8 item 3: job status
 api.add_router("/", "anju.customers.import_api.router")  # issue 8 item 3: import
 api.add_router("/", "anju.core.exports_api.router")  # issue 8 item 3: exports as jobs

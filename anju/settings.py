@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "anju.inventory",
     "anju.customers",
     "anju.reception",
+    "anju.webhooks",  # INT-2: after every app whose events it publishes
     "anju.site",  # project level: seed_demo (knows every app)
 ]
 
@@ -270,3 +271,8 @@ ANJU_PAGE_SIZE = 50
 # Phone searches an hour for a role that sees numbers masked: a masked 152****5496 hides four
 # digits, so the full-number search must not be a way to try all 10,000 (issue 7 item 2).
 ANJU_PHONE_SEARCHES_PER_HOUR = int(os.environ.get("ANJU_PHONE_SEARCHES_PER_HOUR", "120"))
+# Webhooks (INT-2) may target private, loopback and link-local addresses only in a test run,
+# a debug server, or where ANJU_WEBHOOK_ALLOW_PRIVATE_TARGETS=1 (an intranet receiver).
+ANJU_WEBHOOK_ALLOW_PRIVATE_TARGETS = (
+    os.environ.get("ANJU_WEBHOOK_ALLOW_PRIVATE_TARGETS", "0") == "1" or DEBUG or TESTING
+)

@@ -18,6 +18,7 @@ this shape; ``ApiErrorShapeMiddleware`` does it for answers made outside the API
 from __future__ import annotations
 
 import json
+import re
 
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
@@ -141,12 +142,17 @@ _LOCATION_SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"
 
 def field_errors_from_pydantic(errors: list[dict], *, wrappers=()) -> list[dict]:
     """ninja/pydantic validation errors → ``[{"field", "code", "detail"}]`` (translated)."""
-    result = []
+    result, seen = [], set()
     for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
         while loc and (loc[0] in _LOCATION_SOURCES or loc[0] in wrappers):
             loc = loc[1:]
-        field = ".".join(loc) or "body"
+        # A union's branches appear in the location ("constrained-str", "literal['']"):
+        # they are not fields. One problem per field, the first branch's (the main form).
+        field = ".".join(part for part in loc if _FIELD_PART.fullmatch(part)) or "body"
+        if field in seen:
+            continue
+        seen.add(field)
         result.append(
             {
                 "field": field,
@@ -155,6 +161,9 @@ def field_errors_from_pydantic(errors: list[dict], *, wrappers=()) -> list[dict]
             }
         )
     return result
+
+
+_FIELD_PART = re.compile(r"\w+")
 
 
 def _pydantic_message(error: dict) -> str:

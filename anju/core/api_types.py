@@ -12,10 +12,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination
 from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Strict, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from .api_errors import PATTERN_MESSAGES
 from .pagination import COUNT_CAP, capped_count
@@ -93,16 +94,16 @@ def _text_pattern(*, multiline: bool, required: bool) -> str:
 
 PATTERN_MESSAGES.update(
     {
-        _text_pattern(multiline=False, required=False): _lazy(
+        _text_pattern(multiline=False, required=False): gettext_lazy(
             "Line breaks, tabs and invisible control characters are not allowed here."
         ),
-        _text_pattern(multiline=True, required=False): _lazy(
+        _text_pattern(multiline=True, required=False): gettext_lazy(
             "Invisible control characters are not allowed."
         ),
-        _text_pattern(multiline=False, required=True): _lazy(
+        _text_pattern(multiline=False, required=True): gettext_lazy(
             "Enter some text (not only spaces), without line breaks or control characters."
         ),
-        _text_pattern(multiline=True, required=True): _lazy(
+        _text_pattern(multiline=True, required=True): gettext_lazy(
             "Enter some text (not only spaces), without invisible control characters."
         ),
     }
@@ -142,10 +143,10 @@ def _no_float(value):
     # A JSON float such as 0.1 is already rounded; money travels as a string ("12.50") or a
     # whole number (1280000 or 1280000.0), and becomes a Decimal (SEC-4: never a float).
     if isinstance(value, bool):
-        raise ValueError("money, not true/false")
+        raise PydanticCustomError("decimal_type", "money, not true/false")
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError("money as a string or a whole number")
+            raise PydanticCustomError("decimal_type", "money as a string or a whole number")
         return int(value)
     return value
 
@@ -159,7 +160,9 @@ def Money(maximum: Decimal = MAX_MONEY, *, description: str | None = None):  # n
     """An amount 0 … ``maximum`` (all nines: the column's capacity), at most 2 decimals:
     ``"1280000.00"`` or ``1280000``; the string pattern is exactly that bound."""
     pattern = _money_pattern(maximum)
-    PATTERN_MESSAGES.setdefault(pattern, _lazy("Enter an amount like 1280000 or 1280000.50."))
+    PATTERN_MESSAGES.setdefault(
+        pattern, gettext_lazy("Enter an amount like 1280000 or 1280000.50.")
+    )
     return Annotated[
         Decimal,
         BeforeValidator(_no_float),
@@ -176,10 +179,22 @@ def Money(maximum: Decimal = MAX_MONEY, *, description: str | None = None):  # n
     ]
 
 
+def _json_integer(value):
+    # JSON Schema's "integer" is any number without a fraction (79.0 is one); a string or
+    # true/false is not, though pydantic would read "5" and true as integers.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise PydanticCustomError("int_from_float", "a whole number")
+        return int(value)
+    return value
+
+
 # Body fields take JSON's own types only: true/false, not 0/1 or "true"; 5, not "5".
 Flag = Annotated[bool, Strict()]
-Count = Annotated[int, Strict()]
-RefId = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
+Count = Annotated[int, BeforeValidator(_json_integer)]
+RefId = Annotated[int, BeforeValidator(_json_integer), Field(ge=1, le=MAX_ID)]
 
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
@@ -189,7 +204,7 @@ def _iso_date(value):
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not _ISO_DATE.match(value):
-        raise ValueError("a date as YYYY-MM-DD")
+        raise PydanticCustomError("date_parsing", "a date as YYYY-MM-DD")
     return value
 
 
@@ -197,7 +212,7 @@ def _iso_datetime(value):
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not value[:1].isdigit():
-        raise ValueError("a date and time in ISO 8601")
+        raise PydanticCustomError("datetime_parsing", "a date and time in ISO 8601")
     return value
 
 
@@ -221,7 +236,7 @@ IsoDateTime = Annotated[
 _ATOM = r"[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL_PATTERN = rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}$"
-PATTERN_MESSAGES[EMAIL_PATTERN] = _lazy("Enter an e-mail address like name@example.com.")
+PATTERN_MESSAGES[EMAIL_PATTERN] = gettext_lazy("Enter an e-mail address like name@example.com.")
 Email = Annotated[
     str,
     Field(

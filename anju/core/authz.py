@@ -87,6 +87,8 @@ PUBLIC = Rule(public=True)
 POST = Rule(post_only=True)
 EXPORT = Rule(perms=(Perm.EXPORT_DATA,), or_own_scope=True)
 REPORTS = Rule(perms=(Perm.VIEW_REPORTS,))
+ADMIN = Rule(perms=(Perm.MANAGE_ORG,))
+WEBHOOKS = ADMIN  # a company administrator manages its subscriptions
 HANDLER = {"perms": (Perm.VIEW_REPORTS,)}  # the record's consultant, or a manager there
 IMPORT_FILE = {
     "perms": (Perm.UNMASK_PERSONAL_DATA, Perm.REASSIGN_CUSTOMERS),
@@ -136,6 +138,10 @@ PARAMS = {
     "job_id": Obj("core.Job"),
     "token_id": Obj("core.ApiToken", filter={"revoked_at__isnull": True}, owner="user_id"),
     "request_id": Obj("customers.ErasureRequest"),
+    "staff_id": Obj("org.User"),
+    "assignment_id": Obj("org.RoleAssignment", parent=("staff_id", "user_id")),
+    "subscription_id": Obj("webhooks.WebhookSubscription"),
+    "delivery_id": Obj("webhooks.WebhookDelivery", parent=("subscription_id", "subscription_id")),
     "fmt": Value("csv"),
     "field": Value("phone"),
     "what": Value("calls"),
@@ -284,10 +290,22 @@ REQUIRES = {
         **HANDLER, or_owner="consultant_id", body={"stage": "proposal"}
     ),
     "POST /opportunities/{opportunity_id}/close": Rule(
-        **HANDLER, or_owner="consultant_id", body={"won": False}
+        **HANDLER, or_owner="consultant_id", body={"won": False, "reason_id": 1}
     ),
     "GET /opportunity-reasons": OPEN,
     "GET /access-log": Rule(perms=(Perm.VIEW_ACCESS_LOG,)),
+    "GET /customers/{customer_id}/timeline": OPEN,
+    # staff and roles (org/staff_api.py, issue 8 item 3): administrators
+    "GET /staff": ADMIN,
+    "POST /staff": ADMIN,
+    "GET /staff/{staff_id}": ADMIN,
+    "PATCH /staff/{staff_id}": Rule(perms=(Perm.MANAGE_ORG,), body={}),
+    "POST /staff/{staff_id}/deactivate": ADMIN,
+    "POST /staff/{staff_id}/reactivate": ADMIN,
+    "GET /staff/{staff_id}/roles": ADMIN,
+    "POST /staff/{staff_id}/roles": Rule(perms=(Perm.MANAGE_ORG,), body={"role": "service_agent"}),
+    "DELETE /staff/{staff_id}/roles/{assignment_id}": ADMIN,
+    "GET /roles": Rule(note="the role catalogue of core/roles.py, for every signed-in user"),
     # PIPL (customers/privacy_api.py)
     "POST /customers/{customer_id}/data-package": Rule(perms=(Perm.PERSONAL_DATA_REQUESTS,)),
     "GET /data-packages/{job_id}": Rule(only_owner="created_by_id", refused=404),
@@ -301,6 +319,19 @@ REQUIRES = {
         **DECIDE, not_owner="requested_by_id", body={"note": "matrix"}
     ),
     "POST /erasure-requests/{request_id}/reject": Rule(**DECIDE, body={"note": "matrix"}),
+    # webhooks (issue 8 item 4, INT-2): a company's administrators
+    "GET /webhooks/verbs": OPEN,
+    "GET /webhooks/subscriptions": WEBHOOKS,
+    "POST /webhooks/subscriptions": WEBHOOKS,
+    "GET /webhooks/subscriptions/{subscription_id}": WEBHOOKS,
+    "PATCH /webhooks/subscriptions/{subscription_id}": Rule(
+        perms=(Perm.MANAGE_ORG,), body={"name": "matrix"}
+    ),
+    "DELETE /webhooks/subscriptions/{subscription_id}": WEBHOOKS,
+    "POST /webhooks/subscriptions/{subscription_id}/rotate-secret": WEBHOOKS,
+    "POST /webhooks/subscriptions/{subscription_id}/ping": WEBHOOKS,
+    "GET /webhooks/subscriptions/{subscription_id}/deliveries": WEBHOOKS,
+    "POST /webhooks/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver": WEBHOOKS,
     # jobs, import and exports (issue 8 item 3): as the job, import and export pages
     "GET /jobs": OPEN,
     "GET /jobs/{job_id}": Rule(note="job_for, as the job page"),

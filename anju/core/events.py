@@ -1,6 +1,27 @@
-"""Writing business events (style rule 3): call inside the service's transaction."""
+"""Writing business events (style rule 3): call inside the service's transaction.
+
+Listeners (``register_event_listener(fn)``) are told of every event row written, inside the
+writing transaction: ``fn(events)`` gets the list of saved ``Event`` rows (pk set) (one for
+``record_event``, all of them for ``record_events``). A listener must not do the work
+itself: it only arranges it for after the commit (``transaction.on_commit(...)`` enqueuing a
+task), so a rolled-back write announces nothing and the request never waits for it
+(style rule 4: no side effects in signals). The webhooks app is one (INT-2).
+"""
 
 from .models import Event, content_type_of
+
+_LISTENERS: list = []
+
+
+def register_event_listener(fn) -> None:
+    """Call ``fn(events)`` for every batch of event rows written (idempotent)."""
+    if fn not in _LISTENERS:
+        _LISTENERS.append(fn)
+
+
+def _announce(events) -> None:
+    for listener in list(_LISTENERS):
+        listener(events)
 
 
 def record_event(*, by, verb: str, target, details=None, subject=None, company=None, project=None):
@@ -12,7 +33,7 @@ def record_event(*, by, verb: str, target, details=None, subject=None, company=N
     project_id = getattr(project, "pk", project) or getattr(target, "project_id", None)
     if company_id is None:
         raise ValueError(f"record_event: {target!r} has no company; pass company=")
-    return Event.objects.create(
+    event = Event.objects.create(
         company_id=company_id,
         project_id=project_id,
         actor=by if getattr(by, "pk", None) else None,
@@ -23,6 +44,8 @@ def record_event(*, by, verb: str, target, details=None, subject=None, company=N
         subject_id=subject.pk if subject is not None else None,
         details=details or {},
     )
+    _announce([event])
+    return event
 
 
 def events_for(target):
@@ -57,4 +80,5 @@ def record_events(*, by, verb: str, targets, details=None, subject_is_target=Tru
         for t in targets
     ]
     Event.objects.bulk_create(events, batch_size=500)
+    _announce(events)
     return len(events)

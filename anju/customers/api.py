@@ -10,10 +10,11 @@ from typing import Annotated, Literal
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
+from pydantic import ConfigDict
 
 from anju.core.api_errors import PATTERN_MESSAGES
 from anju.core.api_types import (
@@ -111,7 +112,7 @@ PHONE_DESCRIPTION = (
     "a valid number: a mainland mobile (11 digits, 1[3-9]…), a landline with its area code "
     "(0755-12345678), or +country code…; spaces, dashes and brackets are ignored"
 )
-PATTERN_MESSAGES[PHONE_PATTERN] = _lazy("Enter a phone number, e.g. 138 1234 5678.")
+PATTERN_MESSAGES[PHONE_PATTERN] = gettext_lazy("Enter a phone number, e.g. 138 1234 5678.")
 Phone = Annotated[
     str,
     Field(
@@ -138,6 +139,20 @@ PATTERN_MESSAGES[PHONE_PATTERN.replace("^", "^(?:").replace("$", ")?$")] = PATTE
 class CustomerIn(Input):
     """Register a customer by phone (CUS-1/2). Rules beyond the schema: the project (if
     given) is of the company; a number protected by a colleague is a 409."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 1,
+                    "phone": "138 1234 5678",
+                    "name": "王先生",
+                    "source": "hotline",
+                    "budget_max": "3500000.00",
+                }
+            ]
+        }
+    )
 
     company_id: RefId | None = None
     project_id: RefId | None = None
@@ -225,6 +240,8 @@ def register_customer(request, payload: CustomerIn):
 
 
 class PhoneLookupIn(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"phone": "13812345678"}]})
+
     phone: Phone
     company_id: RefId | None = None
 
@@ -235,8 +252,8 @@ def _choices(choices) -> str:
 
 # In a URL the search may not be a phone number (issue 7 item 9): it must hold something
 # besides digits and the separators people type in numbers (selectors.is_phone_search).
-_NOT_ONLY_DIGITS = r"^$|^[^\x00-\x1f\x7f-\x9f\ufffe\uffff]*[^0-9\s()+.\-\x00-\x1f\x7f-\x9f\ufffe\uffff][^\x00-\x1f\x7f-\x9f\ufffe\uffff]*$"
-PATTERN_MESSAGES[_NOT_ONLY_DIGITS] = _lazy(
+_NOT_ONLY_DIGITS = r"^$|^[^\x00-\x1f\x7f-\x9f\ufffe\uffff]*[^0-9\s()+\-\x00-\x1f\x7f-\x9f\ufffe\uffff][^\x00-\x1f\x7f-\x9f\ufffe\uffff]*$"
+PATTERN_MESSAGES[_NOT_ONLY_DIGITS] = gettext_lazy(
     "Search phone numbers with POST /api/v1/customers/search (a JSON body), not in the URL."
 )
 NotAPhone = Annotated[str, Field(max_length=50, pattern=_NOT_ONLY_DIGITS)]

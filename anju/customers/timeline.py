@@ -27,6 +27,7 @@ class TimelineEntry:
     url: str = ""
     actor: str = ""
     extra: dict = field(default_factory=dict)
+    record_id: int | None = None  # the call, visit, task, opportunity or event it shows
 
     @property
     def kind_label(self):
@@ -96,4 +97,5 @@ def events_timeline(user, customer, limit):
             kind="event",
             title=describe_event(event),
             actor=str(event.actor) if event.actor else "",
+            record_id=event.pk,
         )

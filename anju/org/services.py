@@ -2,10 +2,11 @@
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from anju.core.errors import ApplicationError
+from anju.core.errors import ApplicationError, Conflict
+from anju.core.events import record_event
 from anju.core.permissions import require_perm
 from anju.core.roles import PROJECT_BOUND_ROLES, Perm, Role
 from anju.core.scope import forget_grants
@@ -59,39 +60,99 @@ def staff_create(
     company: Company | None,
     department: Department | None = None,
     phone: str = "",
+    email: str = "",
     roles=(),
 ) -> User:
     """Create a staff account with its roles: ``roles`` is a list of (role, project-or-None).
 
     The password must pass every validator in AUTH_PASSWORD_VALIDATORS (issue 7 item 8);
     ``None`` creates the account without a usable password (set later, e.g. by the admin).
+    A login name already taken (in any letter case) is a ``Conflict`` (code ``duplicate``).
     """
     _require_admin(by, company)
-    if (
-        User.objects.unscoped("login names are unique everywhere")
-        .filter(username=username)
-        .exists()
-    ):
-        raise ApplicationError(
-            _("The login name %(u)s is taken.") % {"u": username}, field="username"
-        )
+    if department is not None and department.company_id != getattr(company, "pk", None):
+        raise ApplicationError(_("The department belongs to another company."), field="department")
+    _check_username_free(username)
     user = User(
         username=username,
         display_name=display_name,
         company=company,
         department=department,
         phone=phone,
+        email=email,
     )
-    validate_fields(user, ["username", "display_name", "phone"])
+    validate_fields(user, ["username", "display_name", "phone", "email"])
     if password is None:
         user.set_unusable_password()
     else:
         check_password_strength(password, user=user)
         user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent request took the name first
+        raise _username_taken(username) from exc
+    if company is not None:  # group-level accounts (no company) are made by the system only
+        record_event(
+            by=by, verb="org.staff_created", target=user, details={"username": user.username}
+        )
     for role, project in roles:
         role_assign(by=by, user=user, role=role, company=company, project=project)
     return user
+
+
+def _username_taken(username):
+    return Conflict(
+        _("The login name %(u)s is taken.") % {"u": username}, field="username", code="duplicate"
+    )
+
+
+def _check_username_free(username: str) -> None:
+    if (
+        User.objects.unscoped("login names are unique everywhere")
+        .filter(username__iexact=username)
+        .exists()
+    ):
+        raise _username_taken(username)
+
+
+# What an administrator may change on a staff account (staff_update); the login name,
+# company and the account's flags are not among them.
+STAFF_EDITABLE = ("display_name", "email", "phone", "first_name", "last_name")
+
+
+@transaction.atomic
+def staff_update(*, by, user: User, **changes) -> User:
+    """Change a staff member's name and contact details (fields in ``STAFF_EDITABLE``)."""
+    _require_admin(by, user.company)
+    unknown = set(changes) - set(STAFF_EDITABLE)
+    if unknown:
+        raise ApplicationError(
+            _("This field cannot be changed here."), field=sorted(unknown)[0], code="read_only"
+        )
+    user = _locked(user)
+    changed = [n for n in STAFF_EDITABLE if n in changes and getattr(user, n) != changes[n]]
+    for name in changed:
+        setattr(user, name, changes[name])
+    if not changed:
+        return user
+    validate_fields(user, changed)
+    user.save(update_fields=changed)
+    _record_staff_event(by, "org.staff_updated", user, {"changed": changed})
+    return user
+
+
+def _locked(user: User) -> User:
+    return (
+        User.objects.unscoped("a service locking a row its caller scoped")
+        .select_for_update()
+        .get(pk=user.pk)
+    )
+
+
+def _record_staff_event(by, verb, user, details=None):
+    if user.company_id is not None:  # group-level accounts have no company to file it under
+        record_event(by=by, verb=verb, target=user, details=details or {})
 
 
 def check_password_strength(password: str, *, user=None) -> None:
@@ -117,29 +178,85 @@ def check_role_place(*, role: str, company, project) -> None:
         raise ApplicationError(_("The project belongs to another company."), field="project")
 
 
+@transaction.atomic
 def role_assign(*, by, user: User, role: str, company: Company, project: Project | None = None):
+    """Give ``user`` the role in the company (project roles: in the project).
+
+    Holding it there already is a ``Conflict`` (code ``duplicate``); a company-wide role
+    given with a project is held company-wide (it sees the whole company anyway).
+    """
     _require_admin(by, company)
     check_role_place(role=role, company=company, project=project)
     if role not in PROJECT_BOUND_ROLES:
         project = None  # company-wide roles see the whole company anyway
-    assignment, _created = RoleAssignment.objects.unscoped("idempotent grant").get_or_create(
+    held = RoleAssignment.objects.unscoped("a grant is unique per user, role and place").filter(
         user=user, role=role, company=company, project=project
+    )
+    if held.exists():
+        raise _role_held(role)
+    try:
+        with transaction.atomic():
+            assignment = RoleAssignment.objects.create(
+                user=user, role=role, company=company, project=project
+            )
+    except IntegrityError as exc:  # a concurrent request gave it first
+        raise _role_held(role) from exc
+    record_event(
+        by=by,
+        verb="org.role_assigned",
+        target=assignment,
+        details={"user": user.pk, "role": role, "project": getattr(project, "pk", None)},
     )
     forget_grants(user)
     return assignment
+
+
+def _role_held(role):
+    return Conflict(
+        _("This person already holds the role %(role)s there.") % {"role": Role(role).label},
+        field="role",
+        code="duplicate",
+    )
 
 
 @transaction.atomic
 def role_revoke(*, by, assignment: RoleAssignment) -> None:
     _require_admin(by, assignment.company)
     user = assignment.user
+    record_event(
+        by=by,
+        verb="org.role_revoked",
+        target=assignment,
+        details={"user": user.pk, "role": assignment.role, "project": assignment.project_id},
+    )
     assignment.delete()
     forget_grants(user)
 
 
 @transaction.atomic
 def staff_deactivate(*, by, user: User) -> None:
-    """A leaver can no longer log in; his records stay (CUS-5 reassigns his customers)."""
+    """A leaver can no longer log in; his records stay (CUS-5 reassigns his customers).
+
+    His sessions end at their next request and his API tokens are refused (core.services).
+    """
     _require_admin(by, user.company)
+    if by is not None and by.pk == user.pk:
+        raise Conflict(_("You cannot deactivate your own account."), code="own_account")
+    locked = _locked(user)
+    if not locked.is_active:
+        raise Conflict(_("This account is already deactivated."), code="already_inactive")
     user.is_active = False
     user.save(update_fields=["is_active"])
+    _record_staff_event(by, "org.staff_deactivated", user)
+
+
+@transaction.atomic
+def staff_reactivate(*, by, user: User) -> None:
+    """Let a deactivated account log in again (with the roles it still holds)."""
+    _require_admin(by, user.company)
+    locked = _locked(user)
+    if locked.is_active:
+        raise Conflict(_("This account is active."), code="already_active")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    _record_staff_event(by, "org.staff_reactivated", user)

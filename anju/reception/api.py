@@ -6,6 +6,7 @@ from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import ConfigDict
 
 from anju.core.api_types import (
     Count,
@@ -69,6 +70,24 @@ class CallIn(Input):
     """A phone inquiry. Rules beyond the schema: ``phone`` and ``name`` are required unless
     ``details_declined``; a booked visit needs both and is after the call, within a year;
     ``called_at`` is not in the future (years 2000–2099)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 1,
+                    "rings": 2,
+                    "answer_seconds": 8,
+                    "duration_seconds": 240,
+                    "phone": "13812345678",
+                    "name": "王先生",
+                    "source": "advertising",
+                    "questions": "三房的价格和交房时间",
+                    "visit_wanted": True,
+                }
+            ]
+        }
+    )
 
     project_id: RefId
     called_at: IsoDateTime | None = Field(None, description="default: now; not in the future")
@@ -170,6 +189,23 @@ class VisitIn(Input):
     """A visit to the sales office. Rules beyond the schema: a new visitor (no
     ``customer_id``) needs ``phone``; ``arrived_at`` ≤ ``reception_started_at`` ≤ arrival +
     12 h, neither in the future (years 2000–2099); risk factors of the visit's project."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 1,
+                    "arrived_at": "2026-11-25T10:02:00+08:00",
+                    "reception_started_at": "2026-11-25T10:05:00+08:00",
+                    "phone": "13812345678",
+                    "name": "王先生",
+                    "party_size": 3,
+                    "products_shown": "样板房 A 户型",
+                    "risk_factor_ids": [],
+                }
+            ]
+        }
+    )
 
     project_id: RefId
     arrived_at: IsoDateTime
@@ -296,6 +332,19 @@ def cancel_task(request, task_id: Id, payload: TaskCancelIn):
 class OpportunityIn(Input):
     """Rules beyond the schema: the project (default: the customer's) is of the customer's
     company; a new opportunity starts in an open stage."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": 1,
+                    "products_of_interest": "2栋 高层 · 四室两厅 128㎡",
+                    "expected_value": "5800000.00",
+                    "stage": "needs",
+                }
+            ]
+        }
+    )
 
     customer_id: RefId
     project_id: RefId | None = None

@@ -32,6 +32,7 @@ def calls_timeline(user, customer, limit):
             url=reverse("reception:call_detail", args=[call.pk]),
             actor=str(call.consultant),
             extra={"repeat": call.is_repeat},
+            record_id=call.pk,
         )
 
 
@@ -48,6 +49,7 @@ def visits_timeline(user, customer, limit):
                 "risk_disclosed": visit.risk_factors_disclosed_count,
                 "risk_total": visit.risk_factors_total,
             },
+            record_id=visit.pk,
         )
 
 
@@ -66,6 +68,7 @@ def tasks_timeline(user, customer, limit):
             url=reverse("reception:tasks"),
             actor=str(task.assignee),
             extra={"status": task.status, "due": task.due_date.isoformat()},
+            record_id=task.pk,
         )
 
 
@@ -80,6 +83,7 @@ def opportunities_timeline(user, customer, limit):
             url=reverse("reception:opportunity_detail", args=[opp.pk]),
             actor=str(opp.consultant),
             extra={"stage": opp.stage, "expected_value": str(opp.expected_value)},
+            record_id=opp.pk,
         )
 
 

@@ -49,7 +49,7 @@ print(api_token_create(by=User.objects.get(username={username!r}), name="contrac
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-examples", type=int, default=25)
-    parser.add_argument("--roles", default="manager,consultant")
+    parser.add_argument("--roles", default="admin,manager,consultant")
     parser.add_argument("--seed", default="")
     options = parser.parse_args()
 
@@ -100,10 +100,12 @@ def main() -> int:
                 f"{base}/api/v1/openapi.json",
                 "--checks",
                 "all",
-                # The coverage phase derives boundary values from patterns alone, ignoring
-                # the formats and cross-field rules hooks.py teaches the generator.
+                # The coverage phase derives boundary values from patterns alone, and the
+                # stateful phase feeds one response's values (a protection's end, in the
+                # future) into another request: both ignore the formats and cross-field rules
+                # hooks.py teaches the generator (issue 8 note: what remains).
                 "--phases",
-                "examples,fuzzing,stateful",
+                "examples,fuzzing",
                 "--max-examples",
                 str(options.max_examples),
                 "--workers",

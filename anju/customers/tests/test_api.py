@@ -40,7 +40,8 @@ def test_other_consultant_inside_protection_gets_4xx_naming_owner(world, client)
         {"project_id": world.projects["yunjing"].pk, "phone": "13800007777", "name": "周九"},
         bearer(world.users["consultant2"]),
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 409  # issue 8 item 1: a protection clash is a conflict
+    assert refused.json()["code"] == "protected_by_colleague"
     assert refused.json()["field"] == "phone" and "置业顾问·李娜" in refused.json()["detail"]
 
 

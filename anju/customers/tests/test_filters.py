@@ -96,21 +96,22 @@ def test_page_api_and_export_return_the_same_rows(world, people, login, params, 
 
 
 @pytest.mark.parametrize(
-    "params, field",
+    "params, field, status",
     [
-        ({"status": "bogus"}, "status"),
-        ({"grade": "Z"}, "grade"),
-        ({"q": "滤", "owner": "consultant2"}, "owner"),  # not someone he oversees
-        ({"project": "yunjing"}, "project"),  # not his project
-        ({"project": str(2**62)}, "project"),  # beyond any row: refused, not a 500
-        ({"owner": "abc"}, "owner"),
-        ({"owner": "²"}, "owner"),  # a Unicode digit int() refuses: not a 500
-        ({"q": "x" * 51}, "q"),
+        ({"status": "bogus"}, "status", 422),
+        ({"grade": "Z"}, "grade", 422),
+        ({"q": "滤", "owner": "consultant2"}, "owner", 404),  # not someone he oversees
+        ({"project": "yunjing"}, "project", 404),  # not his project: as if it did not exist
+        ({"project": str(2**62)}, "project", 422),  # beyond any row: refused, not a 500
+        ({"owner": "abc"}, "owner", 422),
+        ({"owner": "²"}, "owner", 422),  # a Unicode digit int() refuses: not a 500
+        ({"q": "x" * 51}, "q", 422),
     ],
 )
-def test_an_invalid_filter_is_refused_everywhere(world, people, login, params, field):
+def test_an_invalid_filter_is_refused_everywhere(world, people, login, params, field, status):
     """Issue 7 item 16: the page shows the error and no rows (never the whole list); the API
-    answers 400 naming the parameter; the export refuses with 400."""
+    answers 422 naming the parameter (404 for a row out of sight, issue 8 item 1); the export
+    refuses with 400."""
     user = world.users["consultant"]
     client = login(user)
     params = dict(params)
@@ -126,9 +127,10 @@ def test_an_invalid_filter_is_refused_everywhere(world, people, login, params, f
         for k, v in params.items()
     }
     api = client.get("/api/v1/customers", api_params, **bearer(user))
-    assert api.status_code == 400, api.content
+    assert api.status_code == status, api.content
     assert api.json()["field"] == {"owner": "owner_id", "project": "project_id"}.get(field, field)
-    assert client.get("/customers/import/export.csv", params).status_code == 400
+    export = client.get("/customers/import/export.csv", params)
+    assert export.status_code == (404 if status == 404 else 400)
 
 
 def test_a_phone_search_agrees_through_the_session_token_and_the_api_body(world, people, login):
@@ -159,12 +161,13 @@ def test_a_phone_search_agrees_through_the_session_token_and_the_api_body(world,
     api = client.post(
         "/api/v1/customers/search", {"q": "1396666"}, content_type="application/json", **auth
     )
-    assert api.status_code == 400 and api.json()["field"] == "q"
-    assert client.get("/customers/import/export.csv", {"s": token}).status_code == 400
+    assert api.status_code == 403 and api.json()["field"] == "q"  # the role decides: 403
+    assert api.json()["code"] == "phone_search_refused"
+    assert client.get("/customers/import/export.csv", {"s": token}).status_code == 403
 
 
 def test_the_api_body_refuses_what_the_filterset_refuses(world, people, login):
-    """``POST /customers/search`` validates through the same FilterSet: 400, not 422."""
+    """``POST /customers/search`` refuses what the FilterSet refuses (422 naming it)."""
     user = world.users["consultant"]
     client = login(user)
     bad = client.post(
@@ -173,4 +176,4 @@ def test_the_api_body_refuses_what_the_filterset_refuses(world, people, login):
         content_type="application/json",
         **bearer(user),
     )
-    assert bad.status_code == 400 and bad.json()["field"] == "status"
+    assert bad.status_code == 422 and bad.json()["field"] == "status"

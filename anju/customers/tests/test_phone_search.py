@@ -142,8 +142,9 @@ def test_refused_prefix_search_is_a_clear_400_in_the_api(world, client, customer
         content_type="application/json",
         **bearer(world.users["consultant"]),
     )
-    assert response.status_code == 400
+    assert response.status_code == 403  # the role may not search by prefix (issue 8 item 1)
     assert response.json()["field"] == "q"
+    assert response.json()["code"] == "phone_search_refused"
 
 
 def test_full_number_guessing_is_limited_for_roles_that_see_masks(
@@ -161,7 +162,9 @@ def test_full_number_guessing_is_limited_for_roles_that_see_masks(
     response = client.post(
         "/api/v1/customers/search", {"q": PHONE}, content_type="application/json", **bearer(caller)
     )
-    assert response.status_code == 400 and response.json()["field"] == "q"
+    assert response.status_code == 429 and response.json()["field"] == "q"
+    assert response.json()["code"] == "rate_limited"
+    assert 0 < int(response["Retry-After"]) <= 3601  # when the oldest search leaves the hour
     # a role that may see numbers in full is not limited: it learns nothing by guessing
     manager = world.users["manager"]
     for g in guesses + guesses:
@@ -329,7 +332,7 @@ def test_api_phone_lookups_are_posts_with_a_json_body(world, client, customer):
         405,
     )
     refused = client.get("/api/v1/customers", {"q": PHONE}, **auth)
-    assert refused.status_code == 400 and refused.json()["field"] == "q"
+    assert refused.status_code == 422 and refused.json()["field"] == "q"
     assert "POST" in refused.json()["detail"]
     searched = client.post(
         "/api/v1/customers/search", {"q": PHONE}, content_type="application/json", **auth

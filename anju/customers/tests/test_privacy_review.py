@@ -270,7 +270,7 @@ def test_job_page_says_the_package_was_deleted(
     assert "副本已生成" not in page
     assert f"/privacy/packages/{job.pk}/download/" not in page
     response = client.get(f"/privacy/packages/{job.pk}/download/")
-    assert response.status_code == 400
+    assert response.status_code == 409  # the package's state, not the request, is the problem
     text = response.content.decode()
     assert "已删除" in text and "尚未生成" not in text
 
@@ -279,7 +279,7 @@ def test_download_of_a_package_not_built_yet_says_so(world, person, login):
     """Issue 7 item 13: a queued package is "not generated yet", not "deleted"."""
     job = data_package_start(by=world.users["datasteward"], customer=person)  # not run
     response = login(world.users["datasteward"]).get(f"/privacy/packages/{job.pk}/download/")
-    assert response.status_code == 400
+    assert response.status_code == 409
     text = response.content.decode()
     assert "尚未生成" in text and "已删除" not in text
     assert Job.objects.get(pk=job.pk).status != Job.Status.SUCCEEDED

@@ -59,7 +59,7 @@ def test_price_change_via_api(world, client):
     bad = client.post(
         url, {"list_price": "1", "reason": ""}, content_type="application/json", **manager
     )
-    assert bad.status_code == 400 and bad.json()["field"] == "reason"
+    assert bad.status_code == 422 and bad.json()["field"] == "reason"
     malformed = client.post(url, "{not json", content_type="application/json", **manager)
     assert 400 <= malformed.status_code < 500
     ok = client.post(

@@ -56,12 +56,13 @@ def test_call_create_returns_tasks_and_lists_are_scoped(world, client):
     assert sms["id"] not in [
         t["id"] for t in client.get("/api/v1/tasks?page_size=100", **zh).json()["items"]
     ]
-    # complete: zh user gets 404, consultant completes, second time is a 400
+    # complete: zh user gets 404, consultant completes, second time is a 409 (issue 8)
     url = f"/api/v1/tasks/{sms['id']}/complete"
     assert post(client, url, {}, zh).status_code == 404
     done = post(client, url, {"outcome": "已发"}, auth)
     assert done.status_code == 200 and done.json()["status"] == "done"
-    assert post(client, url, {"outcome": "again"}, auth).status_code == 400
+    again = post(client, url, {"outcome": "again"}, auth)
+    assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
 
 
 def test_call_bad_input_is_4xx_never_500(world, client):
@@ -108,7 +109,7 @@ def test_visit_create_with_disclosure(world, client):
     )
     foreign = RiskFactor.objects.filter(project=world.projects["haiwan"]).first()
     bad = post(client, "/api/v1/visits", {**body, "risk_factor_ids": [foreign.pk]}, auth)
-    assert bad.status_code == 400 and bad.json()["field"] == "risk_factors"
+    assert bad.status_code == 422 and bad.json()["field"] == "risk_factors"
     listed = client.get("/api/v1/visits", **auth).json()["items"]
     assert data["visit"]["id"] in [v["id"] for v in listed]
     factors_api = client.get(
@@ -135,7 +136,9 @@ def test_opportunity_create_list_close(world, client):
     assert opp["expected_value"] == "5800000.00" and opp["stage"] == "contact"
     url = f"/api/v1/opportunities/{opp['id']}/close"
     no_reason = post(client, url, {"won": False}, auth)
-    assert no_reason.status_code == 400 and no_reason.json()["field"] == "reason"
+    assert no_reason.status_code == 422 and no_reason.json()["field"] == "reason_id"
+    unknown = post(client, url, {"won": False, "reason_id": 2**40}, auth)
+    assert unknown.status_code == 404 and unknown.json()["field"] == "reason"
     zh = bearer(world.users["manager_zh"])
     reason = LossReason.objects.filter(company=world.companies["sz"]).first()
     assert post(client, url, {"won": False, "reason_id": reason.pk}, zh).status_code == 404
@@ -201,7 +204,7 @@ def test_single_records_stage_moves_and_task_cancel(world, client):
     assert client.get(f"/api/v1/tasks/{task_id}", **auth).json()["id"] == task_id
     assert client.get(f"/api/v1/tasks/{task_id}", **outsider).status_code == 404
     refused = post(client, f"/api/v1/tasks/{task_id}/cancel", {"reason": ""}, auth)
-    assert refused.status_code == 400
+    assert refused.status_code == 422 and refused.json()["field"] == "reason"
     cancelled = post(client, f"/api/v1/tasks/{task_id}/cancel", {"reason": "客户已来访"}, auth)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
 
@@ -213,7 +216,7 @@ def test_single_records_stage_moves_and_task_cancel(world, client):
     moved = post(client, f"/api/v1/opportunities/{opportunity_id}/stage", {"stage": "needs"}, auth)
     assert moved.status_code == 200 and moved.json()["stage"] == "needs"
     closing = post(client, f"/api/v1/opportunities/{opportunity_id}/stage", {"stage": "won"}, auth)
-    assert closing.status_code == 400  # closing needs a reason: the close endpoint
+    assert closing.status_code == 422  # the schema allows open stages only: close with /close
     assert Opportunity.objects.get(pk=opportunity_id).stage == "needs"
     stray = post(client, f"/api/v1/opportunities/{opportunity_id}/stage", {"stage": "x"}, auth)
     assert stray.status_code == 422

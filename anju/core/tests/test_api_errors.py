@@ -1,0 +1,190 @@
+"""INT-1, issue 8 items 1 and 2: every API error has one shape, and the OpenAPI document
+lists every status an operation answers.
+
+Walks the document, so an operation an app adds is covered without editing this file: for
+each one it provokes the error paths every operation has (no credentials, a row that is not
+there, an unreadable body, an unknown field, a value of the wrong type) and checks the
+answer's status is documented for that operation and its body is the ``ErrorOut`` shape.
+"""
+
+import json
+import re
+
+import jsonschema
+import pytest
+from openapi_spec_validator import validate
+
+from anju.core.services import api_token_create
+
+pytestmark = pytest.mark.django_db
+
+MISSING_ID = 2**40  # well formed, beyond any row
+
+
+@pytest.fixture
+def spec(client):
+    return client.get("/api/v1/openapi.json").json()
+
+
+@pytest.fixture
+def admin_auth(world):
+    _token, secret = api_token_create(by=world.users["admin"], name="errors")
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def _operations(spec):
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            yield method.upper(), path, operation
+
+
+def _error_validator(spec):
+    schema = {"$ref": "#/components/schemas/ErrorOut", "components": spec["components"]}
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _call(client, method, url, body=None, auth=None, content_type="application/json"):
+    kwargs = dict(auth or {})
+    if method == "GET":
+        return client.get(url, **kwargs)
+    data = body if body is not None else ""
+    return client.generic(method, url, data, content_type=content_type, **kwargs)
+
+
+def _fill(path, value=1):
+    return re.sub(r"\{([^}]+)\}", lambda m: "phone" if m[1] == "field" else str(value), path)
+
+
+def _check(spec, operation, response, expected_status, label):
+    status = response.status_code
+    assert status == expected_status, f"{label}: {status} {response.content[:300]!r}"
+    assert str(status) in operation["responses"], f"{label}: {status} is not documented"
+    body = response.json()
+    errors = sorted(_error_validator(spec).iter_errors(body), key=str)
+    assert not errors, f"{label}: not the error shape: {body} ({errors[0].message})"
+    assert re.fullmatch(r"[a-z][a-z0-9_]*", body["code"]), body
+    return body
+
+
+def test_the_document_is_valid_openapi_3_1(spec):
+    assert spec["openapi"].startswith("3.1")
+    validate(json.loads(json.dumps(spec)))
+
+
+def test_every_operation_documents_its_error_statuses_with_the_error_shape(spec):
+    for method, path, operation in _operations(spec):
+        responses = operation["responses"]
+        for status in ("400", "401", "403", "422"):
+            assert status in responses, f"{method} {path} does not document {status}"
+        if "{" in path:
+            assert "404" in responses, f"{method} {path} does not document 404"
+        for status, response in responses.items():
+            if status.startswith(("4", "5")):
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (method, path)
+
+
+def test_without_credentials_every_operation_answers_401_in_the_shape(client, spec):
+    for method, path, operation in _operations(spec):
+        response = _call(client, method, _fill(path))
+        body = _check(spec, operation, response, 401, f"{method} {path} anonymous")
+        assert body["code"] == "not_authenticated"
+
+
+def test_a_row_that_is_not_there_is_404_in_the_shape(client, spec, admin_auth):
+    for method, path, operation in _operations(spec):
+        if "{" not in path or not re.search(r"\{\w+_id\}", path):
+            continue
+        body = None
+        if "requestBody" in operation:
+            body = "{}"  # may be refused as 422 first: then the id is never looked up
+        response = _call(client, method, _fill(path, MISSING_ID), body, admin_auth)
+        if response.status_code == 422 and body is not None:
+            continue
+        answer = _check(spec, operation, response, 404, f"{method} {path} missing row")
+        assert answer["code"] == "not_found"
+
+
+def test_an_unreadable_body_is_400_and_an_unknown_field_422(client, spec, admin_auth):
+    for method, path, operation in _operations(spec):
+        content = operation.get("requestBody", {}).get("content", {})
+        if "application/json" not in content:
+            continue
+        url = _fill(path)
+        broken = _call(client, method, url, "{not json", admin_auth)
+        body = _check(spec, operation, broken, 400, f"{method} {path} broken JSON")
+        assert body["code"] == "bad_request"
+        unknown = _call(client, method, url, json.dumps({"no_such_field": 1}), admin_auth)
+        if unknown.status_code in (403, 404):
+            continue  # refused before the body is read (scope, permission)
+        body = _check(spec, operation, unknown, 422, f"{method} {path} unknown field")
+        fields = {e["field"]: e["code"] for e in body["errors"]}
+        assert fields.get("no_such_field") == "extra_forbidden", body
+
+
+def test_a_wrong_type_is_422_naming_the_field_in_chinese(client, spec, admin_auth):
+    response = client.post(
+        "/api/v1/calls",
+        {"project_id": "one", "rings": True, "answer_seconds": 0, "duration_seconds": 0},
+        content_type="application/json",
+        **admin_auth,
+    )
+    body = _check(spec, spec["paths"]["/api/v1/calls"]["post"], response, 422, "wrong type")
+    fields = {e["field"]: e for e in body["errors"]}
+    assert fields["project_id"]["code"] == "int_parsing" or "project_id" in fields
+    assert fields["rings"]["detail"] == "请输入整数。"  # true is not a number of rings
+    assert body["detail"] == "部分字段无效。"
+
+
+def test_a_protection_clash_is_409_with_its_code(client, spec, world):
+    from anju.customers.services import customer_register
+
+    customer_register(
+        by=world.users["consultant"],
+        company=world.companies["sz"],
+        project=world.projects["binhai"],
+        phone="13800007799",
+        name="周十",
+    )
+    _token, secret = api_token_create(by=world.users["consultant2"], name="clash")
+    response = client.post(
+        "/api/v1/customers",
+        {"project_id": world.projects["yunjing"].pk, "phone": "13800007799", "name": "周十"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    operation = spec["paths"]["/api/v1/customers"]["post"]
+    body = _check(spec, operation, response, 409, "protection clash")
+    assert body["code"] == "protected_by_colleague" and body["field"] == "phone"
+
+
+def test_errors_outside_the_views_have_the_shape_too(client, admin_auth):
+    """Django's own answers under /api/: an unknown path, a wrong method, a NUL."""
+    unknown = client.get("/api/v1/no-such-thing", **admin_auth)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+    wrong_method = client.put("/api/v1/customers", "{}", content_type="application/json")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["code"] == "method_not_allowed"
+    assert "GET" in wrong_method["Allow"]
+    nul = client.get("/api/v1/customers?status=%00", **admin_auth)
+    assert nul.status_code == 400 and nul.json()["code"] == "bad_request"
+    no_boundary = client.generic(
+        "POST", "/api/v1/customers/search", "x", content_type="multipart/form-data", **admin_auth
+    )
+    assert no_boundary.status_code == 400 and no_boundary.json()["code"] == "bad_request"
+
+
+def test_a_server_error_is_500_in_the_shape_and_logged(client, admin_auth, monkeypatch, caplog):
+    from anju.org import selectors
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(selectors, "companies_visible_to", broken)
+    response = client.get("/api/v1/companies", **admin_auth)
+    assert response.status_code == 500
+    assert response.json() == {
+        "code": "server_error",
+        "detail": "服务器出现问题，已记录日志，请重试。",
+    }
+    assert "boom" in caplog.text
