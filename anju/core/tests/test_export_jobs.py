@@ -200,7 +200,7 @@ def test_access_log_export_needs_the_log_permission_too(world, request_export):
         ({"kind": "customers", "filters": {"status": "nonsense"}}, "filters.status", 422),
         # a project he cannot see: not found, as everywhere in the API
         ({"kind": "customers", "filters": {"project_id": 2**40}}, "filters.project_id", 404),
-        ({"kind": "reception_calls", "filters": {"date_from": "2026-02-30"}}, "date_from", 422),
+        ({"kind": "reception_calls", "filters": {"date_from": "2026-02-30"}}, "filters.date_from", 422),
         ({"kind": "access_log", "filters": {"date_from": "x"}}, "filters.date_from", 422),
     ],
 )
@@ -208,8 +208,7 @@ def test_bad_requests_are_refused_before_a_job_exists(world, request_export, bod
     before = Job._base_manager.count()
     response, _auth = request_export(world.users["datasteward"], body)
     assert response.status_code == status, response.content
-    # the body's schema (one per kind) names the kind before the field: customers.filters.x
-    assert response.json().get("field", "").endswith(field)
+    assert response.json().get("field") == field
     assert Job._base_manager.count() == before
 
 
