@@ -200,7 +200,11 @@ def test_access_log_export_needs_the_log_permission_too(world, request_export):
         ({"kind": "customers", "filters": {"status": "nonsense"}}, "filters.status", 422),
         # a project he cannot see: not found, as everywhere in the API
         ({"kind": "customers", "filters": {"project_id": 2**40}}, "filters.project_id", 404),
-        ({"kind": "reception_calls", "filters": {"date_from": "2026-02-30"}}, "filters.date_from", 422),
+        (
+            {"kind": "reception_calls", "filters": {"date_from": "2026-02-30"}},
+            "filters.date_from",
+            422,
+        ),
         ({"kind": "access_log", "filters": {"date_from": "x"}}, "filters.date_from", 422),
     ],
 )
