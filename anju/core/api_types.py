@@ -193,10 +193,14 @@ def _json_integer(value):
 
 # Body fields take JSON's own types only: true/false, not 0/1 or "true"; 5, not "5".
 Flag = Annotated[bool, Strict()]
-Count = Annotated[int, BeforeValidator(_json_integer)]
-# The bounds before the validator: after it, pydantic writes "ge"/"le" into the JSON schema
-# instead of "minimum"/"maximum", and the document would not state them.
+# The bounds before the validator, so the schema states them as minimum/maximum.
 RefId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_json_integer)]
+
+
+def Count(minimum: int, maximum: int):  # noqa: N802 – a type factory
+    """A whole number ``minimum`` … ``maximum`` in a body: ``rings: Count(0, 99)``."""
+    return Annotated[int, Field(ge=minimum, le=maximum), BeforeValidator(_json_integer)]
+
 
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 

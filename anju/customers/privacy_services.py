@@ -309,7 +309,10 @@ def erasure_request(*, by, customer, reason: str) -> ErasureRequest:
     _person_checks(customer)
     pending = ErasureRequest.objects.unscoped("PIPL: one pending request per customer")
     if pending.filter(customer=customer, status=ErasureStatus.PENDING).exists():
-        raise ApplicationError(_("An erasure of this customer is already waiting for approval."))
+        raise Conflict(
+            _("An erasure of this customer is already waiting for approval."),
+            code="already_requested",
+        )
     try:
         with transaction.atomic():
             request = ErasureRequest.objects.create(
@@ -319,8 +322,9 @@ def erasure_request(*, by, customer, reason: str) -> ErasureRequest:
                 requested_by=by,
             )
     except IntegrityError as exc:  # asked at the same moment by someone else
-        raise ApplicationError(
-            _("An erasure of this customer is already waiting for approval.")
+        raise Conflict(
+            _("An erasure of this customer is already waiting for approval."),
+            code="already_requested",
         ) from exc
     record_event(
         by=by,

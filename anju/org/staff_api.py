@@ -23,7 +23,7 @@ from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from anju.core.api_types import Email, Id, Input, Pagination, RefId, Text
+from anju.core.api_types import Email, Id, Input, Pagination, RefId, Text, may_answer
 from anju.core.errors import ApplicationError
 from anju.core.masking import mask_phone
 from anju.core.roles import PROJECT_BOUND_ROLES, ROLE_PERMS, ROLE_SCOPE, Perm, Role, ScopeLevel
@@ -244,7 +244,7 @@ def list_staff(
     )
 
 
-@router.post("/staff", response={201: StaffOut})
+@router.post("/staff", response={201: StaffOut}, openapi_extra=may_answer(409))
 def create_staff(request, payload: StaffIn):
     """Create a staff account (and optionally its roles) in one step. A login name already
     taken is 409 ``duplicate``; a weak password is 422 with ``field: "password"``."""
@@ -295,7 +295,7 @@ def update_staff(request, staff_id: Id, payload: StaffPatch):
     return _reread(request, staff_id)
 
 
-@router.post("/staff/{staff_id}/deactivate", response=StaffOut)
+@router.post("/staff/{staff_id}/deactivate", response=StaffOut, openapi_extra=may_answer(409))
 def deactivate_staff(request, staff_id: Id):
     """A leaver: he can no longer log in (sessions and API tokens stop working); his
     records and roles stay. Already inactive, or your own account: 409."""
@@ -304,7 +304,7 @@ def deactivate_staff(request, staff_id: Id):
     return _reread(request, staff_id)
 
 
-@router.post("/staff/{staff_id}/reactivate", response=StaffOut)
+@router.post("/staff/{staff_id}/reactivate", response=StaffOut, openapi_extra=may_answer(409))
 def reactivate_staff(request, staff_id: Id):
     """Let a deactivated account log in again, with the roles it still holds. Active: 409."""
     staff = selectors.staff_detail(request.user, staff_id)
@@ -323,7 +323,9 @@ def list_staff_roles(request, staff_id: Id):
     return selectors.role_assignments_of(staff)
 
 
-@router.post("/staff/{staff_id}/roles", response={201: RoleAssignmentOut})
+@router.post(
+    "/staff/{staff_id}/roles", response={201: RoleAssignmentOut}, openapi_extra=may_answer(409)
+)
 def assign_role(request, staff_id: Id, payload: RoleIn):
     """Give a role. Project roles (scope level own or project) need ``project_id`` (else 422,
     ``field: "project_id"``); a company-wide role given with a project is held company-wide.
@@ -337,7 +339,9 @@ def assign_role(request, staff_id: Id, payload: RoleIn):
     return Status(201, assignment)
 
 
-@router.delete("/staff/{staff_id}/roles/{assignment_id}", response={204: None})
+@router.delete(
+    "/staff/{staff_id}/roles/{assignment_id}", response={204: None}, openapi_extra=may_answer(409)
+)
 def revoke_role(request, staff_id: Id, assignment_id: Id):
     """Take a role away; the staff member's scope narrows at his next request."""
     assignment = selectors.role_assignment_of(request.user, staff_id, assignment_id)

@@ -91,9 +91,9 @@ class CallIn(Input):
 
     project_id: RefId
     called_at: IsoDateTime | None = Field(None, description="default: now; not in the future")
-    rings: Count = Field(ge=0, le=99)
-    answer_seconds: Count = Field(ge=0, le=3600)
-    duration_seconds: Count = Field(ge=0, le=24 * 3600)
+    rings: Count(0, 99)
+    answer_seconds: Count(0, 3600)
+    duration_seconds: Count(0, 24 * 3600)
     phone: OptionalPhone = ""
     name: model_text(Customer, "name") = ""
     gender: Gender = Gender.UNKNOWN
@@ -215,7 +215,7 @@ class VisitIn(Input):
     name: model_text(Customer, "name") = ""
     gender: Gender = Gender.UNKNOWN
     source: Source = Source.WALK_BY
-    party_size: Count = Field(1, ge=1, le=50)
+    party_size: Count(1, 50) = 1
     products_shown: model_text(Visit, "products_shown") = ""
     risk_factor_ids: list[RefId] = Field([], max_length=200)
     club_invited: Flag = False
@@ -304,7 +304,7 @@ class TaskCompleteIn(Input):
     open task can be completed (409 otherwise)."""
 
     outcome: model_text(FollowUpTask, "outcome") = ""
-    satisfaction: Count | None = Field(None, ge=1, le=5)
+    satisfaction: Count(1, 5) | None = None
     needs_changed: Flag | None = None
 
 

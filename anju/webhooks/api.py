@@ -2,7 +2,7 @@
 delivery log. For a company's administrators (``MANAGE_ORG`` there); others get 403, and a
 subscription of a company out of the caller's scope 404.
 
-How a receiver verifies a delivery: see ``anju/webhooks/__init__.py``.
+How a receiver verifies a delivery: see the Webhooks section of docs/api.md.
 """
 
 from datetime import datetime

@@ -23,6 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anju.settings")
 django.setup()
 
+from django.contrib.auth.password_validation import validate_password  # noqa: E402
+from django.core.exceptions import ValidationError  # noqa: E402
+
 from anju.webhooks.targets import _names_private_host  # noqa: E402
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -95,8 +98,19 @@ def filter_body(context, body) -> bool:
         declined = body.get("details_declined") is True
         if not declined and not (body.get("phone") and str(body.get("name", "")).strip()):
             return False
+        called = _time(body.get("called_at"))
+        if called is not None and called.tzinfo and called > datetime.now(SHANGHAI):
+            return False  # "not in the future"
         if body.get("visit_booked_for") is not None:
             return False  # after the call and within a year: the generated times are past
+    birth = body.get("birth_date")
+    if isinstance(birth, str) and birth > NOW.date().isoformat():
+        return False  # "in the past"
+    if path.endswith("/complete") and not str(body.get("outcome") or "").strip():
+        return False  # "outcome is required except for an SMS task": the kind is unknown
+    password = body.get("password")
+    if isinstance(password, str) and not _acceptable_password(password, body):
+        return False  # "checked by the password validators" (the description lists them)
     target = body.get("target_url")
     if isinstance(target, str) and _names_private_host(_host(target)):
         return False  # the description: no private, loopback or link-local targets
@@ -104,8 +118,25 @@ def filter_body(context, body) -> bool:
         if body.get("customer_id") is None and not body.get("phone"):
             return False
         arrived, started = _time(body.get("arrived_at")), _time(body.get("reception_started_at"))
+        if any(
+            t is not None and t.tzinfo and t > datetime.now(SHANGHAI) for t in (arrived, started)
+        ):
+            return False  # "neither in the future" (values reused from other answers can be)
         if arrived and started and not (arrived <= started <= arrived + timedelta(hours=12)):
             return False
+    return True
+
+
+def _acceptable_password(password: str, body: dict) -> bool:
+    from anju.org.models import User
+
+    user = User()
+    for name in ("username", "email", "display_name", "first_name", "last_name", "phone"):
+        setattr(user, name, str(body.get(name) or ""))
+    try:
+        validate_password(password, user=user)
+    except ValidationError:
+        return False
     return True
 
 

@@ -188,3 +188,34 @@ def test_a_server_error_is_500_in_the_shape_and_logged(client, admin_auth, monke
         "detail": "服务器出现问题，已记录日志，请重试。",
     }
     assert "boom" in caplog.text
+
+
+def test_a_date_is_yyyy_mm_dd_not_a_number(client, admin_auth):
+    """Issue 8: ``GET /visits?date_from=6.6e-251`` answered 200 (pydantic read a Unix time)."""
+    response = client.get("/api/v1/visits", {"date_from": "6.6e-251"}, **admin_auth)
+    assert response.status_code == 422 and response.json()["field"] == "date_from"
+    assert response.json()["errors"][0]["code"] == "date_parsing"
+    ok = client.get("/api/v1/visits", {"date_from": "2026-01-01"}, **admin_auth)
+    assert ok.status_code == 200
+
+
+def test_money_is_a_string_or_a_whole_number_never_a_rounded_float(client, world):
+    """SEC-4: 0.1 as a JSON float is already rounded; "0.10" or a whole number are exact."""
+    from anju.customers.models import Customer
+
+    customer = Customer.objects.filter(owner=world.users["consultant"]).order_by("pk").first()
+    _token, secret = api_token_create(by=world.users["consultant"], name="money")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    url = f"/api/v1/customers/{customer.pk}"
+    for value, status, stored in (
+        ("1280000.50", 200, "1280000.50"),
+        (1280000, 200, "1280000.00"),
+        (1280000.0, 200, "1280000.00"),
+        (0.1, 422, None),
+        (True, 422, None),
+    ):
+        response = client.patch(url, {"budget_max": value}, content_type="application/json", **auth)
+        assert response.status_code == status, (value, response.content)
+        if stored:
+            customer.refresh_from_db()
+            assert str(customer.budget_max) == stored
