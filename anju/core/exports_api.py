@@ -79,7 +79,13 @@ def _discriminator() -> dict:
     }
     if len(kinds) < 2:
         return {}
-    body = {"discriminator": {"propertyName": "kind", "mapping": mapping}}
+    body = {
+        "discriminator": {"propertyName": "kind", "mapping": mapping},
+        "examples": [
+            {"kind": "customers", "format": "xlsx", "filters": {"status": "visitor"}},
+            {"kind": "reception_calls", "format": "csv", "filters": {"date_from": "2026-01-01"}},
+        ],
+    }
     return {"requestBody": {"content": {"application/json": {"schema": body}}}}
 
 

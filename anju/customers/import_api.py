@@ -198,7 +198,9 @@ def _project(request, company, project_id):
 def upload_customer_import(request, file: File[UploadedFile], payload: Form[ImportUploadIn]):
     """Upload a customer sheet (.xlsx or .csv, at most 20 MB) and get its preview.
 
-    Nothing about customers is written until ``POST /customer-imports/{job_id}/start``."""
+    Nothing about customers is written until ``POST /customer-imports/{job_id}/start``. A file
+    the import cannot read is 422 with ``field: "file"``; a larger file is 422 with
+    ``code: "file_too_large"`` (not 413: the size is checked once the upload is received)."""
     _refuse_unknown_fields(request)
     company = _company(request, payload.company_id)
     project = _project(request, company, payload.project_id)
