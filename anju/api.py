@@ -208,3 +208,6 @@ api.add_router("/", "anju.core.access_log_api.router")  # issue 7 item 10
 api.add_router("/", "anju.org.staff_api.router")  # issue 8 item 3
 api.add_router("/", "anju.customers.timeline_api.router")  # issue 8 item 3
 api.add_router("/", "anju.webhooks.api.router")  # issue 8 item 4, INT-2
+api.add_router("/", "anju.core.jobs_api.router")  # issue 8 item 3: job status
+api.add_router("/", "anju.customers.import_api.router")  # issue 8 item 3: import
+api.add_router("/", "anju.core.exports_api.router")  # issue 8 item 3: exports as jobs

@@ -248,3 +248,41 @@ def export_columns() -> list[Column]:
         Column(_("Description"), describe),
         Column(_("IP address"), "ip_address"),
     ]
+
+
+# The export job's filters: the names and meaning of ``GET /api/v1/access-log``'s.
+EXPORT_FILTERS = ("user_id", "company_id", "action", "date_from", "date_to", "target")
+
+
+def access_log_export_rows(user, filters: dict, params: dict):
+    """``rows`` of the access-log export job (``core.export_jobs``): the list API's selector
+    and filters (``GET /api/v1/access-log``); frozen at the moment it was requested, so the
+    export's own log entry stays out of its file."""
+    from datetime import date
+
+    from django.utils.dateparse import parse_datetime
+    from django.utils.http import urlencode
+
+    from .errors import ApplicationError
+
+    parse = {
+        "user_id": int,
+        "company_id": int,
+        "action": str,
+        "date_from": date.fromisoformat,
+        "date_to": date.fromisoformat,
+        "target": str,
+    }
+    chosen = {}
+    for name, value in filters.items():
+        try:
+            chosen[name] = parse[name](value)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApplicationError(
+                gettext("Enter a valid value."), field=f"filters.{name}", code="invalid_filter"
+            ) from exc
+    rows = access_log_visible_to(user, **chosen)  # 403 without the permission
+    as_of = parse_datetime(params.get("as_of") or "")
+    if as_of is not None:
+        rows = rows.filter(created_at__lte=as_of)
+    return rows, urlencode(filters)[:150]

@@ -18,7 +18,7 @@ from .access_log import (
     records_label,
     target_label,
 )
-from .api_types import Id, Pagination
+from .api_types import Id, Input, IsoDate, Pagination
 from .models import PersonalDataAccess
 
 router = Router(tags=["personal data"])
@@ -77,6 +77,17 @@ class AccessLogOut(Schema):
     @staticmethod
     def resolve_description_display(obj):
         return describe(obj)
+
+
+class AccessLogFilters(Input):
+    """The log's filters in a body (``POST /exports`` kind ``access_log``): the list's names."""
+
+    user_id: Id | None = Field(None, description="the staff member who saw or exported")
+    company_id: Id | None = None
+    action: PersonalDataAccess.Action | None = None
+    date_from: IsoDate | None = Field(None, description="first day, YYYY-MM-DD")
+    date_to: IsoDate | None = Field(None, description="last day, YYYY-MM-DD (included)")
+    target: CustomerCode | None = None
 
 
 @router.get("/access-log", response=list[AccessLogOut])

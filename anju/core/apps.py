@@ -2,6 +2,12 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _access_log_filters():
+    from .access_log_api import AccessLogFilters
+
+    return AccessLogFilters
+
+
 class CoreConfig(AppConfig):
     name = "anju.core"
     label = "core"
@@ -34,3 +40,31 @@ class CoreConfig(AppConfig):
                 frozenset({Role.DATA_STEWARD, Role.ADMINISTRATOR}),
             )
         )
+
+        # Issue 8 item 3: the access log as an export job (the page's columns and filters).
+        from .access_log import EXPORT_FILTERS, access_log_export_rows, export_columns
+        from .export_jobs import ExportKind, register_export_kind
+
+        register_export_kind(
+            ExportKind(
+                name="access_log",
+                filename="access-log",
+                columns=export_columns,
+                rows=access_log_export_rows,
+                filters=tuple(EXPORT_FILTERS),
+                label=_("Access log"),
+                filter_schema=_access_log_filters,
+            )
+        )
+        from django.urls import reverse
+
+        from .export_jobs import JOB_KIND as EXPORT_JOB
+        from .export_jobs import export_available
+        from .jobs import register_job_links
+
+        def export_links(user, job):
+            if job.created_by_id != user.pk or not export_available(job):
+                return {}
+            return {"download_url": reverse("api:export_download", args=[job.pk])}
+
+        register_job_links(EXPORT_JOB, export_links)

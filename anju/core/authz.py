@@ -110,6 +110,13 @@ PACKAGE = {  # privacy_services.data_package_open: the requester only, others 40
     "note": "a data package holds everything about a person",
 }
 PACKAGE_JOB = Obj("core.Job", filter={"kind": "customer_data_package"})
+IMPORT_JOB = Obj("core.Job", filter={"kind": "customer_import"})
+EXPORT_JOB = Obj("core.Job", filter={"kind": "export"})
+EXPORT_FILE = {  # core.export_jobs.export_open: the requester only, others 404
+    "only_owner": "created_by_id",
+    "refused": 404,
+    "note": "the file is the requester's, masked for him",
+}
 
 PARAMS = {
     "company_id": Obj("org.Company"),
@@ -148,6 +155,11 @@ PARAMS_FOR = {
     "privacy:package_download": {"job_id": PACKAGE_JOB},
     "GET /data-packages/{job_id}": {"job_id": PACKAGE_JOB},
     "GET /data-packages/{job_id}/download": {"job_id": PACKAGE_JOB},
+    "GET /customer-imports/{job_id}": {"job_id": IMPORT_JOB},
+    "POST /customer-imports/{job_id}/start": {"job_id": IMPORT_JOB},
+    "GET /customer-imports/{job_id}/errors": {"job_id": IMPORT_JOB},
+    "GET /customer-imports/{job_id}/errors.csv": {"job_id": IMPORT_JOB},
+    "GET /exports/{job_id}/download": {"job_id": EXPORT_JOB},
 }
 
 REQUIRES = {
@@ -320,4 +332,18 @@ REQUIRES = {
     "POST /webhooks/subscriptions/{subscription_id}/ping": WEBHOOKS,
     "GET /webhooks/subscriptions/{subscription_id}/deliveries": WEBHOOKS,
     "POST /webhooks/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver": WEBHOOKS,
+    # jobs, import and exports (issue 8 item 3): as the job, import and export pages
+    "GET /jobs": OPEN,
+    "GET /jobs/{job_id}": Rule(note="job_for, as the job page"),
+    "POST /customer-imports": Rule(
+        perms=(Perm.REASSIGN_CUSTOMERS,), or_roles=(Role.SALES_CONSULTANT, Role.KEY_ACCOUNT_REP)
+    ),
+    "GET /customer-imports/{job_id}": Rule(**IMPORT_FILE),
+    "POST /customer-imports/{job_id}/start": Rule(**IMPORT_FILE),
+    "GET /customer-imports/{job_id}/errors": Rule(**IMPORT_FILE),
+    "GET /customer-imports/{job_id}/errors.csv": Rule(**IMPORT_FILE),
+    "POST /exports": Rule(
+        perms=(Perm.EXPORT_DATA,), or_own_scope=True, body={"kind": "customers", "format": "csv"}
+    ),
+    "GET /exports/{job_id}/download": Rule(**EXPORT_FILE),
 }

@@ -143,12 +143,20 @@ def spreadsheet_line(values) -> list:
     return [spreadsheet_cell(v) for v in values]
 
 
-def export_rows(*, by, rows: Iterable, columns: list[Column]):
-    """Yield lists of cell values (header first), masked as the user must see them."""
+def export_rows(*, by, rows: Iterable, columns: list[Column], progress: Callable | None = None):
+    """Yield lists of cell values (header first), masked as the user must see them.
+
+    ``progress(n)``: called with the number of rows written so far, every ``CHUNK`` rows
+    and at the end (a background export's progress bar).
+    """
     unmask = _Unmasker(by)
     yield spreadsheet_line(str(c.header) for c in columns)
     iterator = rows.iterator(chunk_size=CHUNK) if hasattr(rows, "iterator") else iter(rows)
+    done = 0
     for row in iterator:
+        if progress is not None and done and done % CHUNK == 0:
+            progress(done)
+        done += 1
         full = unmask(row)
         out = []
         for c in columns:
@@ -157,6 +165,8 @@ def export_rows(*, by, rows: Iterable, columns: list[Column]):
                 value = c.mask(value)
             out.append(spreadsheet_cell(value))
         yield out
+    if progress is not None:
+        progress(done)
 
 
 class _Echo:
@@ -210,16 +220,21 @@ def xlsx_append(sheet, line) -> None:
     sheet.append(cells)
 
 
-def xlsx_file(lines, title):
-    """An .xlsx temporary file (write-only mode) of ``lines``, every cell made safe."""
+def xlsx_write(lines, title, out) -> None:
+    """Write ``lines`` as an .xlsx (write-only mode) into the binary file ``out``."""
     import openpyxl
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31] or "Sheet1")
     for line in lines:
         xlsx_append(sheet, line)
-    out = tempfile.TemporaryFile()  # noqa: SIM115 – FileResponse closes it
     book.save(out)
+
+
+def xlsx_file(lines, title):
+    """An .xlsx temporary file (write-only mode) of ``lines``, every cell made safe."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 – FileResponse closes it
+    xlsx_write(lines, title, out)
     out.seek(0)
     return out
 
@@ -229,6 +244,82 @@ def _stored_headers(columns) -> str:
     language, so the log reader translates them into the reader's (issue 7 item 10)."""
     with translation.override("en"):
         return ", ".join(str(c.header) for c in columns)[:200]
+
+
+@dataclass
+class PreparedExport:
+    """An export that passed its checks and was logged: the lines still to be written."""
+
+    lines: Iterable  # lists of safe cell values, header first (a generator: write it once)
+    fmt: str
+    name: str  # the file name, with a time stamp and the format's extension
+    title: str  # the sheet's title
+    count: int  # data rows
+
+
+def export_prepare(
+    *,
+    by,
+    rows,
+    columns: list[Column],
+    fmt: str,
+    filename: str,
+    company=None,
+    description: str = "",
+    ip: str | None = None,
+    progress: Callable | None = None,
+) -> PreparedExport:
+    """The checks, the access-log entry and the masked lines of an export.
+
+    One piece of code for the file streamed to a page and the file a background job writes
+    (``core.export_jobs``): format, permission, the row cap, the personal-data access log
+    (before any row is produced), per-row masking and ``spreadsheet_cell``.
+    """
+    if fmt not in FORMATS:
+        raise ApplicationError(_("Choose .xlsx or .csv."), field="format")
+    require_export(by, company=company)
+    count = rows.count() if hasattr(rows, "count") and not isinstance(rows, list) else len(rows)
+    if count > MAX_EXPORT_ROWS:
+        raise ApplicationError(
+            _("The list has %(n)s rows; narrow it down to at most %(max)s to export it.")
+            % {"n": f"{count:,}", "max": f"{MAX_EXPORT_ROWS:,}"},
+            code="too_many_rows",
+        )
+    personal = [c for c in columns if c.is_personal]
+    if personal and count:
+        full_somewhere = has_perm(by, Perm.UNMASK_PERSONAL_DATA, company=company)
+        personal_data_access_log(
+            by=by,
+            action="export",
+            company=company or getattr(by, "company_id", None),
+            fields=_stored_headers(personal),
+            record_count=count,
+            description=f"{filename}.{fmt} "
+            + ("(full)" if full_somewhere else "(masked)")
+            + (f" {description}" if description else ""),
+            ip=ip,
+        )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return PreparedExport(
+        lines=export_rows(by=by, rows=rows, columns=columns, progress=progress),
+        fmt=fmt,
+        name=f"{filename}-{stamp}.{fmt}",
+        title=filename,
+        count=count,
+    )
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_CONTENT_TYPE}
+
+
+def export_write(prepared: PreparedExport, out) -> None:
+    """Write a prepared export into the binary file ``out`` (a background export's file)."""
+    if prepared.fmt == "csv":
+        for chunk in _csv_stream(prepared.lines):
+            out.write(chunk.encode("utf-8"))
+    else:
+        xlsx_write(prepared.lines, prepared.title, out)
 
 
 def export_response(
@@ -243,39 +334,25 @@ def export_response(
     request=None,
 ):
     """An HTTP response with the file. ``rows``: a scoped queryset (or a list)."""
-    if fmt not in FORMATS:
-        raise ApplicationError(_("Choose .xlsx or .csv."), field="format")
-    require_export(by, company=company)
-    count = rows.count() if hasattr(rows, "count") and not isinstance(rows, list) else len(rows)
-    if count > MAX_EXPORT_ROWS:
-        raise ApplicationError(
-            _("The list has %(n)s rows; narrow it down to at most %(max)s to export it.")
-            % {"n": f"{count:,}", "max": f"{MAX_EXPORT_ROWS:,}"}
-        )
-    personal = [c for c in columns if c.is_personal]
-    if personal and count:
-        full_somewhere = has_perm(by, Perm.UNMASK_PERSONAL_DATA, company=company)
-        personal_data_access_log(
-            by=by,
-            action="export",
-            company=company or getattr(by, "company_id", None),
-            fields=_stored_headers(personal),
-            record_count=count,
-            description=f"{filename}.{fmt} "
-            + ("(full)" if full_somewhere else "(masked)")
-            + (f" {description}" if description else ""),
-            ip=request.META.get("REMOTE_ADDR") if request is not None else None,
-        )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    name = f"{filename}-{stamp}.{fmt}"
-    lines = export_rows(by=by, rows=rows, columns=columns)
+    prepared = export_prepare(
+        by=by,
+        rows=rows,
+        columns=columns,
+        fmt=fmt,
+        filename=filename,
+        company=company,
+        description=description,
+        ip=request.META.get("REMOTE_ADDR") if request is not None else None,
+    )
     if fmt == "csv":
-        response = StreamingHttpResponse(_csv_stream(lines), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response = StreamingHttpResponse(
+            _csv_stream(prepared.lines), content_type=CONTENT_TYPES["csv"]
+        )
+        response["Content-Disposition"] = f'attachment; filename="{prepared.name}"'
         return response
     return FileResponse(
-        xlsx_file(lines, filename),
+        xlsx_file(prepared.lines, prepared.title),
         as_attachment=True,
-        filename=name,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=prepared.name,
+        content_type=XLSX_CONTENT_TYPE,
     )

@@ -29,7 +29,9 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -174,9 +176,29 @@ def job_running(job_or_id):
         _close_side()
 
 
+def private_root() -> Path:
+    """Where jobs write the files they make for one user (data packages, exports): not
+    MEDIA_ROOT, not static, served by no URL; read only by the download that checks who asks."""
+    return Path(getattr(settings, "ANJU_PRIVATE_ROOT", settings.VAR_DIR / "private"))
+
+
 def jobs_started_by(user):
     """The user's own jobs (scoped like every read), newest first."""
     return Job.objects.visible_to(user).filter(created_by=user).order_by("-created_at", "-id")
+
+
+_LINKS: dict = {}
+
+
+def register_job_links(kind: str, fn) -> None:
+    """``fn(user, job) -> {"download_url": …, "errors_url": …}``: what the job offers this user
+    (the jobs API shows it). An app registers its kinds; links must not query per job."""
+    _LINKS[kind] = fn
+
+
+def job_links(user, job) -> dict:
+    fn = _LINKS.get(job.kind)
+    return fn(user, job) if fn is not None else {}
 
 
 def job_for(user, job_id) -> Job:

@@ -53,3 +53,23 @@ def _register_backup_schedule():
 
 
 _register_backup_schedule()
+
+
+# --- Exports as jobs (issue 8 item 3) --------------------------------------------------------
+
+
+@task()
+def export_task(job_id: int) -> None:
+    """Write an export job's file (``core.export_jobs``); the job shows its progress."""
+    from .export_jobs import export_job_run
+
+    export_job_run(job_id)
+
+
+@periodic(cron="55 3 * * *")
+@task()
+def purge_export_files_nightly() -> int:
+    """Export files hold personal data: deleted a week after they were made."""
+    from .export_jobs import purge_export_files
+
+    return purge_export_files()

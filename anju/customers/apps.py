@@ -34,6 +34,17 @@ class CustomersConfig(AppConfig):
         from . import privacy_customers  # SEC-2: data packages and erasure (PIPL)
 
         privacy_customers.register()
+
+        from .exports import register_export_kinds  # issue 8 item 3: exports as API jobs
+
+        register_export_kinds()
+        from anju.core.jobs import register_job_links
+
+        from .import_api import import_job_links
+        from .privacy_api import package_job_links
+
+        register_job_links("customer_import", import_job_links)
+        register_job_links("customer_data_package", package_job_links)
         register_nav(
             NavItem(
                 _("Personal data requests"),

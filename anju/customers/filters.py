@@ -231,3 +231,46 @@ def _names_a_row_out_of_sight(filterset, name) -> bool:
         return False
     value = str(filterset.data.get(name, "")).strip()
     return value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID
+
+
+# --- a list as an export job (``core.export_jobs``, issue 8 item 3) ------------------------------
+
+
+def export_filter_names(filter_class) -> tuple:
+    """The FilterSet's filters under the names the list API uses (``project`` → ``project_id``)."""
+    back = {v: k for k, v in API_NAMES.items()}
+    return tuple(back.get(name, name) for name in filter_class.base_filters)
+
+
+def _in_body(exc: ApplicationError) -> ApplicationError:
+    if exc.field and not exc.field.startswith("filters."):
+        exc.field = f"filters.{exc.field}"  # named as in the request body
+    return exc
+
+
+def export_check(filter_class):
+    """An export kind's ``check``: the FilterSet's form validation (choices, ids the user may
+    see, dates), answered as the list API answers it; the filters themselves run in the job,
+    so a phone search is run and logged once."""
+
+    def check(user, filters, params):
+        filterset = filter_class.from_api(filters, user=user)
+        if not filterset.form.is_valid():
+            raise _in_body(filter_errors(filterset, API_NAMES))
+
+    return check
+
+
+def export_rows(filter_class):
+    """An export kind's ``rows``: the list's own FilterSet, as the list API applies it."""
+
+    def rows(user, filters, params):
+        filterset = filter_class.from_api(filters, user=user)
+        try:
+            found = filterset.rows_or_error(API_NAMES)
+        except ApplicationError as exc:
+            raise _in_body(exc) from None
+        used = " ".join(f"{k}={v}" for k, v in filterset.used().items())
+        return found, used[:150]
+
+    return rows

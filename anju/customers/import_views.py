@@ -4,7 +4,6 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,12 +11,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from anju.core.errors import ApplicationError, NotPermitted
-from anju.core.exports import Column, csv_response, export_response
-from anju.core.jobs import UPLOAD_RETENTION_DAYS, job_for
-from anju.core.masking import mask_id_number, mask_phone
+from anju.core.exports import csv_response, export_response
 from anju.core.models import Job
 
 from . import imports
+from .exports import customer_export_columns
 from .filters import CustomerFilter
 from .search_tokens import search_data
 
@@ -88,23 +86,11 @@ def upload(request):
 
 def _import_job(request, job_id) -> Job:
     """An import job of the user's own, or one he may oversee (its file holds personal data)."""
-    job = job_for(request.user, job_id)
-    if job.kind != imports.JOB_KIND or not imports.may_see_import(request.user, job):
-        raise Http404("not found")
-    return job
+    return imports.import_job_for(request.user, job_id)
 
 
-def _file_removed(job) -> bool:
-    """The upload is gone: purged after 30 days (``core.jobs.purge_old_uploads``) or lost."""
-    name = job.input_file.name if job.input_file else ""
-    return not name or not job.input_file.storage.exists(name)
-
-
-def _file_removed_message():
-    return _(
-        "The uploaded file was removed (uploaded files are kept for %(days)d days). "
-        "Upload the file again."
-    ) % {"days": UPLOAD_RETENTION_DAYS}
+_file_removed = imports.upload_removed
+_file_removed_message = imports.upload_removed_message
 
 
 @login_required
@@ -131,10 +117,7 @@ def detail(request, job_id):
 @require_POST
 def start(request, job_id):
     job = _import_job(request, job_id)
-    if job.status == Job.Status.QUEUED and _file_removed(job):
-        messages.error(request, _file_removed_message())  # the worker would find no file
-        return redirect("customer_import:detail", job_id=job.pk)
-    try:
+    try:  # refused when already started, or when the upload was removed since
         imports.customer_import_start(by=request.user, job=job)
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -155,33 +138,6 @@ def template_csv(request):
 
 
 # --- export ---------------------------------------------------------------------------------
-
-
-def customer_export_columns():
-    """The export's columns: headers the import recognises, so a file can round-trip."""
-
-    def display(field):
-        return lambda c: getattr(c, f"get_{field}_display")() if getattr(c, field) else ""
-
-    return [
-        Column(gettext_lazy("Customer code"), "code"),
-        Column(gettext_lazy("Name"), "name", personal=True),
-        Column(gettext_lazy("Mobile phone"), "phone", mask=mask_phone),
-        Column(gettext_lazy("Gender"), display("gender")),
-        Column(gettext_lazy("Birth date"), "birth_date", personal=True),
-        Column(gettext_lazy("ID document number"), "id_number", mask=mask_id_number),
-        Column(gettext_lazy("Status"), display("status")),
-        Column(gettext_lazy("Intention grade"), "grade"),
-        Column(gettext_lazy("Source channel"), display("source")),
-        Column(gettext_lazy("Life stage"), display("life_stage")),
-        Column(gettext_lazy("Payment ability"), display("payment_ability")),
-        Column(gettext_lazy("Project"), lambda c: c.project.name if c.project_id else ""),
-        Column(gettext_lazy("Consultant"), lambda c: str(c.owner) if c.owner_id else ""),
-        Column(gettext_lazy("Protected until"), "protected_until"),
-        Column(gettext_lazy("Completeness (%)"), "completeness"),
-        Column(gettext_lazy("Last activity"), "last_activity_at"),
-        Column(gettext_lazy("Registered at"), "created_at"),
-    ]
 
 
 @login_required

@@ -66,6 +66,13 @@ def _package_out(job):
     }
 
 
+def package_job_links(user, job) -> dict:
+    """The jobs API's link for a data package: the download, for its requester only."""
+    if job.created_by_id != user.pk or not services.package_available(job):
+        return {}
+    return {"download_url": reverse("api:privacy_package_download", args=[job.pk])}
+
+
 def _package_job(request, job_id):
     job = job_for(request.user, job_id)
     if job.kind != services.PACKAGE_KIND or job.created_by_id != request.user.pk:

@@ -32,7 +32,14 @@ from django.utils.translation import gettext_noop
 
 from anju.core.errors import ApplicationError, Conflict, NotPermitted
 from anju.core.events import record_event
-from anju.core.jobs import job_finish, job_for, job_progress, job_running, job_start
+from anju.core.jobs import (
+    job_finish,
+    job_for,
+    job_progress,
+    job_running,
+    job_start,
+    private_root,
+)
 from anju.core.models import Event, Job, PersonalDataAccess, content_type_of
 from anju.core.permissions import has_perm, require_perm
 from anju.core.roles import Perm
@@ -63,11 +70,6 @@ PACKAGE_KIND = "customer_data_package"
 PACKAGE_KEEP_DAYS = 7  # a package holds everything about a person: it does not linger
 RETENTION_STATUSES = (CustomerStatus.LEAD, CustomerStatus.VISITOR)  # never anyone with a deal
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def private_root() -> Path:
-    """Where packages are written: not MEDIA_ROOT, not static, served by no URL."""
-    return Path(getattr(settings, "ANJU_PRIVATE_ROOT", settings.VAR_DIR / "private"))
 
 
 def _clean_text(value, *, field: str, required: bool, max_length: int = 500) -> str:

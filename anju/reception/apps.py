@@ -54,3 +54,7 @@ class ReceptionConfig(AppConfig):
         from . import privacy  # SEC-2: calls, visits, tasks, opportunities in PIPL requests
 
         privacy.register()
+
+        from .exports import register_export_kinds  # issue 8 item 3: exports as API jobs
+
+        register_export_kinds()

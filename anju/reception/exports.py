@@ -109,3 +109,44 @@ def task_columns():
         Column(_("Done at"), _local("done_at")),
         Column(_("Outcome"), "outcome"),
     ]
+
+
+def list_exports():
+    """{list: (its FilterSet, its columns, its label)}: the page's exports and the jobs'."""
+    from .filters import CallFilter, OpportunityFilter, TaskFilter, VisitFilter
+
+    return {
+        "calls": (CallFilter, call_columns, _("Calls")),
+        "visits": (VisitFilter, visit_columns, _("Visits")),
+        "opportunities": (OpportunityFilter, opportunity_columns, _("Opportunities")),
+        "tasks": (TaskFilter, task_columns, _("Follow-up tasks")),
+    }
+
+
+def register_export_kinds():
+    """The reception lists as export jobs (issue 8 item 3): ``reception_calls`` …"""
+    from anju.core.export_jobs import ExportKind, register_export_kind
+    from anju.customers.filters import export_check, export_filter_names, export_rows
+
+    for what, (filter_class, columns, label) in list_exports().items():
+        register_export_kind(
+            ExportKind(
+                name=f"reception_{what}",
+                filename=what,
+                columns=columns,
+                rows=export_rows(filter_class),
+                check=export_check(filter_class),
+                filters=export_filter_names(filter_class),
+                label=label,
+                filter_schema=_schema_of(filter_class, what),
+            )
+        )
+
+
+def _schema_of(filter_class, what):
+    def build():
+        from anju.core.api_types import Input
+
+        return filter_class.api_schema(f"{what.title()}ExportFilters", __base__=Input)
+
+    return build

@@ -17,7 +17,7 @@ from anju.customers.selectors import customer_by_phone, customer_detail
 from anju.org.selectors import companies_visible_to, projects_visible_to
 
 from . import exports, selectors, services
-from .filters import CallFilter, OpportunityFilter, TaskFilter, VisitFilter
+from .filters import CallFilter, OpportunityFilter, VisitFilter
 from .forms import (
     CallForm,
     CloseForm,
@@ -532,12 +532,7 @@ def metrics(request):
     )
 
 
-EXPORTS = {
-    "calls": (CallFilter, exports.call_columns),
-    "visits": (VisitFilter, exports.visit_columns),
-    "opportunities": (OpportunityFilter, exports.opportunity_columns),
-    "tasks": (TaskFilter, exports.task_columns),
-}
+EXPORTS = {what: (f, cols) for what, (f, cols, _label) in exports.list_exports().items()}
 
 
 def _export_rows(request, what):

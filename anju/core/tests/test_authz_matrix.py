@@ -282,6 +282,7 @@ def matrix(django_db_setup, django_db_blocker, tmp_path_factory):
     test still runs in its own savepoint (the ``db`` fixture), so nothing leaks between them.
     Logging in once per role keeps the whole matrix fast (issue 7 item 7).
     """
+    from anju.core.export_jobs import export_job_run, export_job_start
     from anju.core.jobs import job_start
     from anju.core.services import api_token_create
     from anju.customers.imports import customer_import_prepare
@@ -314,6 +315,8 @@ def matrix(django_db_setup, django_db_blocker, tmp_path_factory):
                     upload=SimpleUploadedFile("c.csv", sheet, content_type="text/csv"),
                 )
                 job_start(by=user, kind="report", company=user.company, title="matrix")
+                # an export job with its file (issue 8 item 3): downloadable by its requester
+                export_job_run(export_job_start(by=user, kind="customers", fmt="csv").pk)
             _privacy_rows(users)
             clients = {}
             for username, user in sorted(users.items()):

@@ -26,8 +26,12 @@ from .writing import (
     customer_import_prepare,
     customer_import_start,
     error_report_rows,
+    import_job_for,
     import_preview,
+    preview_row_count,
     run_customer_import,
+    upload_removed,
+    upload_removed_message,
 )
 
 __all__ = [
@@ -42,8 +46,12 @@ __all__ = [
     "customer_import_start",
     "error_report_rows",
     "import_companies",
+    "import_job_for",
     "import_preview",
     "may_see_import",
+    "preview_row_count",
     "read_table",
     "run_customer_import",
+    "upload_removed",
+    "upload_removed_message",
 ]

@@ -234,6 +234,7 @@ def _raw_rows(data: bytes, filename: str):
             _("The file is too large (%(size)s MB; at most %(max)s MB). Split it into parts.")
             % {"size": round(len(data) / 1024 / 1024, 1), "max": MAX_FILE_BYTES // 1024 // 1024},
             field="file",
+            code="file_too_large",
         )
     if not data.strip():
         raise ApplicationError(_("The file is empty."), field="file")
@@ -329,6 +330,7 @@ def _read_upload(upload) -> bytes:
             _("The file is too large (%(size)s MB; at most %(max)s MB). Split it into parts.")
             % {"size": round(size / 1024 / 1024, 1), "max": MAX_FILE_BYTES // 1024 // 1024},
             field="file",
+            code="file_too_large",
         )
     upload.seek(0)
     return upload.read(MAX_FILE_BYTES + 1)

@@ -15,13 +15,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anju.core.errors import ApplicationError, Conflict, NotPermitted
 from anju.core.events import record_events
-from anju.core.jobs import job_finish, job_progress, job_running, job_start
+from anju.core.jobs import (
+    UPLOAD_RETENTION_DAYS,
+    job_finish,
+    job_for,
+    job_progress,
+    job_running,
+    job_start,
+)
 from anju.core.models import Job
 from anju.core.numbering import allocate_number_block
 
@@ -29,7 +37,7 @@ from ..demo import customer_code
 from ..models import Customer, CustomerPhone, CustomerStatus
 from ..names import name_initials, name_pinyin
 from ..quality import completeness_of
-from .checking import CheckedRow, RowChecker, _require_import
+from .checking import CheckedRow, RowChecker, _require_import, may_see_import
 from .reading import COLUMN_BY_FIELD, Table, _blank, _read_upload, read_table
 
 JOB_KIND = "customer_import"
@@ -130,8 +138,39 @@ def import_preview(*, by, job) -> Preview:
     return Preview(table, columns, rows)
 
 
+def preview_row_count(preview: Preview) -> int:
+    """Every data row of the file (blank lines aside): the preview's and the rest of them."""
+    return len(preview.rows) + sum(1 for _n, cells in preview.table.rows if not _blank(cells))
+
+
+def import_job_for(user, job_id) -> Job:
+    """An import job of the user's own, or one he may oversee (its file holds personal data:
+    seeing the job row is not enough, SEC-2); anything else is 404."""
+    job = job_for(user, job_id)
+    if job.kind != JOB_KIND or not may_see_import(user, job):
+        raise Http404("not found")
+    return job
+
+
+def upload_removed(job) -> bool:
+    """The upload is gone: purged after 30 days (``core.jobs.purge_old_uploads``) or lost."""
+    name = job.input_file.name if job.input_file else ""
+    return not name or not job.input_file.storage.exists(name)
+
+
+def upload_removed_message() -> str:
+    return _(
+        "The uploaded file was removed (uploaded files are kept for %(days)d days). "
+        "Upload the file again."
+    ) % {"days": UPLOAD_RETENTION_DAYS}
+
+
 def customer_import_start(*, by, job) -> Job:
-    """The user confirmed the preview: queue the import (runs after this transaction)."""
+    """The user confirmed the preview: queue the import (runs after this transaction).
+
+    A second start is a Conflict (``already_started``); so is a start after the upload was
+    removed (``file_removed``: the worker would find no file).
+    """
     from ..tasks_import import customer_import_task
 
     with transaction.atomic():
@@ -144,6 +183,8 @@ def customer_import_start(*, by, job) -> Job:
             raise NotPermitted()
         if job.params.get("confirmed") or job.status != Job.Status.QUEUED:
             raise Conflict(_("This import has already been started."), code="already_started")
+        if upload_removed(job):
+            raise Conflict(upload_removed_message(), code="file_removed")
         job.params = {**job.params, "confirmed": True}
         job.save(update_fields=["params", "updated_at"])
         transaction.on_commit(lambda: customer_import_task.enqueue(job.pk))
