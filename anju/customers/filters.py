@@ -7,6 +7,7 @@ the user may see; the search goes through ``selectors._search_q`` (phone-search 
 access logging, issue 7 item 2). Invalid filters give no rows, never the whole list.
 """
 
+import inspect
 from datetime import date
 from typing import Literal
 
@@ -109,7 +110,7 @@ class ListFilter(django_filters.FilterSet):
             )
         for field_name, spec in extra_fields.items():
             fields[field_name] = spec
-        return create_model(name, __base__=__base__, __doc__=cls.__doc__, **fields)
+        return create_model(name, __base__=__base__, __doc__=inspect.getdoc(cls), **fields)
 
     def filter_queryset(self, queryset):
         """All filters, or no rows when any is invalid or refused (the form says why)."""

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
+from pydantic import ConfigDict
 
 from anju.core.api_types import Email, Id, Input, Pagination, RefId, Text, may_answer
 from anju.core.errors import ApplicationError
@@ -117,6 +118,18 @@ class StaffOut(Schema):
 
 
 class RoleIn(Input):
+    # A project role needs its project: said in JSON Schema's own words (if/then), from the
+    # same table the service checks (core/roles.py).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {
+                "properties": {"role": {"enum": sorted(str(r) for r in PROJECT_BOUND_ROLES)}},
+                "required": ["role"],
+            },
+            "then": {"properties": {"project_id": {"type": "integer"}}, "required": ["project_id"]},
+        }
+    )
+
     role: Role
     project_id: RefId | None = Field(
         None, description="required for project roles (scope level own or project)"

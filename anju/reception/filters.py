@@ -40,7 +40,8 @@ class _ProjectFilter(ListFilter):
 
 
 class _PeriodFilter(_ProjectFilter):
-    """Project and a local-date range on ``date_field`` (both days included)."""
+    """Project and a local-date range on ``date_field``, both days included; date_from ≤
+    date_to."""
 
     date_field = ""
     date_from = django_filters.DateFilter(label=_("From"), method="filter_from", widget=DATE_WIDGET)

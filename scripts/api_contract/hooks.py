@@ -26,6 +26,7 @@ django.setup()
 from django.contrib.auth.password_validation import validate_password  # noqa: E402
 from django.core.exceptions import ValidationError  # noqa: E402
 
+from anju.core.roles import PROJECT_BOUND_ROLES  # noqa: E402
 from anju.webhooks.targets import _names_private_host  # noqa: E402
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -103,6 +104,12 @@ def filter_body(context, body) -> bool:
             return False  # "not in the future"
         if body.get("visit_booked_for") is not None:
             return False  # after the call and within a year: the generated times are past
+    role = body.get("role")
+    if role in PROJECT_BOUND_ROLES and body.get("project_id") is None:
+        return False  # the schema's if/then: a project role needs its project
+    filters = body.get("filters")
+    if isinstance(filters, dict) and not _ordered(filters, "date_from", "date_to", convert=str):
+        return False
     birth = body.get("birth_date")
     if isinstance(birth, str) and birth > NOW.date().isoformat():
         return False  # "in the past"
