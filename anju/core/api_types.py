@@ -193,6 +193,19 @@ def _json_integer(value):
 
 # Body fields take JSON's own types only: true/false, not 0/1 or "true"; 5, not "5".
 Flag = Annotated[bool, Strict()]
+
+
+def _form_flag(value):
+    # A form field is text: "true" or "false" are the boolean's only spellings there.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise PydanticCustomError("bool_parsing", "true or false")
+
+
+FormFlag = Annotated[bool, BeforeValidator(_form_flag)]  # a boolean in a multipart form
+
 # The bounds before the validator, so the schema states them as minimum/maximum.
 RefId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_json_integer)]
 

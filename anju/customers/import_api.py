@@ -19,7 +19,7 @@ from ninja import Field, File, Form, Router, Schema, UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from anju.core.api_types import Id, Pagination, may_answer
+from anju.core.api_types import FormFlag, Id, Pagination, may_answer
 from anju.core.errors import ApplicationError, NotFound, NotPermitted
 from anju.core.exports import csv_response
 from anju.core.jobs_api import JobOut
@@ -36,8 +36,9 @@ class ImportUploadIn(Schema):
     # A form has no null: leave project_id out instead (the schema says integer, not null).
     company_id: Id = Field(..., description="the company to import into")
     project_id: Id = Field(None, description="the project for rows without one")
-    all_or_nothing: bool = Field(
-        True, description="if any row has a problem, import nothing (the page's default)"
+    all_or_nothing: FormFlag = Field(
+        True,
+        description="true or false: if any row has a problem, import nothing (the page's default)",
     )
 
 

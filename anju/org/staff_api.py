@@ -12,7 +12,7 @@ changes it on his profile page.
 """
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from django.contrib.auth.password_validation import (
     MinimumLengthValidator,
@@ -64,9 +64,7 @@ PASSWORD_MIN = _password_min_length()
 SEARCH_MAX = 50
 MAX_ROLES_AT_CREATION = 20
 
-Search = Annotated[
-    str, Field(max_length=SEARCH_MAX, description="part of a login, display or first/last name")
-]
+Search = Text(SEARCH_MAX, description="part of a login, display or first/last name")
 
 
 def _level(role) -> str:
