@@ -66,13 +66,28 @@ class TaskOut(Schema):
     needs_changed: bool | None
 
 
+# "phone and name, unless …" in JSON Schema's own words (if/then), next to the server's check.
+_CALLER_KNOWN = {
+    "properties": {
+        "phone": {"minLength": 3},
+        "name": {"pattern": r"\S"},
+    },
+    "required": ["phone", "name"],
+}
+
+
 class CallIn(Input):
     """A phone inquiry. Rules beyond the schema: ``phone`` and ``name`` are required unless
-    ``details_declined``; a booked visit needs both and is after the call, within a year;
-    ``called_at`` is not in the future (years 2000–2099)."""
+    ``details_declined`` (also stated as if/then); a booked visit needs both and is after the
+    call, within a year; ``called_at`` is not in the future (years 2000–2099)."""
 
     model_config = ConfigDict(
         json_schema_extra={
+            "if": {
+                "properties": {"details_declined": {"const": True}},
+                "required": ["details_declined"],
+            },
+            "else": _CALLER_KNOWN,
             "examples": [
                 {
                     "project_id": 1,
@@ -85,7 +100,7 @@ class CallIn(Input):
                     "questions": "三房的价格和交房时间",
                     "visit_wanted": True,
                 }
-            ]
+            ],
         }
     )
 
@@ -187,11 +202,14 @@ def get_call(request, call_id: Id):
 
 class VisitIn(Input):
     """A visit to the sales office. Rules beyond the schema: a new visitor (no
-    ``customer_id``) needs ``phone``; ``arrived_at`` ≤ ``reception_started_at`` ≤ arrival +
-    12 h, neither in the future (years 2000–2099); risk factors of the visit's project."""
+    ``customer_id``) needs ``phone`` and ``name`` (also stated as if/then); ``arrived_at`` ≤
+    ``reception_started_at`` ≤ arrival + 12 h, neither in the future (years 2000–2099); risk
+    factors of the visit's project."""
 
     model_config = ConfigDict(
         json_schema_extra={
+            "if": {"properties": {"customer_id": {"type": "integer"}}, "required": ["customer_id"]},
+            "else": _CALLER_KNOWN,
             "examples": [
                 {
                     "project_id": 1,
@@ -203,7 +221,7 @@ class VisitIn(Input):
                     "products_shown": "样板房 A 户型",
                     "risk_factor_ids": [],
                 }
-            ]
+            ],
         }
     )
 
