@@ -324,7 +324,7 @@ def get_customer(request, customer_id: Id):
     return selectors.customer_detail(request.user, customer_id)
 
 
-@router.patch("/customers/{customer_id}", response=CustomerDetailOut)
+@router.patch("/customers/{customer_id}", response=CustomerDetailOut, openapi_extra=may_answer(409))
 def update_customer(request, customer_id: Id, payload: CustomerPatch):
     customer = selectors.customer_detail(request.user, customer_id)
     changes = payload.dict(exclude_unset=True)

@@ -158,7 +158,7 @@ def _project(request, project_id):
     return get_visible_or_404(Project, request.user, pk=project_id)
 
 
-@router.post("/calls", response={201: CallLogged})
+@router.post("/calls", response={201: CallLogged}, openapi_extra=may_answer(409))
 def log_call(request, payload: CallIn):
     """Log a phone inquiry (SAL-1); the follow-up tasks (SAL-2) come back with it."""
     data = payload.dict()
@@ -263,7 +263,7 @@ class VisitRegistered(Schema):
     message: str
 
 
-@router.post("/visits", response={201: VisitRegistered})
+@router.post("/visits", response={201: VisitRegistered}, openapi_extra=may_answer(409))
 def register_visit(request, payload: VisitIn):
     """Register a visit (SAL-3) with the risk factors disclosed; missing ones are listed."""
     data = payload.dict()
@@ -388,7 +388,7 @@ class OpportunityOut(Schema):
     created_at: datetime
 
 
-@router.post("/opportunities", response={201: OpportunityOut})
+@router.post("/opportunities", response={201: OpportunityOut}, openapi_extra=may_answer(409))
 def open_opportunity(request, payload: OpportunityIn):
     customer = customer_detail(request.user, payload.customer_id)
     project = _project(request, payload.project_id) if payload.project_id else None
