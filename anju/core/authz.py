@@ -303,7 +303,9 @@ REQUIRES = {
     "POST /staff/{staff_id}/deactivate": ADMIN,
     "POST /staff/{staff_id}/reactivate": ADMIN,
     "GET /staff/{staff_id}/roles": ADMIN,
-    "POST /staff/{staff_id}/roles": Rule(perms=(Perm.MANAGE_ORG,), body={"role": "service_agent"}),
+    "POST /staff/{staff_id}/roles": Rule(
+        perms=(Perm.MANAGE_ORG,), body={"role": "service_agent", "company_id": 1}
+    ),
     "DELETE /staff/{staff_id}/roles/{assignment_id}": ADMIN,
     "GET /roles": Rule(note="the role catalogue of core/roles.py, for every signed-in user"),
     # PIPL (customers/privacy_api.py)

@@ -125,6 +125,11 @@ class RoleIn(Input):
                 "required": ["role"],
             },
             "then": {"properties": {"project_id": {"type": "integer"}}, "required": ["project_id"]},
+            # Where the role is held: a project, or a company for company-wide roles.
+            "anyOf": [
+                {"properties": {"project_id": {"type": "integer"}}, "required": ["project_id"]},
+                {"properties": {"company_id": {"type": "integer"}}, "required": ["company_id"]},
+            ],
         }
     )
 
@@ -133,7 +138,7 @@ class RoleIn(Input):
         None, description="required for project roles (scope level own or project)"
     )
     company_id: RefId | None = Field(
-        None, description="default: the project's company, else the staff member's company"
+        None, description="required without project_id; default: the project's company"
     )
 
 
@@ -216,9 +221,11 @@ def _place(request, staff: User, payload: RoleIn):
         company = get_visible_or_404(Company, request.user, pk=payload.company_id)
     elif project is not None:
         company = project.company
-    elif staff.company_id is not None:
-        company = staff.company
-    else:
+    elif payload.role in PROJECT_BOUND_ROLES:
+        raise ApplicationError(
+            _("This role needs the project it is held in."), field="project_id", code="required"
+        )
+    else:  # the schema's anyOf: a place is always named, whatever the staff member's company
         raise ApplicationError(
             _("Name the company this role is held in."), field="company_id", code="required"
         )

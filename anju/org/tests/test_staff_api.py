@@ -180,7 +180,11 @@ def test_a_sales_manager_is_refused_everything_and_nothing_changes(world, client
         ("POST", f"/api/v1/staff/{consultant.pk}/deactivate", None),
         ("POST", f"/api/v1/staff/{consultant.pk}/reactivate", None),
         ("GET", f"/api/v1/staff/{consultant.pk}/roles", None),
-        ("POST", f"/api/v1/staff/{consultant.pk}/roles", {"role": "service_agent"}),
+        (
+            "POST",
+            f"/api/v1/staff/{consultant.pk}/roles",
+            {"role": "service_agent", "company_id": consultant.company_id},
+        ),
         ("DELETE", f"/api/v1/staff/{consultant.pk}/roles/{assignment.pk}", None),
     ]
     for method, url, data in calls:
@@ -203,7 +207,11 @@ def test_staff_of_another_company_is_not_found(world, client):
         ("PATCH", f"/api/v1/staff/{consultant.pk}", {"display_name": "改名"}),
         ("POST", f"/api/v1/staff/{consultant.pk}/deactivate", None),
         ("GET", f"/api/v1/staff/{consultant.pk}/roles", None),
-        ("POST", f"/api/v1/staff/{consultant.pk}/roles", {"role": "service_agent"}),
+        (
+            "POST",
+            f"/api/v1/staff/{consultant.pk}/roles",
+            {"role": "service_agent", "company_id": consultant.company_id},
+        ),
         ("DELETE", f"/api/v1/staff/{consultant.pk}/roles/{assignment.pk}", None),
     ]:
         response = send(client, method, url, outsider, data)
@@ -237,7 +245,11 @@ def test_a_company_administrator_cannot_see_or_change_another_company(
         ("GET", f"/api/v1/staff/{zh.pk}", None),
         ("PATCH", f"/api/v1/staff/{zh.pk}", {"display_name": "改名"}),
         ("POST", f"/api/v1/staff/{zh.pk}/deactivate", None),
-        ("POST", f"/api/v1/staff/{zh.pk}/roles", {"role": "service_agent"}),
+        (
+            "POST",
+            f"/api/v1/staff/{zh.pk}/roles",
+            {"role": "service_agent", "company_id": zh.company_id},
+        ),
         ("DELETE", f"/api/v1/staff/{zh.pk}/roles/{assignment.pk}", None),
     ]:
         assert send(client, method, url, auth, data).status_code == 404, (method, url)
