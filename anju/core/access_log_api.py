@@ -4,7 +4,6 @@ The same selector and filters as the page; 403 for roles without ``Perm.VIEW_ACC
 """
 
 from datetime import date, datetime
-from typing import Annotated
 
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
@@ -18,12 +17,12 @@ from .access_log import (
     records_label,
     target_label,
 )
-from .api_types import Id, Input, IsoDate, Pagination
+from .api_types import Id, Input, IsoDate, Pagination, Text
 from .models import PersonalDataAccess
 
 router = Router(tags=["personal data"])
 
-CustomerCode = Annotated[str, Field(max_length=TARGET_CODE_MAX, description="customer code")]
+CustomerCode = Text(TARGET_CODE_MAX, description="customer code")
 
 
 class AccessLogOut(Schema):

@@ -219,3 +219,46 @@ def test_money_is_a_string_or_a_whole_number_never_a_rounded_float(client, world
         if stored:
             customer.refresh_from_db()
             assert str(customer.budget_max) == stored
+
+
+def _strings(schema, components, seen=()):
+    """Every string schema inside a request schema (following $ref, anyOf, items …)."""
+    if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref", "")
+    if ref:
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen:
+            yield from _strings(components[name], components, (*seen, name))
+        return
+    if schema.get("type") == "string":
+        yield schema
+    for key in ("anyOf", "oneOf", "allOf"):
+        for part in schema.get(key, []):
+            yield from _strings(part, components, seen)
+    for part in schema.get("properties", {}).values():
+        yield from _strings(part, components, seen)
+    if isinstance(schema.get("items"), dict):
+        yield from _strings(schema["items"], components, seen)
+
+
+def test_every_text_a_client_sends_states_what_it_may_hold(spec):
+    """A free string in a request would let a NUL or a control character through the schema
+    and be refused by the server (a schema-valid request refused): every one has a pattern,
+    a choice or a format the server checks (issue 8 item 2)."""
+    components = spec["components"]["schemas"]
+    loose = []
+    for method, path, operation in _operations(spec):
+        sources = [p.get("schema", {}) for p in operation.get("parameters", [])]
+        for media in operation.get("requestBody", {}).get("content", {}).values():
+            sources.append(media.get("schema", {}))
+        for source in sources:
+            for string in _strings(source, components):
+                if not (
+                    string.get("pattern")
+                    or string.get("enum")
+                    or "const" in string
+                    or string.get("format") in {"date", "date-time", "binary", "password"}
+                ):
+                    loose.append(f"{method} {path}: {string}")
+    assert not loose, "\n".join(loose)
