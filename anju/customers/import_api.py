@@ -193,7 +193,8 @@ def _project(request, company, project_id):
     openapi_extra={
         "requestBody": {
             "content": {"multipart/form-data": {"schema": {"additionalProperties": False}}}
-        }
+        },
+        **may_answer(409),  # a project of another company
     },
 )
 def upload_customer_import(request, file: File[UploadedFile], payload: Form[ImportUploadIn]):

@@ -132,7 +132,9 @@ def customer_register(
     if not name:
         raise ApplicationError(_("Enter the customer's name."), field="name")
     if project is not None and project.company_id != company.pk:
-        raise ApplicationError(_("The project belongs to another company."), field="project")
+        raise Conflict(
+            _("The project belongs to another company."), field="project", code="company_mismatch"
+        )
     now = timezone.now()
     existing = (
         # Lock the phone row and its customer. The owner is not joined: PostgreSQL re-reads a

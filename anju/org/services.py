@@ -71,7 +71,11 @@ def staff_create(
     """
     _require_admin(by, company)
     if department is not None and department.company_id != getattr(company, "pk", None):
-        raise ApplicationError(_("The department belongs to another company."), field="department")
+        raise Conflict(
+            _("The department belongs to another company."),
+            field="department",
+            code="company_mismatch",
+        )
     _check_username_free(username)
     user = User(
         username=username,
@@ -175,7 +179,9 @@ def check_role_place(*, role: str, company, project) -> None:
     if role in PROJECT_BOUND_ROLES and project is None:
         raise ApplicationError(_("This role must be given for a project."), field="project")
     if project is not None and company is not None and project.company_id != company.pk:
-        raise ApplicationError(_("The project belongs to another company."), field="project")
+        raise Conflict(
+            _("The project belongs to another company."), field="project", code="company_mismatch"
+        )
 
 
 @transaction.atomic

@@ -65,7 +65,9 @@ def customer_import_prepare(
     """
     _require_import(by, company)
     if project is not None and project.company_id != company.pk:
-        raise ApplicationError(_("The project belongs to another company."), field="project")
+        raise Conflict(
+            _("The project belongs to another company."), field="project", code="company_mismatch"
+        )
     data = _read_upload(upload)
     table = read_table(data, upload.name)
     first = next((r for r in table.rows if not _blank(r[1])), None)

@@ -390,7 +390,8 @@ def test_a_role_in_the_wrong_place_is_422_and_gives_nothing(world, client):
         "project_id": world.projects["binhai"].pk,
     }
     response = send(client, "POST", url, auth, elsewhere)
-    assert response.status_code == 422 and response.json()["field"] == "project_id"
+    assert response.status_code == 409 and response.json()["field"] == "project_id"
+    assert response.json()["code"] == "company_mismatch"
     unknown = send(client, "POST", url, auth, {"role": "boss"})
     assert unknown.status_code == 422
     assert snapshot() == before

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anju.core.errors import ApplicationError, NotFound, NotPermitted
+from anju.core.errors import ApplicationError, Conflict, NotFound, NotPermitted
 from anju.core.events import record_event
 from anju.core.scope import can_see
 from anju.core.transitions import check_transition
@@ -56,7 +56,9 @@ def opportunity_open(
     if project is None:
         raise ApplicationError(_("Choose the project."), field="project")
     if project.company_id != customer.company_id:
-        raise ApplicationError(_("The project belongs to another company."), field="project")
+        raise Conflict(
+            _("The project belongs to another company."), field="project", code="company_mismatch"
+        )
     _require_project(by, project)
     if by is not None and not can_see(by, customer):
         raise NotPermitted()

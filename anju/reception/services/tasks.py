@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anju.core.errors import ApplicationError
+from anju.core.errors import ApplicationError, Conflict
 from anju.core.events import record_event
 from anju.core.transitions import check_transition
 from anju.core.validation import validate_fields
@@ -165,7 +165,9 @@ def schedule_revisit(
     if project is None:
         raise ApplicationError(_("The customer has no project; choose one."), field="project")
     if project.company_id != customer.company_id:
-        raise ApplicationError(_("The project belongs to another company."), field="project")
+        raise Conflict(
+            _("The project belongs to another company."), field="project", code="company_mismatch"
+        )
     assignee = assignee or customer.owner or by
     if assignee is None:
         raise ApplicationError(_("Choose who makes the revisit."), field="assignee")

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.errors import ApplicationError, Conflict, NotPermitted
 from anju.core.events import record_event
 from anju.core.scope import can_see
 from anju.core.validation import validate_fields
@@ -124,7 +124,9 @@ def visit_register(
     elif by is not None and not can_see(by, customer):
         raise NotPermitted()
     elif customer.company_id != project.company_id:
-        raise ApplicationError(_("The customer belongs to another company."), field="customer")
+        raise Conflict(
+            _("The customer belongs to another company."), field="customer", code="company_mismatch"
+        )
     visit = Visit(
         company_id=project.company_id,
         project=project,
