@@ -21,6 +21,7 @@ from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
 from anju.core.api_auth import session_auth, token_auth
+from anju.core.api_deprecation import document_deprecations
 from anju.core.api_errors import (
     STATUS_CODES,
     ErrorOut,
@@ -60,6 +61,7 @@ class AnjuAPI(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
         document_errors(schema)
+        document_deprecations(schema)
         return schema
 
 

@@ -121,6 +121,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "anju.core.api_errors.ApiErrorShapeMiddleware",  # every /api/ error in one shape (issue 8)
+    "anju.core.api_deprecation.ApiDeprecationMiddleware",  # Deprecation/Sunset headers
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "anju.core.request_context.RequestContextMiddleware",  # client IP for the access log
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -3,7 +3,7 @@
 The same selector and filters as the page; 403 for roles without ``Perm.VIEW_ACCESS_LOG``.
 """
 
-from datetime import date, datetime
+from datetime import datetime
 
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
@@ -96,8 +96,8 @@ def list_access_log(
     user_id: Id | None = None,
     company_id: Id | None = None,
     action: PersonalDataAccess.Action | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: IsoDate | None = None,
+    date_to: IsoDate | None = None,
     target: CustomerCode | None = None,
 ):
     """Who saw or exported whose personal data, newest first."""

@@ -177,6 +177,8 @@ def _pydantic_message(error: dict) -> str:
         return _("At most %(n)s characters.") % {"n": ctx.get("max_length")}
     if kind == "string_too_short":
         return _("At least %(n)s characters.") % {"n": ctx.get("min_length")}
+    if kind == "email_local_part":
+        return _("The part before the @ is at most 64 characters.")
     if kind == "string_pattern_mismatch":
         return _pattern_message(str(ctx.get("pattern", "")))
     if kind in {"greater_than_equal", "greater_than"}:

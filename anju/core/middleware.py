@@ -17,22 +17,39 @@ from .errors import ApplicationError
 class LanguageMiddleware:
     """Chinese unless the user chose otherwise (RUN-3); replaces Django's LocaleMiddleware.
 
-    The language comes only from the language cookie that the switcher (``set_language``)
-    sets; the browser's Accept-Language is ignored, so an English browser still gets
-    zh-hans until its user picks English.
+    Pages take the language only from the language cookie that the switcher
+    (``set_language``) sets; the browser's Accept-Language is ignored, so an English browser
+    still gets zh-hans until its user picks English. The API (``/api/``) also honours
+    Accept-Language when no cookie is sent: an integrator's program has no switcher.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        is_api = request.path.startswith("/api/")
         language = language_from_cookie(request)
+        if is_api and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            language = language_from_accept_header(request) or language
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
-        patch_vary_headers(response, ("Cookie",))
+        patch_vary_headers(response, ("Cookie", "Accept-Language") if is_api else ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+def language_from_accept_header(request) -> str | None:
+    """The first supported language the Accept-Language header names, by its q-values."""
+    header = request.headers.get("Accept-Language", "")
+    for code, _quality in translation.trans_real.parse_accept_lang_header(header):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return None
 
 
 def language_from_cookie(request) -> str:

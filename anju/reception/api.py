@@ -22,6 +22,7 @@ from anju.core.api_types import (
     may_answer,
     model_text,
 )
+from anju.core.errors import ApplicationError
 from anju.core.masking import mask_phone
 from anju.core.scope import get_visible_or_404
 from anju.customers.api import OptionalPhone
@@ -271,9 +272,14 @@ def register_visit(request, payload: VisitIn):
     customer_id = data.pop("customer_id")
     customer = customer_detail(request.user, customer_id) if customer_id else None
     factor_ids = data.pop("risk_factor_ids")
-    result = services.visit_register(
-        by=request.user, project=project, customer=customer, risk_factors=factor_ids, **data
-    )
+    try:
+        result = services.visit_register(
+            by=request.user, project=project, customer=customer, risk_factors=factor_ids, **data
+        )
+    except ApplicationError as exc:
+        if exc.field == "risk_factors":
+            exc.field = "risk_factor_ids"  # the form's field, by the API's name
+        raise
     return Status(
         201,
         {

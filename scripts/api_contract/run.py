@@ -53,6 +53,7 @@ def main() -> int:
     # answers only 401 (the other roles would then test nothing).
     parser.add_argument("--roles", default="consultant,manager,admin")
     parser.add_argument("--seed", default="")
+    parser.add_argument("--phases", default="examples,fuzzing")
     options = parser.parse_args()
 
     var = tempfile.mkdtemp(prefix="anju-contract-")
@@ -108,7 +109,7 @@ def main() -> int:
                 # future) into another request: both ignore the formats and cross-field rules
                 # hooks.py teaches the generator (issue 8 note: what remains).
                 "--phases",
-                "examples,fuzzing",
+                options.phases,
                 "--max-examples",
                 str(options.max_examples),
                 "--workers",

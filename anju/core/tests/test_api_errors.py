@@ -199,6 +199,40 @@ def test_a_date_is_yyyy_mm_dd_not_a_number(client, admin_auth):
     assert ok.status_code == 200
 
 
+def test_every_date_in_a_query_is_yyyy_mm_dd_not_a_number(client, spec, admin_auth):
+    """Issue 8: ``GET /access-log?date_to=0`` answered 200 (read as 1970-01-01)."""
+    checked = 0
+    for method, path, operation in _operations(spec):
+        if method != "GET" or "{" in path:
+            continue
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and '"date"' in json.dumps(parameter["schema"]):
+                response = client.get(path, {parameter["name"]: "0"}, **admin_auth)
+                assert response.status_code == 422, (path, parameter["name"])
+                assert response.json()["field"] == parameter["name"]
+                checked += 1
+    assert checked >= 4
+
+
+def test_an_email_address_has_at_most_64_characters_before_the_at(client, world):
+    """RFC 5321 (the document's ``email`` format); Django's validator alone lets it through."""
+    from anju.customers.models import Customer
+
+    customer = Customer.objects.filter(owner=world.users["consultant"]).order_by("pk").first()
+    _token, secret = api_token_create(by=world.users["consultant"], name="mail")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    url = f"/api/v1/customers/{customer.pk}"
+    too_long = client.patch(url, {"email": "a" * 65 + "@example.com"}, "application/json", **auth)
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"][0] == {
+        "field": "email",
+        "code": "email_local_part",
+        "detail": "@ 之前的部分最多 64 个字符。",
+    }
+    fits = client.patch(url, {"email": "a" * 64 + "@example.com"}, "application/json", **auth)
+    assert fits.status_code == 200
+
+
 def test_money_is_a_string_or_a_whole_number_never_a_rounded_float(client, world):
     """SEC-4: 0.1 as a JSON float is already rounded; "0.10" or a whole number are exact."""
     from anju.customers.models import Customer

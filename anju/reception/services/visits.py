@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anju.core.errors import ApplicationError, Conflict, NotPermitted
+from anju.core.errors import ApplicationError, Conflict, NotFound, NotPermitted
 from anju.core.events import record_event
 from anju.core.scope import can_see
 from anju.core.validation import validate_fields
@@ -103,7 +103,9 @@ def visit_register(
     active_ids = {f.pk for f in active}
     disclosed_ids = _factor_ids(risk_factors)
     if disclosed_ids - active_ids:
-        raise ApplicationError(
+        # Named by id but not on this project's checklist: as for any other id that names
+        # nothing the caller may use, a 404 (the API documents it for *_ids fields).
+        raise NotFound(
             _("A chosen risk factor does not belong to this project."), field="risk_factors"
         )
     message = ""

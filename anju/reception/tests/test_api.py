@@ -109,7 +109,8 @@ def test_visit_create_with_disclosure(world, client):
     )
     foreign = RiskFactor.objects.filter(project=world.projects["haiwan"]).first()
     bad = post(client, "/api/v1/visits", {**body, "risk_factor_ids": [foreign.pk]}, auth)
-    assert bad.status_code == 422 and bad.json()["field"] == "risk_factors"
+    # Another project's checklist item names nothing this visit may use: 404 (issue 8).
+    assert bad.status_code == 404 and bad.json()["field"] == "risk_factor_ids"
     listed = client.get("/api/v1/visits", **auth).json()["items"]
     assert data["visit"]["id"] in [v["id"] for v in listed]
     factors_api = client.get(
