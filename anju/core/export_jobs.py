@@ -30,7 +30,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -132,20 +131,18 @@ def export_job_start(*, by, kind: str, fmt: str, filters=None, ip: str | None = 
         "ip": ip,
     }
     (spec.check or spec.rows)(by, clean, params)  # invalid filters raise here: no job
-    job = job_start(
+    from .tasks import export_task
+
+    return job_start(
         by=by,
         kind=JOB_KIND,
         company=getattr(by, "company_id", None),
         title=_("Export: %(name)s (.%(fmt)s)") % {"name": spec.label or spec.name, "fmt": fmt},
         params=params,
+        # the job page's "Open the result": the download (the API takes the browser's session)
+        next_url="api:export_download",
+        task=export_task,
     )
-    # the job page's "Open the result": the download (the API takes the browser's session)
-    job.params["next_url"] = reverse("api:export_download", args=[job.pk])
-    job.save(update_fields=["params"])
-    from .tasks import export_task
-
-    transaction.on_commit(lambda: export_task.enqueue(job.pk))
-    return job
 
 
 def export_job_run(job_id: int) -> Job:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,8 +58,16 @@ def job_start(
     params: dict | None = None,
     input_file=None,
     total: int = 0,
+    next_url: str | None = None,
+    task=None,
 ) -> Job:
-    """Create a queued job. Enqueue its task with ``transaction.on_commit`` afterwards."""
+    """Create a queued job.
+
+    ``next_url``: the name of the URL that opens the job's result, reversed with the job's
+    id (the job pages and the API link to it). ``task``: enqueued with the job's id once the
+    caller's transaction commits; leave it out when a later step starts the work (an
+    import waits for its preview to be confirmed).
+    """
     job = Job(
         company_id=getattr(company, "pk", company),
         created_by=by if getattr(by, "pk", None) else None,
@@ -70,6 +79,11 @@ def job_start(
     if input_file is not None:
         job.input_file.save(getattr(input_file, "name", "upload") or "upload", input_file, False)
     job.save()
+    if next_url:
+        job.params["next_url"] = reverse(next_url, args=[job.pk])
+        job.save(update_fields=["params"])
+    if task is not None:
+        transaction.on_commit(lambda: task.enqueue(job.pk))
     return job
 
 

@@ -25,7 +25,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -118,20 +117,18 @@ def data_package_start(*, by, customer, language: str | None = None) -> Job:
         by, Perm.PERSONAL_DATA_REQUESTS, company=customer.company_id, project=customer.project_id
     )
     _person_checks(customer)
-    job = job_start(
+    from .tasks import customer_data_package_task
+
+    return job_start(
         by=by,
         kind=PACKAGE_KIND,
         company=customer.company_id,
         title=_("Personal data package %(code)s") % {"code": customer.code},
         params={"customer_id": customer.pk, "language": language or settings.LANGUAGE_CODE},
         total=len(personal_data_providers()),
+        next_url="privacy:package_download",
+        task=customer_data_package_task,
     )
-    job.params["next_url"] = reverse("privacy:package_download", args=[job.pk])
-    job.save(update_fields=["params"])
-    from .tasks import customer_data_package_task
-
-    transaction.on_commit(lambda: customer_data_package_task.enqueue(job.pk))
-    return job
 
 
 def data_package_build(job_id: int) -> Job:

@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -86,10 +85,9 @@ def customer_import_prepare(
             "all_or_nothing": bool(all_or_nothing),
             "confirmed": False,
         },
+        # The job list links here: the import's own page has the preview and the error report.
+        next_url="customer_import:detail",
     )
-    # The job list links here: the import's own page has the preview and the error report.
-    job.params["next_url"] = reverse("customer_import:detail", args=[job.pk])
-    job.save(update_fields=["params"])
     return job
 
 
