@@ -1,6 +1,7 @@
 """The API contract run (issue 8 item 2): schemathesis with all checks against a live server.
 
     .venv/bin/python scripts/api_contract/run.py [--max-examples N] [--roles manager,admin]
+        [--phases examples,coverage,fuzzing,stateful]
 
 Builds a throwaway SQLite database with the demo data, starts gunicorn on a free port,
 makes an API token per role, and runs ``st run --checks all`` for each role with
@@ -53,7 +54,7 @@ def main() -> int:
     # answers only 401 (the other roles would then test nothing).
     parser.add_argument("--roles", default="consultant,manager,admin")
     parser.add_argument("--seed", default="")
-    parser.add_argument("--phases", default="examples,fuzzing")
+    parser.add_argument("--phases", default="examples,coverage,fuzzing,stateful")
     options = parser.parse_args()
 
     var = tempfile.mkdtemp(prefix="anju-contract-")
@@ -104,10 +105,8 @@ def main() -> int:
                 f"{base}/api/v1/openapi.json",
                 "--checks",
                 "all",
-                # The coverage phase derives boundary values from patterns alone, and the
-                # stateful phase feeds one response's values (a protection's end, in the
-                # future) into another request: both ignore the formats and cross-field rules
-                # hooks.py teaches the generator (issue 8 note: what remains).
+                # All four phases: examples, coverage (boundary values of every keyword),
+                # fuzzing, and stateful (one answer's values fed into the next request).
                 "--phases",
                 options.phases,
                 "--max-examples",
