@@ -4,7 +4,9 @@ Ctrl-C stops all three. DATABASE_URL selects PostgreSQL instead of the embedded 
 The demo runs as production does (issue 7 item 8): DEBUG off (Chinese error pages, not
 Django's technical page), static files collected and served by whitenoise, and a secret key
 of its own, generated once into var/secret_key (mode 0600) and reused on every start.
-ANJU_DEBUG=1 make run still gives the debug pages.
+DEBUG stays off even when ANJU_DEBUG=1 is exported for manage.py work (issue 9 item 4: the
+demo always shows the product's 403/404/500 pages); for Django's debug pages run
+`ANJU_DEBUG=1 python manage.py runserver` instead.
 """
 
 import os
@@ -36,6 +38,13 @@ def ensure_secret_key() -> Path:
     return path
 
 
+def demo_environ(environ) -> dict:
+    """The environment of the demo's processes: DEBUG off whatever the shell exported."""
+    env = dict(environ)
+    env["ANJU_DEBUG"] = "0"
+    return env
+
+
 def manage(*args, **kwargs):
     return subprocess.run([PY, "manage.py", *args], cwd=ROOT, check=True, **kwargs)
 
@@ -48,6 +57,7 @@ def main():
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     if not os.environ.get("ANJU_SECRET_KEY"):
         os.environ["ANJU_SECRET_KEY_FILE"] = str(ensure_secret_key())
+    os.environ.update(demo_environ(os.environ))  # inherited by manage.py and the servers
     manage("migrate", "--no-input", "-v", "0")
     # DEBUG off: whitenoise serves the collected, hashed files (runserver serves none)
     manage("collectstatic", "--no-input", "-v", "0")

@@ -16,6 +16,10 @@ class CoreConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
+        from .admin_names import brand_admin
+
+        brand_admin()  # issue 9 item 16: the product's titles and names in the admin
+
         from . import (
             checks,  # noqa: F401  (registers the scope system check)
             security,  # noqa: F401  (stamps the login time for the session cap)

@@ -97,6 +97,11 @@ IMPORT_FILE = {
     "note": "the uploaded file holds full phone numbers",
 }
 
+REVEAL = {  # customers.services.may_reveal, the one rule (issue 9 item 1)
+    "perms": (Perm.UNMASK_PERSONAL_DATA,),
+    "or_owner": "owner_id",
+    "note": "the phone also for the holder of an open follow-up task about the customer",
+}
 PRIVACY = (Perm.PERSONAL_DATA_REQUESTS, Perm.REQUEST_ERASURE)  # privacy_selectors: else 404
 DECIDE = {  # approve / reject an erasure request: a second person who handles PIPL requests
     "perms": (Perm.PERSONAL_DATA_REQUESTS,),
@@ -191,7 +196,7 @@ REQUIRES = {
     "customers:data_quality": OPEN,
     "customers:detail": OPEN,
     "customers:edit": OPEN,
-    "customers:reveal": Rule(perms=(Perm.UNMASK_PERSONAL_DATA,), post_only=True),
+    "customers:reveal": Rule(**REVEAL, post_only=True),
     "customers:claim": Rule(post_only=True, note="consultants only; checked by the service"),
     "customers:hand_over": Rule(perms=(Perm.REASSIGN_CUSTOMERS,), post_only=True),
     "customers:set_status": POST,
@@ -224,10 +229,10 @@ REQUIRES = {
     # --- reception ----------------------------------------------------------------------------
     "reception:index": OPEN,
     "reception:calls": OPEN,
-    "reception:call_new": OPEN,
+    "reception:call_new": Rule(perms=(Perm.LOG_CALLS,)),
     "reception:call_detail": OPEN,
     "reception:visits": OPEN,
-    "reception:visit_new": OPEN,
+    "reception:visit_new": Rule(perms=(Perm.LOG_VISITS,)),
     "reception:visit_detail": OPEN,
     "reception:risk_factors": OPEN,
     "reception:tasks": OPEN,
@@ -269,11 +274,11 @@ REQUIRES = {
     "GET /customers/{customer_id}": OPEN,
     "PATCH /customers/{customer_id}": Rule(body={}),
     "POST /customers/{customer_id}/claim": Rule(note="consultants only; checked by the service"),
-    "POST /customers/{customer_id}/reveal/{field}": Rule(perms=(Perm.UNMASK_PERSONAL_DATA,)),
-    "POST /calls": OPEN,
+    "POST /customers/{customer_id}/reveal/{field}": Rule(**REVEAL),
+    "POST /calls": Rule(perms=(Perm.LOG_CALLS,), note="reception.services: require_perm"),
     "GET /calls": OPEN,
     "GET /calls/{call_id}": OPEN,
-    "POST /visits": OPEN,
+    "POST /visits": Rule(perms=(Perm.LOG_VISITS,), note="reception.services: require_perm"),
     "GET /visits": OPEN,
     "GET /visits/{visit_id}": OPEN,
     "GET /risk-factors": OPEN,

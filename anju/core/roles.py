@@ -69,13 +69,19 @@ class Perm(models.TextChoices):
     PERSONAL_DATA_REQUESTS = "personal_data_requests", _("Handle personal-data requests")
     REQUEST_ERASURE = "request_erasure", _("Request a customer's erasure")
     VIEW_ACCESS_LOG = "view_access_log", _("Read the personal-data access log")
+    # Reception (SAL-1/3, issue 9 item 5): the sales team receives visitors; the call centre
+    # answers the hotline too. Engineers, stewards and service staff do neither.
+    LOG_CALLS = "log_calls", _("Log sales calls")
+    LOG_VISITS = "log_visits", _("Register sales visits")
 
 
 _P = Perm
+RECEPTION = {Perm.LOG_CALLS, Perm.LOG_VISITS}
 ROLE_PERMS = {
-    Role.SALES_CONSULTANT: set(),
-    Role.KEY_ACCOUNT_REP: set(),
+    Role.SALES_CONSULTANT: set(RECEPTION),
+    Role.KEY_ACCOUNT_REP: set(RECEPTION),
     Role.SALES_MANAGER: {
+        *RECEPTION,
         _P.UNMASK_PERSONAL_DATA,
         _P.EXPORT_DATA,
         _P.REASSIGN_CUSTOMERS,
@@ -91,7 +97,7 @@ ROLE_PERMS = {
         _P.VIEW_REPORTS,
         _P.REQUEST_ERASURE,
     },
-    Role.CALLCENTRE_AGENT: set(),
+    Role.CALLCENTRE_AGENT: {_P.LOG_CALLS},
     Role.ENGINEER: set(),
     Role.PROPERTY_STEWARD: set(),
     Role.COMPANY_MANAGEMENT: {

@@ -343,8 +343,10 @@ def claim_customer(request, customer_id: Id):
 
 @router.post("/customers/{customer_id}/reveal/{field}", response=RevealOut)
 def reveal_personal_data(request, customer_id: Id, field: Literal["phone", "id_number"]):
-    """The full phone or ID number, for roles that may see it in full; logged (SEC-2)."""
-    customer = selectors.customer_detail(request.user, customer_id)
+    """The full phone or ID number: roles that may see personal data in full, and for the phone
+    the customer's consultant or the holder of an open follow-up task about him; logged (SEC-2).
+    """
+    customer = selectors.customer_to_reveal(request.user, customer_id)
     value = services.customer_reveal_personal_data(
         by=request.user, customer=customer, field=field[:20], ip=request.META.get("REMOTE_ADDR")
     )

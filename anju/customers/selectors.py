@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Avg, Count, Q
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +20,7 @@ from anju.core.services import personal_data_access_log
 
 from .models import Customer, CustomerPhone, CustomerRelation
 from .phones import normalise_phone
+from .responsibility import responsible_for
 
 _DIGITS = re.compile(r"^\d+$")
 _LATIN = re.compile(r"^[a-zA-Z]+$")
@@ -228,6 +230,26 @@ def customer_detail(user, customer_id) -> Customer:
         user,
         pk=customer_id,
     )
+
+
+def customer_to_reveal(user, customer_id) -> Customer:
+    """The customer whose number the user asks for (issue 9 item 1).
+
+    One he sees; or one he is responsible for without seeing his file — the holder of an
+    open follow-up task about him must be able to call him. Anyone else: 404, as for a
+    missing customer. ``services.may_reveal`` then decides whether he gets the number.
+    """
+    try:
+        return customer_detail(user, customer_id)
+    except Http404:
+        customer = (
+            Customer.objects.unscoped("reveal: let through only to who is responsible for him")
+            .filter(pk=customer_id)
+            .first()
+        )
+        if customer is None or not responsible_for(user, customer):
+            raise
+        return customer
 
 
 def customer_by_phone(user, company, phone: str) -> Customer | None:

@@ -19,7 +19,7 @@ from anju.core.events import record_event, record_events
 from anju.core.numbering import allocate_number
 from anju.core.permissions import has_perm, require_perm
 from anju.core.roles import ROLE_SCOPE, Perm, Role, ScopeLevel
-from anju.core.scope import can_see
+from anju.core.scope import can_see, sees_loaded
 from anju.core.services import personal_data_access_log
 from anju.core.validation import validate_fields, validate_text
 
@@ -36,6 +36,7 @@ from .models import (
 from .names import name_initials, name_pinyin
 from .phones import normalise_phone
 from .quality import completeness_of
+from .responsibility import responsible_for
 
 # Fields a registration may set directly (the rest have their own services).
 PROFILE_FIELDS_ORDERED = (
@@ -744,14 +745,11 @@ REVEALABLE = {"phone", "id_number"}
 
 
 def customer_reveal_personal_data(*, by, customer, field: str, ip=None) -> str:
-    """The full phone or ID number, for roles that may see it; every reveal is logged."""
+    """The full phone or ID number, for who may see it (``may_reveal``); every reveal is logged."""
     if field not in REVEALABLE:
         raise ApplicationError(_("This field cannot be revealed."), field="field")
-    if not can_see(by, customer):
+    if not may_reveal(by, customer, field):
         raise NotPermitted()
-    require_perm(
-        by, Perm.UNMASK_PERSONAL_DATA, company=customer.company_id, project=customer.project_id
-    )
     personal_data_access_log(
         by=by,
         action="view",
@@ -761,6 +759,19 @@ def customer_reveal_personal_data(*, by, customer, field: str, ip=None) -> str:
         description=f"{customer.code} {field}",
     )
     return getattr(customer, field)
+
+
+def may_reveal(user, customer, field: str = "phone") -> bool:
+    """The one rule of who may see a customer's number in full (SEC-2; issue 9 item 1).
+
+    Roles that may unmask personal data, where they see the customer; and, for the phone
+    only, whoever is responsible for the customer — his consultant, or the holder of an
+    open follow-up task about him — so the calls the system assigns can be made. The page's
+    button, the page's reveal and ``POST /customers/{id}/reveal/{field}`` all ask this.
+    """
+    if field == "phone" and responsible_for(user, customer):
+        return True
+    return may_unmask(user, customer) and sees_loaded(user, customer)
 
 
 def may_unmask(user, customer) -> bool:

@@ -154,7 +154,8 @@ def customer_detail(request, customer_id):
             "relations": selectors.customer_relations(user, customer),
             "referred": selectors.referred_customers(user, customer),
             "timeline": timeline_for(user, customer, limit=100),
-            "may_unmask": services.may_unmask(user, customer),
+            "may_reveal_phone": services.may_reveal(user, customer, "phone"),
+            "may_reveal_id": services.may_reveal(user, customer, "id_number"),
             "may_merge": writable
             and has_perm(
                 user,
@@ -269,11 +270,20 @@ def customer_edit(request, customer_id):
 @login_required
 @require_POST
 def reveal(request, customer_id, field):
-    """htmx: the full phone or ID number, for roles allowed to see it (logged, SEC-2)."""
-    customer = selectors.customer_detail(request.user, customer_id)
+    """htmx: the full phone or ID number, for who may see it (``services.may_reveal``, logged).
+
+    A phone comes back as a ``tel:`` link: one tap on a phone calls the customer.
+    """
+    customer = selectors.customer_to_reveal(request.user, customer_id)
     value = services.customer_reveal_personal_data(
         by=request.user, customer=customer, field=field, ip=request.META.get("REMOTE_ADDR")
     )
+    if field == "phone":
+        return HttpResponse(
+            format_html(
+                '<a class="font-monospace" href="tel:{}" data-revealed="phone">{}</a>', value, value
+            )
+        )
     return HttpResponse(
         format_html('<span class="font-monospace" data-revealed="{}">{}</span>', field, value)
     )

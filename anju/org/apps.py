@@ -12,6 +12,11 @@ class OrgConfig(AppConfig):
 
         from . import models
 
+        # Django's own catalogue says 组 for "group(s)" (auth) and wins over ours: the
+        # holding's names get their own words (shown names only, no migration).
+        models.Holding._meta.verbose_name = _("holding group")
+        models.Holding._meta.verbose_name_plural = _("holding groups")
+
         auditlog.register(models.Company)
         auditlog.register(models.Project)
         auditlog.register(models.Department)

@@ -51,6 +51,12 @@ class ReceptionConfig(AppConfig):
         register_merge_handler(move_reception_records)
         register_handover_handler(hand_over_open_work)
 
+        from anju.customers.responsibility import register_responsibility_provider
+
+        from .selectors import holds_open_task_for
+
+        register_responsibility_provider(holds_open_task_for)  # issue 9 item 1: he must call
+
         from . import privacy  # SEC-2: calls, visits, tasks, opportunities in PIPL requests
 
         privacy.register()

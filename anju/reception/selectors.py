@@ -148,6 +148,15 @@ def tasks_visible_to(user, *, status=None, assignee=None, bucket=None, today=Non
     return qs.order_by("due_date", "id")
 
 
+def holds_open_task_for(user, customer) -> bool:
+    """Is the user assigned an open follow-up task about this customer? (He must call him.)"""
+    return (
+        FollowUpTask.objects.visible_to(user)
+        .filter(customer_id=customer.pk, assignee_id=user.pk, status=TaskStatus.OPEN)
+        .exists()
+    )
+
+
 def task_detail(user, task_id) -> FollowUpTask:
     return get_visible_or_404(_tasks_qs(user), user, pk=task_id)
 

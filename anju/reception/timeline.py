@@ -7,10 +7,17 @@ selectors, one query each, so the timeline stays constant in queries.
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from anju.core.scope import sees_loaded
 from anju.customers.timeline import TimelineEntry
 
 from . import selectors
 from .models import TaskStatus
+
+
+def _url(user, record, name):
+    """The record's page if the viewer may open it, else no link (issue 9 item 4): the 360°
+    timeline shows a colleague's call too, but his call page is his. No query per entry."""
+    return reverse(name, args=[record.pk]) if sees_loaded(user, record) else ""
 
 
 def _minutes(seconds):
@@ -29,7 +36,7 @@ def calls_timeline(user, customer, limit):
             title=_("Phone call (%(rings)s rings, %(duration)s)")
             % {"rings": call.rings, "duration": _minutes(call.duration_seconds)},
             body=body,
-            url=reverse("reception:call_detail", args=[call.pk]),
+            url=_url(user, call, "reception:call_detail"),
             actor=str(call.consultant),
             extra={"repeat": call.is_repeat},
             record_id=call.pk,
@@ -43,7 +50,7 @@ def visits_timeline(user, customer, limit):
             kind="visit",
             title=_("Visit to %(project)s") % {"project": visit.project.name},
             body=" · ".join(p for p in (visit.products_shown, visit.next_step) if p),
-            url=reverse("reception:visit_detail", args=[visit.pk]),
+            url=_url(user, visit, "reception:visit_detail"),
             actor=str(visit.consultant),
             extra={
                 "risk_disclosed": visit.risk_factors_disclosed_count,
@@ -65,7 +72,7 @@ def tasks_timeline(user, customer, limit):
             kind="task",
             title=f"{task.title} · {task.get_status_display()}",
             body=task.outcome if task.status != TaskStatus.OPEN else task.message,
-            url=reverse("reception:tasks"),
+            url=_url(user, task, "reception:task_detail"),
             actor=str(task.assignee),
             extra={"status": task.status, "due": task.due_date.isoformat()},
             record_id=task.pk,
@@ -80,7 +87,7 @@ def opportunities_timeline(user, customer, limit):
             title=_("Opportunity: %(products)s · %(stage)s")
             % {"products": opp.products_of_interest, "stage": opp.get_stage_display()},
             body=str(opp.win_reason or opp.loss_reason or ""),
-            url=reverse("reception:opportunity_detail", args=[opp.pk]),
+            url=_url(user, opp, "reception:opportunity_detail"),
             actor=str(opp.consultant),
             extra={"stage": opp.stage, "expected_value": str(opp.expected_value)},
             record_id=opp.pk,

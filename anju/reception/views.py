@@ -14,6 +14,7 @@ from anju.core.pagination import paginate
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm
 from anju.customers.selectors import customer_by_phone, customer_detail
+from anju.customers.services import may_reveal
 from anju.org.selectors import companies_visible_to, projects_visible_to
 
 from . import exports, selectors, services
@@ -55,6 +56,13 @@ def _require_reports(user):
         raise NotPermitted(_("This page is for sales managers."))
 
 
+def _require_anywhere(user, perm):
+    """A form page only for who may use it somewhere (issue 9 item 5); the service checks the
+    project itself."""
+    if not has_perm(user, perm):
+        raise NotPermitted()
+
+
 def index(request):
     return redirect("reception:tasks")
 
@@ -85,6 +93,7 @@ def calls(request):
 
 @login_required
 def call_new(request):
+    _require_anywhere(request.user, Perm.LOG_CALLS)
     projects = projects_visible_to(request.user)
     form = CallForm(request.POST or None, projects=projects)
     if request.method == "POST" and form.is_valid():
@@ -123,6 +132,7 @@ def visits(request):
 
 @login_required
 def visit_new(request):
+    _require_anywhere(request.user, Perm.LOG_VISITS)
     project, projects = _project_from(request, projects_visible_to(request.user))
     if project is None:
         raise NotPermitted(_("No project is assigned to you."))
@@ -251,6 +261,7 @@ def task_detail(request, task_id):
         "reception/task_detail.html",
         {
             "task": task,
+            "may_reveal_phone": may_reveal(request.user, task.customer, "phone"),
             "complete_form": TaskCompleteForm(),
             "cancel_form": TaskCancelForm(),
             "kinds": TaskKind,

@@ -23,3 +23,27 @@ def money(value, places=2):
 
 register.filter("mask_phone", mask_phone)
 register.filter("mask_id", mask_id_number)
+
+
+@register.simple_tag(takes_context=True)
+def user_may(context, perm, obj=None):
+    """``{% user_may "log_calls" as may_log %}``: hide a button the user could not use.
+
+    Only to hide buttons; the service checks. ``obj`` narrows to its company/project.
+    """
+    from anju.core.permissions import has_perm
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    company = getattr(obj, "company_id", None)
+    project = getattr(obj, "project_id", None) if obj is not None else None
+    return has_perm(user, perm, company=company, project=project)
+
+
+@register.filter
+def seen_by(obj, user) -> bool:
+    """``{% if record|seen_by:request.user %}``: link only to what the viewer may open
+    (issue 9 item 4). Decided from the loaded row, no query (``core.scope.sees_loaded``)."""
+    from anju.core.scope import sees_loaded
+
+    return obj is not None and user is not None and sees_loaded(user, obj)

@@ -169,6 +169,34 @@ def test_static_files_are_served_with_debug_off_after_collectstatic(tmp_path):
         assert b"".join(response.streaming_content)
 
 
+DEMO_404 = (
+    "import django; django.setup(); from django.conf import settings; "
+    "from django.core.management import call_command; "
+    "settings.DEBUG or call_command('collectstatic', '--no-input', verbosity=0); "  # as make run
+    "from django.test import Client; r = Client().get('/no-such-page/', HTTP_HOST='127.0.0.1'); "
+    "print(settings.DEBUG, r.status_code); print(r.content.decode())"
+)
+
+
+def test_the_demo_shows_the_products_404_even_with_debug_exported(tmp_path):
+    """Issue 9 item 4: `make run` with ANJU_DEBUG=1 in the shell still runs with DEBUG off,
+    so a missing URL is the product's Chinese page, not Django's technical one."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import run_dev
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    env = run_dev.demo_environ({"ANJU_DEBUG": "1", "ANJU_SECRET_KEY": PRODUCTION_KEY})
+    run = _run(DEMO_404, tmp_path, **env)
+    first, _, body = run.stdout.partition("\n")
+    assert first == "False 404", run.stdout + run.stderr
+    assert "页面不存在" in body
+    assert "Using the URLconf" not in body and "Page not found at" not in body
+    # the same request with DEBUG really on is Django's page: the test would see the difference
+    debug = _run(DEMO_404, tmp_path, ANJU_DEBUG="1", ANJU_SECRET_KEY=PRODUCTION_KEY)
+    assert debug.stdout.startswith("True 404") and "页面不存在" not in debug.stdout
+
+
 def test_run_dev_creates_a_private_secret_key_once(tmp_path, monkeypatch):
     """`make run` writes var/secret_key once, mode 0600, and reuses it."""
     sys.path.insert(0, str(ROOT / "scripts"))

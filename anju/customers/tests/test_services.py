@@ -241,8 +241,10 @@ def test_relations_are_recorded_both_ways(world):
 
 def test_reveal_needs_permission_and_is_logged(world):
     c = new_customer(world)
-    with pytest.raises(NotPermitted):
-        customer_reveal_personal_data(by=world.users["consultant"], customer=c, field="phone")
+    with pytest.raises(NotPermitted):  # the consultant's own customer: the phone, not the ID
+        customer_reveal_personal_data(by=world.users["consultant"], customer=c, field="id_number")
+    with pytest.raises(NotPermitted):  # a colleague of the project who is not his consultant
+        customer_reveal_personal_data(by=world.users["engineer"], customer=c, field="phone")
     assert not PersonalDataAccess.objects.exists()
     value = customer_reveal_personal_data(by=world.users["manager"], customer=c, field="phone")
     assert value == "13800001111"

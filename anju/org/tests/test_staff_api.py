@@ -377,7 +377,10 @@ def test_the_role_catalogue(world, client):
     assert roles["group_centre"]["scope_level"] == "all"
     assert roles["service_agent"]["needs_project"] is False
     assert "manage_org" in {p["code"] for p in roles["administrator"]["permissions"]}
-    assert roles["sales_consultant"]["permissions"] == []
+    codes = {role: {p["code"] for p in r["permissions"]} for role, r in roles.items()}
+    assert codes["sales_consultant"] == {"log_calls", "log_visits"}  # issue 9 item 5
+    assert codes["callcentre_agent"] == {"log_calls"}
+    assert codes["engineer"] == set()
 
 
 def test_a_role_in_the_wrong_place_is_422_and_gives_nothing(world, client):

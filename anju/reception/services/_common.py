@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anju.core.errors import ApplicationError, NotPermitted
-from anju.core.permissions import has_perm
+from anju.core.permissions import has_perm, require_perm
 from anju.core.roles import Perm
 from anju.core.scope import can_see
 from anju.customers.models import Gender, Source
@@ -64,12 +64,23 @@ def _require_project(by, project):
         raise NotPermitted(_("This project is outside your scope."))
 
 
+def _require_reception(by, project, perm):
+    """Reception is sales work (issue 9 item 5): an engineer, a steward or a service agent
+    who sees the project may not log its sales calls or visits and appear as consultant."""
+    if by is not None:
+        require_perm(by, perm, company=project.company_id, project=project)
+
+
 def _consultant_for(by, project, consultant):
     consultant = consultant or by
     if consultant is None:
         raise ApplicationError(_("Choose the consultant."), field="consultant")
     if consultant != by:
         _require_project(consultant, project)
+        if not has_perm(consultant, Perm.LOG_VISITS, company=project.company_id, project=project):
+            raise ApplicationError(
+                _("Choose a sales consultant of this project."), field="consultant"
+            )
     return consultant
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from anju.core.errors import ApplicationError
 from anju.core.events import record_event
 from anju.core.masking import mask_name
+from anju.core.roles import Perm
 from anju.core.validation import validate_fields
 from anju.customers.models import Customer, Gender, Source
 from anju.customers.phones import normalise_phone
@@ -29,6 +30,7 @@ from ._common import (
     _not_in_future,
     _register_customer,
     _require_project,
+    _require_reception,
 )
 from .tasks import _create_tasks
 
@@ -78,6 +80,7 @@ def call_log(
     """
     now = timezone.now()
     _require_project(by, project)
+    _require_reception(by, project, Perm.LOG_CALLS)
     consultant = _consultant_for(by, project, consultant)
     called_at = _aware(called_at, field_name="called_at") or now
     _not_in_future(called_at, field_name="called_at", now=now)

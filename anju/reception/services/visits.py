@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from anju.core.errors import ApplicationError, Conflict, NotFound, NotPermitted
 from anju.core.events import record_event
+from anju.core.roles import Perm
 from anju.core.scope import can_see
 from anju.core.validation import validate_fields
 from anju.customers.models import CustomerStatus, Gender, Source
@@ -21,6 +22,7 @@ from ._common import (
     _not_in_future,
     _register_customer,
     _require_project,
+    _require_reception,
 )
 
 MAX_WAIT_RECORDED = 12 * 3600
@@ -73,6 +75,7 @@ def visit_register(
     """
     now = timezone.now()
     _require_project(by, project)
+    _require_reception(by, project, Perm.LOG_VISITS)
     consultant = _consultant_for(by, project, consultant)
     arrived_at = _aware(arrived_at, field_name="arrived_at")
     reception_started_at = _aware(reception_started_at, field_name="reception_started_at")

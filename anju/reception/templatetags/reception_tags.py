@@ -2,14 +2,19 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 
 from anju.core.masking import mask_phone
+from anju.core.scope import sees_loaded
 
 register = template.Library()
 
 
 @register.filter
-def customer_url(customer):
-    """The customer's 360° page if the customers app has one, else ''."""
-    if customer is None:
+def customer_url(customer, viewer=None):
+    """The customer's 360° page if the viewer may open it, else '' (issue 9 item 4: a link
+    to a page the viewer may not open is a 404; the name is shown as text instead).
+
+    Decided from the loaded row (``sees_loaded``), no query per row.
+    """
+    if customer is None or viewer is None or not sees_loaded(viewer, customer):
         return ""
     try:
         return reverse("customers:detail", args=[customer.pk])

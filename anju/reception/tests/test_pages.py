@@ -41,7 +41,10 @@ def test_pages_render_for_sales_roles(world, login, who):
     client = login(world.users[who])
     for url in PAGES:
         response = client.get(url)
-        assert response.status_code == 200, (who, url)
+        # company management follows reception, it does not receive (issue 9 item 5)
+        forms = ("/reception/calls/new/", "/reception/visits/new/")
+        expected = 403 if who == "management" and url in forms else 200
+        assert response.status_code == expected, (who, url)
     manager_pages = ["/reception/metrics/", "/reception/tasks/team/"]
     for url in manager_pages:
         expected = 403 if who in ("consultant", "consultant_zh") else 200
