@@ -249,6 +249,10 @@ REQUIRES = {
         **HANDLER, or_owner="consultant_id", post_only=True, get_status=302
     ),
     "reception:metrics": REPORTS,
+    "reception:pipeline": OPEN,
+    "reception:pipeline_move": Rule(
+        **HANDLER, or_owner="consultant_id", post_only=True, body={"stage": "proposal"}
+    ),
     "reception:export": EXPORT,
     # --- API (paths below /api/v1) -------------------------------------------------------------
     "GET /companies": OPEN,

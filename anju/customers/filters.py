@@ -8,13 +8,13 @@ access logging, issue 7 item 2). Invalid filters give no rows, never the whole l
 """
 
 import inspect
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 import django_filters
 from django import forms
 from django.http import QueryDict
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 from pydantic import create_model
@@ -170,6 +170,13 @@ def _form_value(value):
     return str(value)
 
 
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 class CustomerFilter(ListFilter):
     q = django_filters.CharFilter(label=_("Search"), max_length=50, method="filter_search")
     status = django_filters.ChoiceFilter(
@@ -183,6 +190,13 @@ class CustomerFilter(ListFilter):
     )
     owner = IdChoiceFilter(label=_("Consultant"), queryset=None, empty_label=_("All consultants"))
     project = IdChoiceFilter(label=_("Project"), queryset=None, empty_label=_("All projects"))
+    # Registered between two local days, both included (the workbench's "new customers").
+    created_from = django_filters.DateFilter(
+        label=_("Registered from"), method="filter_created_from", widget=_DATE
+    )
+    created_to = django_filters.DateFilter(
+        label=_("Registered to"), method="filter_created_to", widget=_DATE
+    )
     # Stale leads are archived, never deleted (CUS-8): this brings them back into view.
     include_archived = _CheckboxFilter(
         label=_("Include archived"), method="filter_archived", required=False
@@ -196,6 +210,12 @@ class CustomerFilter(ListFilter):
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(selectors._search_q(value, self.user))
+
+    def filter_created_from(self, queryset, name, value):
+        return queryset.filter(created_at__gte=_day_start(value))
+
+    def filter_created_to(self, queryset, name, value):
+        return queryset.filter(created_at__lt=_day_start(value + timedelta(days=1)))
 
     def filter_archived(self, queryset, name, value):
         # called for False too (only "" and None skip a method): archived hidden by default

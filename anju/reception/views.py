@@ -16,7 +16,7 @@ from anju.core.roles import Perm
 from anju.customers.selectors import customer_by_phone, customer_detail
 from anju.org.selectors import companies_visible_to, projects_visible_to
 
-from . import exports, selectors, services
+from . import exports, selectors, services, workbench
 from .filters import CallFilter, OpportunityFilter, VisitFilter
 from .forms import (
     CallForm,
@@ -284,8 +284,17 @@ def task_complete(request, task_id):
                 raise
             form.add_service_error(exc)
         else:
+            if request.htmx:  # one-click complete on the workbench: the row says it is done
+                return render(request, "reception/_workbench_task.html", {"t": task, "done": True})
             messages.success(request, _("Task done: %(title)s") % {"title": task.title})
             return _back_to_tasks(request)
+    if request.htmx:  # the row again, with why it was refused (swapped by workbench.js)
+        return render(
+            request,
+            "reception/_workbench_task.html",
+            {"t": task, "errors": form.errors, "outcome": request.POST.get("outcome", "")},
+            status=422,
+        )
     return render(
         request,
         "reception/task_detail.html",
@@ -559,3 +568,67 @@ def export(request, what, fmt):
         description=used[:200],
         request=request,
     )
+
+
+# --- the pipeline board (SAL-6, issue 9 item 11) ------------------------------------------------
+
+
+def _board_consultant(request):
+    """``?consultant=<id>``: one of the consultants the user may see (a manager filters his
+    team); anything else is a 404, never the whole board by accident."""
+    raw = request.GET.get("consultant")
+    if not raw:
+        return None, []
+    consultants = list(workbench.team_consultants(request.user))
+    for c in consultants:
+        if str(c.pk) == raw:
+            return c, consultants
+    raise Http404("not found")
+
+
+@login_required
+def pipeline(request):
+    """Opportunities by stage (kanban): drag a card to move it through the stage service."""
+    consultant, consultants = _board_consultant(request)
+    is_manager = has_perm(request.user, Perm.VIEW_REPORTS)
+    if is_manager and not consultants:
+        consultants = list(workbench.team_consultants(request.user))
+    columns = workbench.pipeline_board(request.user, consultant=consultant)
+    return render(
+        request,
+        "reception/pipeline.html",
+        {
+            "columns": columns,
+            "consultant": consultant,
+            "consultants": consultants if is_manager else [],
+            "closed_days": workbench.CLOSED_DAYS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def pipeline_move(request, opportunity_id):
+    """Drop a card on another column: the stage service decides (its transition table, its
+    permission check); a refused move answers 422 with the card as it was and why."""
+    opportunity = selectors.opportunity_detail(request.user, opportunity_id)
+    stage = request.POST.get("stage", "")
+    error = None
+    if stage in (Stage.WON, Stage.LOST) and opportunity.is_open:
+        error = _("Close the opportunity with a reason on its page.")
+    else:
+        try:
+            opportunity = services.opportunity_advance(
+                by=request.user, opportunity=opportunity, stage=stage
+            )
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            error = str(exc.message)
+    context = {"o": selectors.opportunity_detail(request.user, opportunity.pk), "error": error}
+    response = render(
+        request, "reception/_pipeline_card.html", context, status=422 if error else 200
+    )
+    if not error:  # the columns' counts and totals follow the move
+        response["HX-Trigger"] = "pipeline-moved"
+    return response
