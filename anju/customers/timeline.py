@@ -79,7 +79,7 @@ def events_timeline(user, customer, limit):
 
     from anju.core.models import Event, content_type_of
 
-    from .events_display import describe_event
+    from .events_display import describe_event, user_names
     from .services import merged_customer_ids
 
     qs = (
@@ -91,11 +91,13 @@ def events_timeline(user, customer, limit):
     )
     for prefix in COVERED_VERB_PREFIXES:
         qs = qs.exclude(Q(verb__startswith=prefix))
-    for event in qs.order_by("-created_at", "-id")[:limit]:
+    events = list(qs.order_by("-created_at", "-id")[:limit])
+    names = user_names(events)
+    for event in events:
         yield TimelineEntry(
             when=event.created_at,
             kind="event",
-            title=describe_event(event),
+            title=describe_event(event, names),
             actor=str(event.actor) if event.actor else "",
             record_id=event.pk,
         )

@@ -36,6 +36,7 @@ urlpatterns = [
     ),
     path("pipeline/", views.pipeline, name="pipeline"),
     path("pipeline/<int:opportunity_id>/move/", views.pipeline_move, name="pipeline_move"),
+    path("customers/<int:customer_id>/tasks/", views.customer_task_add, name="customer_task_add"),
     path("metrics/", views.metrics, name="metrics"),
     path("export/<str:what>.<str:fmt>", views.export, name="export"),
 ]

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,6 +27,7 @@ from .forms import (
     ReasonForm,
     RiskFactorForm,
     StageForm,
+    TaskAddForm,
     TaskCancelForm,
     TaskCompleteForm,
     VisitForm,
@@ -48,6 +50,18 @@ def _project_from(request, projects, key="project"):
                 return p, projects
         raise Http404("not found")
     return (projects[0] if projects else None), projects
+
+
+def _known_customer(request):
+    """``?customer=<id>``: the form was opened from that customer's page (SAL-6); a customer
+    out of the user's sight is a 404, like any record."""
+    raw = request.GET.get("customer")
+    if not raw:
+        return None
+    customer_id = _int_or_none(raw)
+    if customer_id is None:
+        raise Http404("not found")
+    return customer_detail(request.user, customer_id)
 
 
 def _require_reports(user):
@@ -86,7 +100,11 @@ def calls(request):
 @login_required
 def call_new(request):
     projects = projects_visible_to(request.user)
-    form = CallForm(request.POST or None, projects=projects)
+    customer = _known_customer(request)
+    initial = {"project": customer.project_id} if customer and customer.project_id else {}
+    form = CallForm(request.POST or None, projects=projects, initial=initial)
+    if customer is not None:
+        form.use_customer(customer)
     if request.method == "POST" and form.is_valid():
         try:
             result = services.call_log(by=request.user, **form.service_kwargs())
@@ -96,7 +114,11 @@ def call_new(request):
             notify = messages.warning if result.protected_elsewhere else messages.success
             notify(request, result.message)
             return redirect("reception:call_detail", result.call.pk)
-    return render(request, "reception/call_form.html", {"form": form, "tab": "calls"})
+    return render(
+        request,
+        "reception/call_form.html",
+        {"form": form, "tab": "calls", "known_customer": customer},
+    )
 
 
 @login_required
@@ -128,6 +150,9 @@ def visit_new(request):
         raise NotPermitted(_("No project is assigned to you."))
     factors = list(selectors.risk_factors_of(project))
     form = VisitForm(request.POST or None, project=project, risk_factors=factors)
+    customer = _known_customer(request)
+    if customer is not None:
+        form.use_customer(customer)
     if request.method == "POST" and form.is_valid():
         try:
             result = services.visit_register(
@@ -150,6 +175,7 @@ def visit_new(request):
             "projects": projects,
             "factors": factors,
             "tab": "visits",
+            "known_customer": customer,
             "can_manage_factors": has_perm(
                 request.user, Perm.MANAGE_INVENTORY, company=project.company_id, project=project
             ),
@@ -632,3 +658,31 @@ def pipeline_move(request, opportunity_id):
     if not error:  # the columns' counts and totals follow the move
         response["HX-Trigger"] = "pipeline-moved"
     return response
+
+
+# --- working from the customer's 360° page (SAL-6, issue 9 item 9) -----------------------------
+
+
+@login_required
+@require_POST
+def customer_task_add(request, customer_id):
+    """A follow-up planned on the customer's page without retyping the customer."""
+    customer = customer_detail(request.user, customer_id)
+    form = TaskAddForm(request.POST)
+    if form.is_valid():
+        try:
+            task = services.task_add(by=request.user, customer=customer, **form.cleaned_data)
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            form.add_service_error(exc)
+        else:
+            messages.success(
+                request,
+                _("Task added: %(title)s, due %(due)s")
+                % {"title": task.title, "due": task.due_date.isoformat()},
+            )
+            return redirect(reverse("customers:detail", args=[customer.pk]) + "#timeline")
+    return render(
+        request, "reception/task_add.html", {"customer": customer, "form": form}, status=400
+    )
