@@ -42,7 +42,9 @@ def home(request):
         "task_limit": WORKBENCH_TASKS,
     }
     if is_manager:  # managers follow their team; others need not
-        context["team"] = [r for r in team_task_summary(user) if r["assignee_id"] != user.pk][:10]
+        team = [r for r in team_task_summary(user) if r["assignee_id"] != user.pk]
+        context["team"] = team[:10]
+        context["team_overdue"] = sum(r["overdue"] for r in team)  # = the team tasks page
         context["team_rows"], context["team_total"] = workbench.team_month(user)
     elif roles & SALES_DESK:
         context["my_month"] = workbench.my_month(user)

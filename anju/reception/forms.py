@@ -82,7 +82,7 @@ class KnownCustomerMixin:
 
     def use_customer(self, customer):
         self.customer = customer
-        for name in ("phone", "name", "gender", "details_declined"):
+        for name in ("phone", "name", "gender", "details_declined", "source"):
             self.fields.pop(name, None)
 
     def clean(self):
@@ -92,6 +92,7 @@ class KnownCustomerMixin:
             data["name"] = self.customer.name
             data["gender"] = self.customer.gender or Gender.UNKNOWN
             data["details_declined"] = False
+            data["source"] = self.customer.source or data.get("source")
         return data
 
 

@@ -233,3 +233,12 @@ def test_won_value_is_decimal_on_the_board(world, month):
     assert isinstance(won.total, Decimal)
     assert won.total == sum((o.expected_value for o in won.cards), Decimal("0"))
     assert Opportunity.objects.filter(products_of_interest="1栋 1801", stage="won").exists()
+
+
+def test_manager_team_overdue_card_is_the_team_tasks_page(world, login):
+    client = login(world.users["manager"])
+    home = client.get("/")
+    team_page = client.get("/reception/tasks/team/")
+    assert home.context["team_overdue"] == len(team_page.context["overdue"])
+    assert home.context["team_overdue"] > 0
+    assert 'data-testid="card-team-overdue"' in home.content.decode()
