@@ -16,8 +16,13 @@ from anju.core.validation import validate_fields
 
 from .models import Customer, CustomerNote
 from .privacy import Erasure, plain, register_erasure_handler, register_personal_data_provider
-from .services import _require_handler, merged_customer_ids, refuse_anonymised
-from .timeline import TimelineEntry, register_timeline_kind, register_timeline_provider
+from .services import _require_handler, refuse_anonymised
+from .timeline import (
+    TimelineEntry,
+    merged_ids,
+    register_timeline_kind,
+    register_timeline_provider,
+)
 
 
 @transaction.atomic
@@ -45,7 +50,7 @@ def notes_timeline(user, customer, limit):
     """The customer's notes, newest first; ``timeline_for`` checked the customer (1 query)."""
     notes = (
         CustomerNote.objects.unscoped("timeline_for checked the customer")
-        .filter(customer_id__in=merged_customer_ids(customer))
+        .filter(customer_id__in=merged_ids(customer))
         .select_related("author")
         .order_by("-created_at", "-id")[:limit]
     )

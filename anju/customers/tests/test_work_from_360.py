@@ -112,12 +112,12 @@ def test_timeline_names_stay_one_query_for_many_owner_changes(world, customer, c
     li_na = world.users["consultant"]
     customer_change_owner(by=manager, customer=customer, to=colleague, reason="一")
     with CaptureQueriesContext(connection) as one:
-        list(events_timeline(manager, customer, 100))
+        list(events_timeline(manager, Customer.objects.get(pk=customer.pk), 100))
     for i in range(4):
         customer_change_owner(by=manager, customer=customer, to=li_na, reason=f"回{i}")
         customer_change_owner(by=manager, customer=customer, to=colleague, reason=f"去{i}")
     with CaptureQueriesContext(connection) as many:
-        list(events_timeline(manager, customer, 100))
+        list(events_timeline(manager, Customer.objects.get(pk=customer.pk), 100))
     assert len(many.captured_queries) == len(one.captured_queries)
 
 
