@@ -242,3 +242,14 @@ def test_manager_team_overdue_card_is_the_team_tasks_page(world, login):
     assert home.context["team_overdue"] == len(team_page.context["overdue"])
     assert home.context["team_overdue"] > 0
     assert 'data-testid="card-team-overdue"' in home.content.decode()
+
+
+def test_a_figures_list_says_which_consultant_it_shows(world, login):
+    consultant = world.users["consultant"]
+    client = login(world.users["manager"])
+    rows, _total = workbench.team_month(world.users["manager"])
+    row = next(r for r in rows if r.consultant == consultant)
+    url = dict((key, url) for key, _n, url in row.cells())["calls"]
+    body = client.get(url).content.decode()
+    assert 'data-testid="filters-in-effect"' in body
+    assert f'name="consultant" value="{consultant.pk}"' in body  # kept when the period changes
