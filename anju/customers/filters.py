@@ -26,9 +26,15 @@ from anju.org.selectors import projects_visible_to
 from . import selectors
 from .models import CustomerStatus, Grade, Source
 
-# The API names its id filters ``owner_id`` / ``project_id``; the page and export ``owner`` /
-# ``project``. Same filters, two spellings of the parameter.
-API_NAMES = {"owner_id": "owner", "project_id": "project"}
+# The API names its id filters ``owner_id`` / ``project_id`` (reception lists also
+# ``consultant_id`` / ``unit_id``); the page and export ``owner`` / ``project`` … Same
+# filters, two spellings of the parameter.
+API_NAMES = {
+    "owner_id": "owner",
+    "project_id": "project",
+    "consultant_id": "consultant",
+    "unit_id": "unit",
+}
 
 
 class BoundedModelChoiceField(forms.ModelChoiceField):

@@ -186,3 +186,20 @@ def test_unit_filter_of_a_unit_out_of_sight_is_refused(world, login, unit):
     assert response.status_code == 200
     assert list(response.context["page"]) == []
     assert response.context["form"].errors
+
+
+def test_api_filters_by_consultant_id_and_unit_id(world, client, unit, log_call):
+    consultant = world.users["consultant"]
+    naming = services.opportunity_open(
+        by=consultant,
+        customer=log_call(phone="139 0000 7801", name="接口甲").customer,
+        products_of_interest="1栋-1801",
+        expected_value="1000000",
+    )
+    client.force_login(world.users["manager"])
+    answer = client.get(f"/api/v1/opportunities?state=all&unit_id={unit.pk}").json()
+    assert [o["id"] for o in answer["items"]] == [naming.pk]
+    answer = client.get(f"/api/v1/opportunities?state=all&consultant_id={consultant.pk}").json()
+    assert answer["items"] and {o["consultant_id"] for o in answer["items"]} == {consultant.pk}
+    bad = client.get("/api/v1/opportunities?unit_id=abc")
+    assert bad.status_code in (400, 422)
