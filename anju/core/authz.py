@@ -203,6 +203,7 @@ REQUIRES = {
     "customers:phone_add": POST,
     "customers:merge": Rule(perms=(Perm.REASSIGN_CUSTOMERS,)),
     "customers:relation_add": POST,
+    "customers:note_add": Rule(post_only=True, body={"text": "matrix"}),
     "customers:relation_remove": POST,
     "customer_import:upload": Rule(
         perms=(Perm.REASSIGN_CUSTOMERS,), or_roles=(Role.SALES_CONSULTANT, Role.KEY_ACCOUNT_REP)
@@ -254,6 +255,13 @@ REQUIRES = {
         **HANDLER, or_owner="consultant_id", post_only=True, get_status=302
     ),
     "reception:metrics": REPORTS,
+    "reception:pipeline": OPEN,
+    "reception:customer_task_add": Rule(
+        post_only=True, body={"title": "matrix", "due_date": "2099-01-01", "kind": "call"}
+    ),
+    "reception:pipeline_move": Rule(
+        **HANDLER, or_owner="consultant_id", post_only=True, body={"stage": "proposal"}
+    ),
     "reception:export": EXPORT,
     # --- API (paths below /api/v1) -------------------------------------------------------------
     "GET /companies": OPEN,

@@ -35,6 +35,10 @@ class CustomersConfig(AppConfig):
 
         privacy_customers.register()
 
+        from . import notes  # SAL-6: notes on the 360° page, their timeline, PIPL
+
+        notes.register()
+
         from .exports import register_export_kinds  # issue 8 item 3: exports as API jobs
 
         register_export_kinds()

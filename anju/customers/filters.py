@@ -8,13 +8,13 @@ access logging, issue 7 item 2). Invalid filters give no rows, never the whole l
 """
 
 import inspect
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 import django_filters
 from django import forms
 from django.http import QueryDict
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 from pydantic import create_model
@@ -26,9 +26,15 @@ from anju.org.selectors import projects_visible_to
 from . import selectors
 from .models import CustomerStatus, Grade, Source
 
-# The API names its id filters ``owner_id`` / ``project_id``; the page and export ``owner`` /
-# ``project``. Same filters, two spellings of the parameter.
-API_NAMES = {"owner_id": "owner", "project_id": "project"}
+# The API names its id filters ``owner_id`` / ``project_id`` (reception lists also
+# ``consultant_id`` / ``unit_id``); the page and export ``owner`` / ``project`` … Same
+# filters, two spellings of the parameter.
+API_NAMES = {
+    "owner_id": "owner",
+    "project_id": "project",
+    "consultant_id": "consultant",
+    "unit_id": "unit",
+}
 
 
 class BoundedModelChoiceField(forms.ModelChoiceField):
@@ -170,6 +176,13 @@ def _form_value(value):
     return str(value)
 
 
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 class CustomerFilter(ListFilter):
     q = django_filters.CharFilter(label=_("Search"), max_length=50, method="filter_search")
     status = django_filters.ChoiceFilter(
@@ -183,6 +196,13 @@ class CustomerFilter(ListFilter):
     )
     owner = IdChoiceFilter(label=_("Consultant"), queryset=None, empty_label=_("All consultants"))
     project = IdChoiceFilter(label=_("Project"), queryset=None, empty_label=_("All projects"))
+    # Registered between two local days, both included (the workbench's "new customers").
+    created_from = django_filters.DateFilter(
+        label=_("Registered from"), method="filter_created_from", widget=_DATE
+    )
+    created_to = django_filters.DateFilter(
+        label=_("Registered to"), method="filter_created_to", widget=_DATE
+    )
     # Stale leads are archived, never deleted (CUS-8): this brings them back into view.
     include_archived = _CheckboxFilter(
         label=_("Include archived"), method="filter_archived", required=False
@@ -196,6 +216,12 @@ class CustomerFilter(ListFilter):
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(selectors._search_q(value, self.user))
+
+    def filter_created_from(self, queryset, name, value):
+        return queryset.filter(created_at__gte=_day_start(value))
+
+    def filter_created_to(self, queryset, name, value):
+        return queryset.filter(created_at__lt=_day_start(value + timedelta(days=1)))
 
     def filter_archived(self, queryset, name, value):
         # called for False too (only "" and None skip a method): archived hidden by default

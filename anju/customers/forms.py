@@ -99,3 +99,13 @@ class HandOverForm(CleanTextMixin, forms.Form):
     def __init__(self, *args, receivers, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_user"].queryset = receivers
+
+
+class NoteForm(CleanTextMixin, forms.Form):
+    """备注 on the 360° page (SAL-6)."""
+
+    text = forms.CharField(
+        label=_("Note"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )

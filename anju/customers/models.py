@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from anju.core.models import CompanyOwned
 from anju.core.scope import ScopedQuerySet, ScopeSpec
-from anju.core.validation import AREA_RANGE, MONEY_RANGE
+from anju.core.validation import AREA_RANGE, MONEY_RANGE, NOTE_LENGTH, NOTE_MAX_LENGTH
 
 
 class CustomerStatus(models.TextChoices):
@@ -271,6 +271,36 @@ class CustomerRelation(CompanyOwned):
 
     def __str__(self):
         return f"{self.customer_id} {self.kind} {self.related_id}"
+
+
+class CustomerNote(CompanyOwned):
+    """备注 A free note on a customer, written on his 360° page (SAL-6): what was said,
+    what he worries about. Shown on the timeline; part of his data package; cleared on
+    erasure (``notes.py``)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("written by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    text = models.TextField(
+        _("note"), blank=True, max_length=NOTE_MAX_LENGTH, validators=NOTE_LENGTH
+    )
+
+    scope = ScopeSpec(company="company", project="customer__project", owner="customer__owner")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"])]
+        verbose_name = _("customer note")
+        verbose_name_plural = _("customer notes")
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.text[:30]}"
 
 
 from .privacy_models import ErasureRequest, RetentionPolicy  # noqa: E402,F401  (SEC-2 rows)

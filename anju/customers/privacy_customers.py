@@ -121,18 +121,19 @@ def relation_rows(customer) -> list[dict]:
 
 
 def event_rows(customer) -> list[dict]:
-    from .events_display import describe_event
+    from .events_display import describe_event, user_names
 
-    rows = (
+    rows = list(
         Event.objects.unscoped("PIPL data package")
         .filter(subject_type=content_type_of(Customer), subject_id__in=person_ids(customer))
         .select_related("actor")
         .order_by("created_at", "pk")
     )
+    names = user_names(rows)
     return [
         {
             "when": plain(e.created_at),
-            "what": describe_event(e),
+            "what": describe_event(e, names),
             "verb": e.verb,
             "by": str(e.actor) if e.actor_id else "",
             "details": plain(e.details),

@@ -73,29 +73,37 @@ def timeline_for(user, customer, *, limit: int = 200) -> list[TimelineEntry]:
     return entries[:limit]
 
 
+def merged_ids(customer) -> list[int]:
+    """The customer's merge chain, read once per page for every provider that needs it."""
+    from .services import merged_customer_ids
+
+    if "_merged_ids" not in customer.__dict__:
+        customer.__dict__["_merged_ids"] = merged_customer_ids(customer)
+    return customer.__dict__["_merged_ids"]
+
+
 def events_timeline(user, customer, limit):
     """Business events about the customer (registered, owner changed, merged …)."""
     from django.db.models import Q
 
     from anju.core.models import Event, content_type_of
 
-    from .events_display import describe_event
-    from .services import merged_customer_ids
+    from .events_display import describe_event, user_names
 
     qs = (
         Event.objects.unscoped("timeline_for checked the customer")
-        .filter(
-            subject_type=content_type_of(customer), subject_id__in=merged_customer_ids(customer)
-        )
+        .filter(subject_type=content_type_of(customer), subject_id__in=merged_ids(customer))
         .select_related("actor")
     )
     for prefix in COVERED_VERB_PREFIXES:
         qs = qs.exclude(Q(verb__startswith=prefix))
-    for event in qs.order_by("-created_at", "-id")[:limit]:
+    events = list(qs.order_by("-created_at", "-id")[:limit])
+    names = user_names(events)
+    for event in events:
         yield TimelineEntry(
             when=event.created_at,
             kind="event",
-            title=describe_event(event),
+            title=describe_event(event, names),
             actor=str(event.actor) if event.actor else "",
             record_id=event.pk,
         )

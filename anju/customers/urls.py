@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:customer_id>/status/", views.set_status, name="set_status"),
     path("<int:customer_id>/phones/", views.phone_add, name="phone_add"),
     path("<int:customer_id>/merge/", views.merge, name="merge"),
+    path("<int:customer_id>/notes/", views.note_add, name="note_add"),
     path("<int:customer_id>/relations/", views.relation_add, name="relation_add"),
     path(
         "<int:customer_id>/relations/<int:relation_id>/remove/",

@@ -1,11 +1,14 @@
 """Customer pages: list and search, register, 360° view, edit, related people, merge,
 reassign-all and the data-quality report. Thin: selectors read, services write."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -26,6 +29,7 @@ from .forms import (
     CustomerRegisterForm,
     HandOverForm,
     MergeForm,
+    NoteForm,
     ReassignAllForm,
     RelationForm,
 )
@@ -169,6 +173,8 @@ def customer_detail(request, customer_id):
             "needs": selectors.needs_summary(customer),
             "handover_form": _handover_form(user, customer) if writable else None,
             "relation_form": RelationForm(),
+            "note_form": NoteForm(),
+            "tomorrow": timezone.localdate() + timedelta(days=1),
         },
     )
 
@@ -414,3 +420,26 @@ def reassign_all(request):
 def data_quality(request):
     rows = selectors.data_quality_by_consultant(request.user)
     return render(request, "customers/data_quality.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def note_add(request, customer_id):
+    """A note from the 360° page (SAL-6); back to the page, the note on its timeline."""
+    from .notes import customer_add_note
+
+    customer = selectors.customer_detail(request.user, customer_id)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            customer_add_note(by=request.user, customer=customer, text=form.cleaned_data["text"])
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Note added."))
+            return redirect(f"{reverse('customers:detail', args=[customer.pk])}#timeline")
+    return render(
+        request, "customers/note_form.html", {"customer": customer, "form": form}, status=400
+    )

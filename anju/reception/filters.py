@@ -14,11 +14,13 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from anju.customers.filters import IdChoiceFilter, ListFilter
-from anju.org.selectors import projects_visible_to
+from anju.inventory.selectors import units_visible_to
+from anju.org.selectors import projects_visible_to, staff_visible_to
 
 from . import selectors
 from .forms import BootstrapForm
 from .models import CLOSED_STAGES, OPEN_STAGES, Stage, TaskStatus
+from .workbench import names_unit_q
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -58,22 +60,49 @@ class _PeriodFilter(_ProjectFilter):
         return queryset.filter(**{f"{self.date_field}__lt": end})
 
 
-class CallFilter(_PeriodFilter):
+class _ConsultantFilter(ListFilter):
+    """``consultant``: one consultant's rows (the workbench's figures and team table link
+    here); the choices are the consultants the user oversees, himself included."""
+
+    consultant = IdChoiceFilter(
+        label=_("Consultant"), queryset=None, empty_label=_("All consultants")
+    )
+
+    def __init__(self, data=None, *, user, queryset, **kwargs):
+        super().__init__(data, user=user, queryset=queryset, **kwargs)
+        self.filters["consultant"].queryset = staff_visible_to(user)
+
+
+class CallFilter(_ConsultantFilter, _PeriodFilter):
+    """``visit_booked_on``: calls that booked a visit for that local day (today's visits)."""
+
     date_field = "called_at"
+    visit_booked_on = django_filters.DateFilter(
+        label=_("Visit booked for"), method="filter_booked_on", widget=DATE_WIDGET
+    )
 
     def __init__(self, data=None, *, user, **kwargs):
         super().__init__(data, user=user, queryset=selectors.calls_visible_to(user), **kwargs)
 
+    def filter_booked_on(self, queryset, name, value):
+        start = selectors.day_start(value)
+        return queryset.filter(
+            visit_booked_for__gte=start,
+            visit_booked_for__lt=selectors.day_start(value + timedelta(days=1)),
+        )
 
-class VisitFilter(_PeriodFilter):
+
+class VisitFilter(_ConsultantFilter, _PeriodFilter):
     date_field = "arrived_at"
 
     def __init__(self, data=None, *, user, **kwargs):
         super().__init__(data, user=user, queryset=selectors.visits_visible_to(user), **kwargs)
 
 
-class OpportunityFilter(_ProjectFilter):
-    """``state`` open (the default), closed or all; ``stage`` one exact stage."""
+class OpportunityFilter(_ConsultantFilter, _ProjectFilter):
+    """``state`` open (the default), closed or all; ``stage`` one exact stage; opened or
+    closed between two local days; ``unit``: the opportunities naming a unit of the
+    sales-control board in their products of interest."""
 
     STATES = [("open", _("Open")), ("closed", _("Closed")), ("all", _("All"))]
     state = django_filters.ChoiceFilter(
@@ -82,6 +111,19 @@ class OpportunityFilter(_ProjectFilter):
     stage = django_filters.ChoiceFilter(
         label=_("Stage"), choices=Stage.choices, empty_label=_("All stages")
     )
+    opened_from = django_filters.DateFilter(
+        label=_("Opened from"), method="filter_opened_from", widget=DATE_WIDGET
+    )
+    opened_to = django_filters.DateFilter(
+        label=_("Opened to"), method="filter_opened_to", widget=DATE_WIDGET
+    )
+    closed_from = django_filters.DateFilter(
+        label=_("Closed from"), method="filter_closed_from", widget=DATE_WIDGET
+    )
+    closed_to = django_filters.DateFilter(
+        label=_("Closed to"), method="filter_closed_to", widget=DATE_WIDGET
+    )
+    unit = IdChoiceFilter(label=_("Unit"), queryset=None, method="filter_unit")
 
     class Meta:
         form = BootstrapForm
@@ -92,6 +134,22 @@ class OpportunityFilter(_ProjectFilter):
             data["state"] = "open"  # what the page shows first; absent means open everywhere
         queryset = selectors.opportunities_visible_to(user)
         super().__init__(data, user=user, queryset=queryset, **kwargs)
+        self.filters["unit"].queryset = units_visible_to(user)
+
+    def filter_opened_from(self, queryset, name, value):
+        return queryset.filter(created_at__gte=selectors.day_start(value))
+
+    def filter_opened_to(self, queryset, name, value):
+        return queryset.filter(created_at__lt=selectors.day_start(value + timedelta(days=1)))
+
+    def filter_closed_from(self, queryset, name, value):
+        return queryset.filter(closed_at__gte=selectors.day_start(value))
+
+    def filter_closed_to(self, queryset, name, value):
+        return queryset.filter(closed_at__lt=selectors.day_start(value + timedelta(days=1)))
+
+    def filter_unit(self, queryset, name, value):
+        return queryset.filter(names_unit_q(value))
 
     def filter_state(self, queryset, name, value):
         if value == "open":

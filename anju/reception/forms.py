@@ -1,6 +1,7 @@
 """Reception forms: input shapes only. The rules live in services; their refusals come back
 as ApplicationError and are put on the matching field by ``add_service_error``."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from anju.core.forms import CleanTextMixin
 from anju.customers.models import Gender, Source
 
-from .models import OPEN_STAGES, Stage
+from .models import OPEN_STAGES, Stage, TaskKind
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 DATETIME_SECONDS_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -72,7 +73,30 @@ class ProjectChoiceMixin:
             self.fields["project"].empty_label = None
 
 
-class CallForm(ProjectChoiceMixin, BootstrapForm):
+class KnownCustomerMixin:
+    """Started from a customer's 360° page (``?customer=<id>``, SAL-6): the customer is not
+    retyped, and his number never reaches the page — the form has no phone or name field
+    and the service gets them from the customer."""
+
+    customer = None
+
+    def use_customer(self, customer):
+        self.customer = customer
+        for name in ("phone", "name", "gender", "details_declined", "source"):
+            self.fields.pop(name, None)
+
+    def clean(self):
+        data = super().clean()
+        if self.customer is not None:
+            data["phone"] = self.customer.phone
+            data["name"] = self.customer.name
+            data["gender"] = self.customer.gender or Gender.UNKNOWN
+            data["details_declined"] = False
+            data["source"] = self.customer.source or data.get("source")
+        return data
+
+
+class CallForm(KnownCustomerMixin, ProjectChoiceMixin, BootstrapForm):
     """来电登记: built for speed on a launch day — the defaults fit the usual call."""
 
     field_aliases = {"duration_seconds": "duration_minutes", "consultant": "project"}
@@ -140,7 +164,7 @@ class CallForm(ProjectChoiceMixin, BootstrapForm):
         }
 
 
-class VisitForm(BootstrapForm):
+class VisitForm(KnownCustomerMixin, BootstrapForm):
     """来访登记 with the project's risk factors as a checklist (SAL-3)."""
 
     project = forms.IntegerField(widget=forms.HiddenInput)
@@ -344,3 +368,26 @@ class ReasonForm(BootstrapForm):
     )
     name = forms.CharField(label=_("Reason"), max_length=100)
     sort_order = forms.IntegerField(label=_("Order"), min_value=0, max_value=999, initial=0)
+
+
+class TaskAddForm(BootstrapForm):
+    """A follow-up planned from the customer's page (SAL-6): what, when, which kind."""
+
+    KINDS = [
+        (TaskKind.CALL, _("Call")),
+        (TaskKind.REVISIT, _("Revisit")),
+        (TaskKind.VISIT_CONFIRMATION, _("Visit confirmation call")),
+        (TaskKind.SMS, _("SMS")),
+    ]
+    title = forms.CharField(label=_("Task"), max_length=200)
+    due_date = forms.DateField(
+        label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=KINDS, initial=TaskKind.CALL)
+    message = forms.CharField(
+        label=_("Details"), required=False, max_length=2000, widget=forms.Textarea({"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["due_date"].initial = lambda: timezone.localdate() + timedelta(days=1)

@@ -34,6 +34,9 @@ urlpatterns = [
         views.opportunity_close,
         name="opportunity_close",
     ),
+    path("pipeline/", views.pipeline, name="pipeline"),
+    path("pipeline/<int:opportunity_id>/move/", views.pipeline_move, name="pipeline_move"),
+    path("customers/<int:customer_id>/tasks/", views.customer_task_add, name="customer_task_add"),
     path("metrics/", views.metrics, name="metrics"),
     path("export/<str:what>.<str:fmt>", views.export, name="export"),
 ]

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,7 +18,7 @@ from anju.customers.selectors import customer_by_phone, customer_detail
 from anju.customers.services import may_reveal
 from anju.org.selectors import companies_visible_to, projects_visible_to
 
-from . import exports, selectors, services
+from . import exports, selectors, services, workbench
 from .filters import CallFilter, OpportunityFilter, VisitFilter
 from .forms import (
     CallForm,
@@ -27,6 +28,7 @@ from .forms import (
     ReasonForm,
     RiskFactorForm,
     StageForm,
+    TaskAddForm,
     TaskCancelForm,
     TaskCompleteForm,
     VisitForm,
@@ -49,6 +51,18 @@ def _project_from(request, projects, key="project"):
                 return p, projects
         raise Http404("not found")
     return (projects[0] if projects else None), projects
+
+
+def _known_customer(request):
+    """``?customer=<id>``: the form was opened from that customer's page (SAL-6); a customer
+    out of the user's sight is a 404, like any record."""
+    raw = request.GET.get("customer")
+    if not raw:
+        return None
+    customer_id = _int_or_none(raw)
+    if customer_id is None:
+        raise Http404("not found")
+    return customer_detail(request.user, customer_id)
 
 
 def _require_reports(user):
@@ -95,7 +109,11 @@ def calls(request):
 def call_new(request):
     _require_anywhere(request.user, Perm.LOG_CALLS)
     projects = projects_visible_to(request.user)
-    form = CallForm(request.POST or None, projects=projects)
+    customer = _known_customer(request)
+    initial = {"project": customer.project_id} if customer and customer.project_id else {}
+    form = CallForm(request.POST or None, projects=projects, initial=initial)
+    if customer is not None:
+        form.use_customer(customer)
     if request.method == "POST" and form.is_valid():
         try:
             result = services.call_log(by=request.user, **form.service_kwargs())
@@ -105,7 +123,11 @@ def call_new(request):
             notify = messages.warning if result.protected_elsewhere else messages.success
             notify(request, result.message)
             return redirect("reception:call_detail", result.call.pk)
-    return render(request, "reception/call_form.html", {"form": form, "tab": "calls"})
+    return render(
+        request,
+        "reception/call_form.html",
+        {"form": form, "tab": "calls", "known_customer": customer},
+    )
 
 
 @login_required
@@ -138,6 +160,9 @@ def visit_new(request):
         raise NotPermitted(_("No project is assigned to you."))
     factors = list(selectors.risk_factors_of(project))
     form = VisitForm(request.POST or None, project=project, risk_factors=factors)
+    customer = _known_customer(request)
+    if customer is not None:
+        form.use_customer(customer)
     if request.method == "POST" and form.is_valid():
         try:
             result = services.visit_register(
@@ -160,6 +185,7 @@ def visit_new(request):
             "projects": projects,
             "factors": factors,
             "tab": "visits",
+            "known_customer": customer,
             "can_manage_factors": has_perm(
                 request.user, Perm.MANAGE_INVENTORY, company=project.company_id, project=project
             ),
@@ -295,8 +321,17 @@ def task_complete(request, task_id):
                 raise
             form.add_service_error(exc)
         else:
+            if request.htmx:  # one-click complete on the workbench: the row says it is done
+                return render(request, "reception/_workbench_task.html", {"t": task, "done": True})
             messages.success(request, _("Task done: %(title)s") % {"title": task.title})
             return _back_to_tasks(request)
+    if request.htmx:  # the row again, with why it was refused (swapped by workbench.js)
+        return render(
+            request,
+            "reception/_workbench_task.html",
+            {"t": task, "errors": form.errors, "outcome": request.POST.get("outcome", "")},
+            status=422,
+        )
     return render(
         request,
         "reception/task_detail.html",
@@ -569,4 +604,96 @@ def export(request, what, fmt):
         filename=what,
         description=used[:200],
         request=request,
+    )
+
+
+# --- the pipeline board (SAL-6, issue 9 item 11) ------------------------------------------------
+
+
+def _board_consultant(request):
+    """``?consultant=<id>``: one of the consultants the user may see (a manager filters his
+    team); anything else is a 404, never the whole board by accident."""
+    raw = request.GET.get("consultant")
+    if not raw:
+        return None, []
+    consultants = list(workbench.team_consultants(request.user))
+    for c in consultants:
+        if str(c.pk) == raw:
+            return c, consultants
+    raise Http404("not found")
+
+
+@login_required
+def pipeline(request):
+    """Opportunities by stage (kanban): drag a card to move it through the stage service."""
+    consultant, consultants = _board_consultant(request)
+    is_manager = has_perm(request.user, Perm.VIEW_REPORTS)
+    if is_manager and not consultants:
+        consultants = list(workbench.team_consultants(request.user))
+    columns = workbench.pipeline_board(request.user, consultant=consultant)
+    return render(
+        request,
+        "reception/pipeline.html",
+        {
+            "columns": columns,
+            "consultant": consultant,
+            "consultants": consultants if is_manager else [],
+            "closed_days": workbench.CLOSED_DAYS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def pipeline_move(request, opportunity_id):
+    """Drop a card on another column: the stage service decides (its transition table, its
+    permission check); a refused move answers 422 with the card as it was and why."""
+    opportunity = selectors.opportunity_detail(request.user, opportunity_id)
+    stage = request.POST.get("stage", "")
+    error = None
+    if stage in (Stage.WON, Stage.LOST) and opportunity.is_open:
+        error = _("Close the opportunity with a reason on its page.")
+    else:
+        try:
+            opportunity = services.opportunity_advance(
+                by=request.user, opportunity=opportunity, stage=stage
+            )
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            error = str(exc.message)
+    context = {"o": selectors.opportunity_detail(request.user, opportunity.pk), "error": error}
+    response = render(
+        request, "reception/_pipeline_card.html", context, status=422 if error else 200
+    )
+    if not error:  # the columns' counts and totals follow the move
+        response["HX-Trigger"] = "pipeline-moved"
+    return response
+
+
+# --- working from the customer's 360° page (SAL-6, issue 9 item 9) -----------------------------
+
+
+@login_required
+@require_POST
+def customer_task_add(request, customer_id):
+    """A follow-up planned on the customer's page without retyping the customer."""
+    customer = customer_detail(request.user, customer_id)
+    form = TaskAddForm(request.POST)
+    if form.is_valid():
+        try:
+            task = services.task_add(by=request.user, customer=customer, **form.cleaned_data)
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            form.add_service_error(exc)
+        else:
+            messages.success(
+                request,
+                _("Task added: %(title)s, due %(due)s")
+                % {"title": task.title, "due": task.due_date.isoformat()},
+            )
+            return redirect(reverse("customers:detail", args=[customer.pk]) + "#timeline")
+    return render(
+        request, "reception/task_add.html", {"customer": customer, "form": form}, status=400
     )

@@ -7,7 +7,9 @@ def test_consultant_sees_own_task_counts(world, login, django_assert_max_num_que
     user = world.users["consultant"]
     expected = my_tasks(user)
     client = login(user)
-    with django_assert_max_num_queries(12):
+    # the workbench: tasks 2, today's booked visits and calls 3, five monthly figures 10
+    # (each list's FilterSet checks the consultant id, then counts), the rest of the page
+    with django_assert_max_num_queries(25):
         response = client.get("/")
     assert response.status_code == 200
     assert response.context["tasks"].open_count == expected.open_count

@@ -121,9 +121,10 @@ def test_constant_queries_whatever_the_history(
     auth = bearer(consultant)
     quiet = Customer.objects.filter(owner=consultant).exclude(pk=busy_customer.pk).first()
     client.get(f"/api/v1/customers/{quiet.pk}/timeline", **auth)  # warm the token
-    # token, roles, the customer, can_see, merge chain, events, reception: can_see + 4 kinds
-    with django_assert_num_queries(11):
+    # token, roles, the customer, can_see, merge chain, events, notes, reception: can_see +
+    # 4 kinds
+    with django_assert_num_queries(12):
         client.get(f"/api/v1/customers/{quiet.pk}/timeline", **auth)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(f"/api/v1/customers/{busy_customer.pk}/timeline", **auth)
     assert response.json()["count"] > 20

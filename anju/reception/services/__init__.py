@@ -26,7 +26,7 @@ from .managed_lists import (
     risk_factor_set_active,
 )
 from .opportunities import opportunity_advance, opportunity_close, opportunity_open
-from .tasks import schedule_revisit, task_cancel, task_complete
+from .tasks import schedule_revisit, task_add, task_cancel, task_complete
 from .visits import VisitResult, visit_register
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "risk_factor_create",
     "risk_factor_set_active",
     "schedule_revisit",
+    "task_add",
     "task_cancel",
     "task_complete",
     "visit_register",

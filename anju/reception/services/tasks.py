@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anju.core.errors import ApplicationError, Conflict
+from anju.core.errors import ApplicationError, Conflict, NotPermitted
 from anju.core.events import record_event
 from anju.core.transitions import check_transition
 from anju.core.validation import validate_fields
@@ -187,5 +187,54 @@ def schedule_revisit(
             return existing
     (task,) = _create_tasks(
         by=by, specs=[spec], project=project, assignee=assignee, customer=customer, source=source
+    )
+    return task
+
+
+MANUAL_RULE = "manual"  # a task a consultant added himself, not one of the rules' (SAL-6)
+
+
+@transaction.atomic
+def task_add(
+    *, by, customer, title: str, due_date, kind: str = TaskKind.CALL, message: str = ""
+) -> FollowUpTask:
+    """A follow-up the consultant plans himself from the customer's page (SAL-6).
+
+    It belongs to the customer's project and is assigned to the customer's consultant (the
+    acting user if the customer has none); only who may handle the customer adds one.
+    """
+    from datetime import date
+
+    from anju.core.scope import can_see
+
+    from ._common import _require_project
+
+    if by is not None and not can_see(by, customer):
+        raise NotPermitted()
+    project = customer.project
+    if project is None:
+        raise ApplicationError(_("The customer has no project; choose one."), field="project")
+    _require_project(by, project)
+    if customer.anonymised_at is not None:
+        raise Conflict(_("This customer's personal data was erased."), code="anonymised")
+    if kind not in TaskKind.values:
+        raise ApplicationError(_("Unknown kind of task."), field="kind")
+    title = (title or "").strip()
+    if not title:
+        raise ApplicationError(_("Say what is to be done."), field="title")
+    if not isinstance(due_date, date):
+        raise ApplicationError(_("Choose the due date."), field="due_date")
+    if due_date < timezone.localdate():
+        raise ApplicationError(_("The due date is in the past."), field="due_date")
+    assignee = customer.owner or by
+    if assignee is None:
+        raise ApplicationError(_("Choose who makes the follow-up."), field="assignee")
+    probe = FollowUpTask(title=title, message=(message or "").strip())
+    validate_fields(probe, ["title", "message"])
+    spec = followup_rules.TaskSpec(
+        kind=kind, rule=MANUAL_RULE, due_date=due_date, title=title, message=probe.message
+    )
+    (task,) = _create_tasks(
+        by=by, specs=[spec], project=project, assignee=assignee, customer=customer
     )
     return task
