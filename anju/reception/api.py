@@ -79,7 +79,10 @@ _CALLER_KNOWN = {
 class CallIn(Input):
     """A phone inquiry. Rules beyond the schema: ``phone`` and ``name`` are required unless
     ``details_declined`` (also stated as if/then); a booked visit needs both and is after the
-    call, within a year; ``called_at`` is not in the future (years 2000–2099)."""
+    call, within a year; ``called_at`` is not in the future (years 2000–2099). ``rings``,
+    ``answer_seconds`` and ``duration_seconds`` are what was measured: leave them out (or
+    null) when not measured — the metrics then count the call as "not recorded", never as
+    meeting the 3-ring standard (issue 9 item 6)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -106,9 +109,12 @@ class CallIn(Input):
 
     project_id: RefId
     called_at: IsoDateTime | None = Field(None, description="default: now; not in the future")
-    rings: Count(0, 99)
-    answer_seconds: Count(0, 3600)
-    duration_seconds: Count(0, 24 * 3600)
+    rings: Count(0, 99) | None = Field(None, description="null: not recorded")
+    answer_seconds: Count(0, 3600) | None = Field(None, description="null: not recorded")
+    duration_seconds: Count(0, 24 * 3600) | None = Field(None, description="null: not recorded")
+    form_opened_at: IsoDateTime | None = Field(
+        None, description="when the entry form was opened; not in the future"
+    )
     phone: OptionalPhone = ""
     name: model_text(Customer, "name") = ""
     gender: Gender = Gender.UNKNOWN
@@ -125,9 +131,10 @@ class CallOut(Schema):
     consultant_id: int
     customer_id: Id | None
     called_at: datetime
-    rings: int
-    answer_seconds: int
-    duration_seconds: int
+    rings: int | None = Field(description="null: not recorded")
+    answer_seconds: int | None = Field(description="null: not recorded")
+    duration_seconds: int | None = Field(description="null: not recorded")
+    form_opened_at: datetime | None
     phone_masked: str
     caller_name: str
     details_declined: bool
@@ -204,7 +211,9 @@ class VisitIn(Input):
     """A visit to the sales office. Rules beyond the schema: a new visitor (no
     ``customer_id``) needs ``phone`` and ``name`` (also stated as if/then); ``arrived_at`` ≤
     ``reception_started_at`` ≤ arrival + 12 h, neither in the future (years 2000–2099); risk
-    factors of the visit's project."""
+    factors of the visit's project. ``reception_started_at`` may be left out when it was not
+    noted: the wait is then "not recorded" in the metrics, never within the 1-minute
+    standard (issue 9 item 6)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -227,7 +236,10 @@ class VisitIn(Input):
 
     project_id: RefId
     arrived_at: IsoDateTime
-    reception_started_at: IsoDateTime
+    reception_started_at: IsoDateTime | None = Field(None, description="null: not recorded")
+    form_opened_at: IsoDateTime | None = Field(
+        None, description="when the entry form was opened; not in the future"
+    )
     customer_id: RefId | None = None
     phone: OptionalPhone = ""
     name: model_text(Customer, "name") = ""
@@ -246,8 +258,9 @@ class VisitOut(Schema):
     consultant_id: int
     customer_id: Id
     arrived_at: datetime
-    reception_started_at: datetime
-    waiting_seconds: int
+    reception_started_at: datetime | None = Field(description="null: not recorded")
+    waiting_seconds: int | None = Field(description="null: not recorded")
+    form_opened_at: datetime | None
     party_size: int
     products_shown: str
     risk_factors_total: int

@@ -72,8 +72,33 @@ class ProjectChoiceMixin:
             self.fields["project"].empty_label = None
 
 
-class CallForm(ProjectChoiceMixin, BootstrapForm):
-    """来电登记: built for speed on a launch day — the defaults fit the usual call."""
+class FormOpenedMixin:
+    """Records when the form was opened (issue 9 item 6): a hidden field stamped on display.
+
+    The reception measures (rings, arrival, reception start) are never prefilled: saving an
+    untouched form must not meet the standards. What the consultant leaves blank is stored as
+    not recorded and shown as missing in the metrics.
+    """
+
+    def stamp_opened(self):
+        self.fields["form_opened_at"].initial = lambda: now_local(True)
+
+
+class HiddenDateTimeInput(forms.DateTimeInput):
+    input_type = "hidden"
+
+
+def _form_opened_field():
+    return forms.DateTimeField(
+        required=False,
+        widget=HiddenDateTimeInput(format=DATETIME_SECONDS_FORMAT),
+        input_formats=[DATETIME_SECONDS_FORMAT, DATETIME_FORMAT],
+    )
+
+
+class CallForm(FormOpenedMixin, ProjectChoiceMixin, BootstrapForm):
+    """来电登记: quick to fill, but the measures of the reception standards are entered, not
+    defaulted (issue 9 item 6)."""
 
     field_aliases = {"duration_seconds": "duration_minutes", "consultant": "project"}
 
@@ -93,16 +118,23 @@ class CallForm(ProjectChoiceMixin, BootstrapForm):
     source = forms.ChoiceField(
         label=_("How did the caller hear of us?"), choices=Source.choices, initial=Source.HOTLINE
     )
-    rings = forms.IntegerField(label=_("Rings before answer"), min_value=0, max_value=99, initial=2)
+    form_opened_at = _form_opened_field()
+    rings = forms.IntegerField(
+        label=_("Rings before answer"),
+        min_value=0,
+        max_value=99,
+        required=False,
+        help_text=_("Blank = not recorded."),
+    )
     answer_seconds = forms.IntegerField(
-        label=_("Seconds to answer"), min_value=0, max_value=3600, initial=6
+        label=_("Seconds to answer"), min_value=0, max_value=3600, required=False
     )
     duration_minutes = forms.DecimalField(
         label=_("Call duration (minutes)"),
         min_value=Decimal("0"),
         max_value=Decimal("1440"),
         decimal_places=1,
-        initial=Decimal("5"),
+        required=False,
         widget=forms.NumberInput(attrs={"step": "0.5"}),
     )
     questions = forms.CharField(
@@ -120,12 +152,15 @@ class CallForm(ProjectChoiceMixin, BootstrapForm):
         super().__init__(*args, **kwargs)
         self.set_projects(projects)
         self.fields["called_at"].initial = now_local
+        self.stamp_opened()
 
     def service_kwargs(self):
         d = self.cleaned_data
+        duration = d["duration_minutes"]
         return {
             "project": d["project"],
             "called_at": d["called_at"],
+            "form_opened_at": d["form_opened_at"],
             "phone": d["phone"],
             "name": d["name"],
             "gender": d["gender"],
@@ -133,17 +168,21 @@ class CallForm(ProjectChoiceMixin, BootstrapForm):
             "details_declined": d["details_declined"],
             "rings": d["rings"],
             "answer_seconds": d["answer_seconds"],
-            "duration_seconds": int(round(d["duration_minutes"] * 60)),
+            "duration_seconds": None if duration is None else int(round(duration * 60)),
             "questions": d["questions"],
             "visit_wanted": d["visit_wanted"],
             "visit_booked_for": d["visit_booked_for"],
         }
 
 
-class VisitForm(BootstrapForm):
-    """来访登记 with the project's risk factors as a checklist (SAL-3)."""
+class VisitForm(FormOpenedMixin, BootstrapForm):
+    """来访登记 with the project's risk factors as a checklist (SAL-3).
+
+    Arrival and reception start are entered or stamped with the 客户到访 / 开始接待 buttons,
+    never prefilled (issue 9 item 6); a blank reception start is "not recorded"."""
 
     project = forms.IntegerField(widget=forms.HiddenInput)
+    form_opened_at = _form_opened_field()
     phone = forms.CharField(label=_("Mobile number"), max_length=30)
     name = forms.CharField(label=_("Customer's name"), max_length=50)
     gender = forms.ChoiceField(
@@ -160,7 +199,7 @@ class VisitForm(BootstrapForm):
     party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=50, initial=1)
     arrived_at = forms.DateTimeField(label=_("Arrival"), widget=_datetime_widget(True))
     reception_started_at = forms.DateTimeField(
-        label=_("Reception started"), widget=_datetime_widget(True)
+        label=_("Reception started"), required=False, widget=_datetime_widget(True)
     )
     products_shown = forms.CharField(
         label=_("Products shown (units, layouts)"),
@@ -180,8 +219,7 @@ class VisitForm(BootstrapForm):
         super().__init__(*args, **kwargs)
         self.fields["project"].initial = project.pk
         self.fields["risk_factors"].choices = [(str(f.pk), f.title) for f in risk_factors]
-        self.fields["arrived_at"].initial = lambda: now_local(True)
-        self.fields["reception_started_at"].initial = lambda: now_local(True)
+        self.stamp_opened()
         self.risk_factor_objects = {str(f.pk): f for f in risk_factors}
 
     def service_kwargs(self):
@@ -194,6 +232,7 @@ class VisitForm(BootstrapForm):
             "party_size": d["party_size"],
             "arrived_at": d["arrived_at"],
             "reception_started_at": d["reception_started_at"],
+            "form_opened_at": d["form_opened_at"],
             "products_shown": d["products_shown"],
             "risk_factors": [int(x) for x in d["risk_factors"]],
             "club_invited": d["club_invited"],

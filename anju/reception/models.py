@@ -64,15 +64,21 @@ class PhoneCall(ProjectOwned):
         related_name="calls",
     )
     called_at = models.DateTimeField(_("call time"))
+    # The reception standards' measures (issue 9 item 6): entered by the consultant, never
+    # defaulted; NULL = not recorded, shown as missing in the metrics, never as met.
     rings = models.PositiveSmallIntegerField(
-        _("rings before answer"), validators=[MaxValueValidator(99)]
+        _("rings before answer"), null=True, blank=True, validators=[MaxValueValidator(99)]
     )
     answer_seconds = models.PositiveIntegerField(
-        _("seconds to answer"), validators=[MaxValueValidator(3600)]
+        _("seconds to answer"), null=True, blank=True, validators=[MaxValueValidator(3600)]
     )
     duration_seconds = models.PositiveIntegerField(
-        _("call duration (seconds)"), validators=[MaxValueValidator(24 * 3600)]
+        _("call duration (seconds)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(24 * 3600)],
     )
+    form_opened_at = models.DateTimeField(_("form opened at"), null=True, blank=True)
     phone = models.CharField(_("caller's number"), max_length=20, blank=True)
     caller_name = models.CharField(_("caller's name"), max_length=50, blank=True)
     details_declined = models.BooleanField(_("caller declined to give details"), default=False)
@@ -102,12 +108,13 @@ class PhoneCall(ProjectOwned):
         return f"{self.caller_name or self.phone or '—'} @ {when:%Y-%m-%d %H:%M}"
 
     @property
-    def answered_in_time(self) -> bool:
-        return self.rings <= MAX_RINGS
+    def answered_in_time(self) -> bool | None:
+        """None: the rings were not recorded (missing, not met)."""
+        return None if self.rings is None else self.rings <= MAX_RINGS
 
     @property
-    def too_long(self) -> bool:
-        return self.duration_seconds > MAX_CALL_SECONDS
+    def too_long(self) -> bool | None:
+        return None if self.duration_seconds is None else self.duration_seconds > MAX_CALL_SECONDS
 
 
 class Visit(ProjectOwned):
@@ -126,10 +133,15 @@ class Visit(ProjectOwned):
         related_name="visits",
     )
     arrived_at = models.DateTimeField(_("arrival"))
-    reception_started_at = models.DateTimeField(_("reception started"))
+    # NULL = not recorded (issue 9 item 6): the wait is then missing in the metrics, not met.
+    reception_started_at = models.DateTimeField(_("reception started"), null=True, blank=True)
     waiting_seconds = models.PositiveIntegerField(
-        _("waiting time (seconds)"), validators=[MaxValueValidator(12 * 3600)]
+        _("waiting time (seconds)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(12 * 3600)],
     )
+    form_opened_at = models.DateTimeField(_("form opened at"), null=True, blank=True)
     party_size = models.PositiveSmallIntegerField(
         _("party size"), default=1, validators=[MinValueValidator(1), MaxValueValidator(50)]
     )
@@ -162,8 +174,9 @@ class Visit(ProjectOwned):
         return f"{self.customer_id} @ {timezone.localtime(self.arrived_at):%Y-%m-%d %H:%M}"
 
     @property
-    def waited_in_time(self) -> bool:
-        return self.waiting_seconds < MAX_WAIT_SECONDS
+    def waited_in_time(self) -> bool | None:
+        """None: the reception start was not recorded (missing, not met)."""
+        return None if self.waiting_seconds is None else self.waiting_seconds < MAX_WAIT_SECONDS
 
     @property
     def fully_disclosed(self) -> bool:

@@ -381,28 +381,46 @@ def _share(part, whole):
 
 @dataclass
 class MetricsRow:
+    """One line of the reception metrics. A share is over the records that carry the measure;
+    records without it are counted as missing (issue 9 item 6), never as met."""
+
     label: str
     calls: int = 0
+    rings_recorded: int = 0
     answered_in_time: int = 0
     avg_answer_seconds: float | None = None
+    durations_recorded: int = 0
     too_long: int = 0
     visits: int = 0
+    waits_recorded: int = 0
     waited_in_time: int = 0
     factors_total: int = 0
     factors_disclosed: int = 0
     fully_disclosed: int = 0
 
     @property
+    def rings_missing(self):
+        return self.calls - self.rings_recorded
+
+    @property
+    def durations_missing(self):
+        return self.calls - self.durations_recorded
+
+    @property
+    def waits_missing(self):
+        return self.visits - self.waits_recorded
+
+    @property
     def answered_in_time_pct(self):
-        return _share(self.answered_in_time, self.calls)
+        return _share(self.answered_in_time, self.rings_recorded)
 
     @property
     def too_long_pct(self):
-        return _share(self.too_long, self.calls)
+        return _share(self.too_long, self.durations_recorded)
 
     @property
     def waited_in_time_pct(self):
-        return _share(self.waited_in_time, self.visits)
+        return _share(self.waited_in_time, self.waits_recorded)
 
     @property
     def disclosure_pct(self):
@@ -416,12 +434,15 @@ class MetricsRow:
 
 _CALL_AGG = {
     "calls": Count("id"),
+    "rings_recorded": Count("rings"),  # COUNT(column) skips NULL: the missing ones
     "answered_in_time": Count("id", filter=Q(rings__lte=MAX_RINGS)),
     "avg_answer_seconds": Avg("answer_seconds"),
+    "durations_recorded": Count("duration_seconds"),
     "too_long": Count("id", filter=Q(duration_seconds__gt=MAX_CALL_SECONDS)),
 }
 _VISIT_AGG = {
     "visits": Count("id"),
+    "waits_recorded": Count("waiting_seconds"),
     "waited_in_time": Count("id", filter=Q(waiting_seconds__lt=MAX_WAIT_SECONDS)),
     "factors_total": Sum("risk_factors_total"),
     "factors_disclosed": Sum("risk_factors_disclosed_count"),

@@ -27,7 +27,12 @@ def calls_timeline(user, customer, limit):
             when=call.called_at,
             kind="call",
             title=_("Phone call (%(rings)s rings, %(duration)s)")
-            % {"rings": call.rings, "duration": _minutes(call.duration_seconds)},
+            % {
+                "rings": "?" if call.rings is None else call.rings,
+                "duration": "?"
+                if call.duration_seconds is None
+                else _minutes(call.duration_seconds),
+            },
             body=body,
             url=reverse("reception:call_detail", args=[call.pk]),
             actor=str(call.consultant),

@@ -18,6 +18,7 @@ from ._common import (
     _aware,
     _consultant_for,
     _count,
+    _form_opened_at,
     _not_in_future,
     _register_customer,
     _require_project,
@@ -47,13 +48,32 @@ def _factor_ids(values):
     return ids
 
 
+def _waiting_seconds(arrived_at, reception_started_at, *, now):
+    """The wait in seconds, or None when the reception start was not recorded."""
+    if reception_started_at is None:
+        return None
+    _not_in_future(reception_started_at, field_name="reception_started_at", now=now)
+    waiting = (reception_started_at - arrived_at).total_seconds()
+    if waiting < 0:
+        raise ApplicationError(
+            _("Reception cannot start before the customer arrived."),
+            field="reception_started_at",
+        )
+    if waiting > MAX_WAIT_RECORDED:
+        raise ApplicationError(
+            _("A wait of more than 12 hours is not plausible."), field="reception_started_at"
+        )
+    return int(waiting)
+
+
 @transaction.atomic
 def visit_register(
     *,
     by,
     project,
     arrived_at,
-    reception_started_at,
+    reception_started_at=None,
+    form_opened_at=None,
     phone: str = "",
     name: str = "",
     gender: str = Gender.UNKNOWN,
@@ -69,31 +89,20 @@ def visit_register(
     """Register a visit (来访, SAL-3) with the risk factors disclosed to the customer.
 
     Every active risk factor of the project should be disclosed; the visit records which
-    were, and the result lists the ones that were not, so the page can warn.
+    were, and the result lists the ones that were not, so the page can warn. The arrival is
+    required (entered or stamped); the reception start may be unknown: the wait is then not
+    recorded and the metrics show it as missing, never as met (issue 9 item 6).
     """
     now = timezone.now()
     _require_project(by, project)
     consultant = _consultant_for(by, project, consultant)
     arrived_at = _aware(arrived_at, field_name="arrived_at")
     reception_started_at = _aware(reception_started_at, field_name="reception_started_at")
+    form_opened_at = _form_opened_at(form_opened_at, now=now)
     if arrived_at is None:
         raise ApplicationError(_("Enter the arrival time."), field="arrived_at")
-    if reception_started_at is None:
-        raise ApplicationError(
-            _("Enter the time the reception started."), field="reception_started_at"
-        )
     _not_in_future(arrived_at, field_name="arrived_at", now=now)
-    _not_in_future(reception_started_at, field_name="reception_started_at", now=now)
-    waiting = (reception_started_at - arrived_at).total_seconds()
-    if waiting < 0:
-        raise ApplicationError(
-            _("Reception cannot start before the customer arrived."),
-            field="reception_started_at",
-        )
-    if waiting > MAX_WAIT_RECORDED:
-        raise ApplicationError(
-            _("A wait of more than 12 hours is not plausible."), field="reception_started_at"
-        )
+    waiting = _waiting_seconds(arrived_at, reception_started_at, now=now)
     party_size = _count(party_size, field_name="party_size", maximum=50) or 1
     active = list(
         RiskFactor.objects.unscoped("checklist of the caller's project").filter(
@@ -134,7 +143,8 @@ def visit_register(
         customer=customer,
         arrived_at=arrived_at,
         reception_started_at=reception_started_at,
-        waiting_seconds=int(waiting),
+        waiting_seconds=waiting,
+        form_opened_at=form_opened_at,
         party_size=party_size,
         products_shown=(products_shown or "").strip(),
         risk_factors_total=len(active_ids),
