@@ -229,6 +229,7 @@ REQUIRES = {
     "reception:visits": OPEN,
     "reception:visit_new": OPEN,
     "reception:visit_detail": OPEN,
+    "reception:desk": OPEN,
     "reception:risk_factors": OPEN,
     "reception:tasks": OPEN,
     "reception:team_tasks": REPORTS,

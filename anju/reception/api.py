@@ -255,8 +255,9 @@ class VisitIn(Input):
 class VisitOut(Schema):
     id: int
     project_id: Id
-    consultant_id: int
-    customer_id: Id
+    consultant_id: int = Field(description="the consultant credited (a protected customer's owner)")
+    received_by_id: int | None = Field(description="the consultant who received the visitor")
+    customer_id: Id | None = Field(description="null: a colleague's customer you may not see")
     arrived_at: datetime
     reception_started_at: datetime | None = Field(description="null: not recorded")
     waiting_seconds: int | None = Field(description="null: not recorded")
@@ -268,9 +269,16 @@ class VisitOut(Schema):
     club_invited: bool
     next_step: str
 
+    @staticmethod
+    def resolve_customer_id(obj):
+        return obj.customer_id if getattr(obj, "customer_visible", False) else None
+
 
 class VisitRegistered(Schema):
     visit: VisitOut
+    protected_elsewhere: bool = Field(
+        description="a colleague's protected customer: credited to the owner, who is notified"
+    )
     risk_factor_ids_disclosed: list[int]
     risk_factor_ids_missing: list[int]
     message: str
@@ -293,6 +301,7 @@ def register_visit(request, payload: VisitIn):
             "visit": result.visit,
             "risk_factor_ids_disclosed": sorted(set(factor_ids)),
             "risk_factor_ids_missing": [f.pk for f in result.missing_risk_factors],
+            "protected_elsewhere": result.protected_elsewhere,
             "message": result.message,
         },
     )

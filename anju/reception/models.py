@@ -132,6 +132,17 @@ class Visit(ProjectOwned):
         on_delete=models.PROTECT,
         related_name="visits",
     )
+    # Who received the visitor (issue 9 item 3): the consultant on duty. Usually the
+    # consultant credited above; for a colleague's protected customer the visit is credited to
+    # the owner and this is the colleague who greeted him until the hand-over.
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("received by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     arrived_at = models.DateTimeField(_("arrival"))
     # NULL = not recorded (issue 9 item 6): the wait is then missing in the metrics, not met.
     reception_started_at = models.DateTimeField(_("reception started"), null=True, blank=True)
@@ -188,6 +199,7 @@ class TaskKind(models.TextChoices):
     CALL = "call", _("Invitation call")
     VISIT_CONFIRMATION = "visit_confirmation", _("Visit confirmation call")
     REVISIT = "revisit", _("Revisit")
+    VISIT_BY_COLLEAGUE = "visit_by_colleague", _("Your customer visited; a colleague received")
 
 
 class TaskStatus(models.TextChoices):
@@ -378,3 +390,110 @@ class Opportunity(ProjectOwned):
     @property
     def is_open(self) -> bool:
         return self.stage in OPEN_STAGES
+
+
+# --- reception order (接待顺序, seed 001; issue 9 item 3) -----------------------------------------
+
+
+class DeskDay(ProjectOwned):
+    """One day of one sales office's reception order. Its row is the lock every change of that
+    day's order takes, so two receptionists never hand the same turn out twice."""
+
+    day = models.DateField(_("day"))
+
+    class Meta:
+        ordering = ["-day", "project"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "day"], name="uniq_desk_day_per_project")
+        ]
+        verbose_name = _("reception order")
+        verbose_name_plural = _("reception orders")
+
+    def __str__(self):
+        return f"{self.project_id} {self.day}"
+
+
+class DutyStatus(models.TextChoices):
+    ON_DUTY = "on_duty", _("On duty")
+    STEPPED_OUT = "stepped_out", _("Stepped out")
+    OFF = "off", _("Off duty")
+
+
+class DutySlot(ProjectOwned):
+    """A consultant's place in a day's reception order.
+
+    ``queue_key`` orders the queue: the next walk-in goes to the consultant on duty with the
+    smallest key, whose key then moves past everyone else's (to the back of the queue). A
+    consultant who steps out keeps his key: back at the desk, he has his place again.
+    """
+
+    desk_day = models.ForeignKey(DeskDay, on_delete=models.CASCADE, related_name="slots")
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("consultant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    queue_key = models.PositiveIntegerField(_("place in the order"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=DutyStatus.choices, default=DutyStatus.ON_DUTY
+    )
+
+    class Meta:
+        ordering = ["desk_day", "queue_key", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["desk_day", "consultant"], name="uniq_duty_slot_per_consultant"
+            )
+        ]
+        verbose_name = _("duty slot")
+        verbose_name_plural = _("duty slots")
+
+    def __str__(self):
+        return f"{self.consultant_id} #{self.queue_key}"
+
+
+class TurnKind(models.TextChoices):
+    IN_ORDER = "in_order", _("Walk-in, next in order")  # 轮排
+    ASKED_FOR = "asked_for", _("Customer asked for his consultant")  # 指定
+    SKIPPED = "skipped", _("Skipped")  # 跳过
+
+
+class DeskTurn(ProjectOwned):
+    """One entry of the reception desk's book: a walk-in handed to a consultant, or a
+    consultant skipped (with the reason). The fairness table counts these."""
+
+    desk_day = models.ForeignKey(DeskDay, on_delete=models.CASCADE, related_name="turns")
+    kind = models.CharField(_("kind"), max_length=12, choices=TurnKind.choices)
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("consultant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # For a customer who asked for his consultant: who seated him and stayed until hand-over.
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("received by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("time"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["project", "-at"]),
+            models.Index(fields=["company", "-at"]),
+        ]
+        verbose_name = _("desk turn")
+        verbose_name_plural = _("desk turns")
+
+    def __str__(self):
+        return f"{self.kind} {self.consultant_id} @ {self.at:%Y-%m-%d %H:%M}"

@@ -77,23 +77,24 @@ def call_detail(user, call_id) -> PhoneCall:
 
 
 def visits_visible_to(user, *, project=None, consultant=None, date_from=None, date_to=None):
-    qs = Visit.objects.visible_to(user)
+    # A visit is seen by its project's managers even when its customer is another project's
+    # (a walk-in of a colleague's protected customer, issue 9 item 3): name him only if visible.
+    qs = _with_customer_visibility(Visit.objects.visible_to(user), user)
     if project:
         qs = qs.filter(project=project)
     if consultant:
         qs = qs.filter(consultant=consultant)
     qs = _period(qs, "arrived_at", date_from, date_to)
-    return qs.select_related("customer", "consultant", "project").order_by("-arrived_at", "-id")
+    return qs.select_related("customer", "consultant", "received_by", "project").order_by(
+        "-arrived_at", "-id"
+    )
 
 
 def visit_detail(user, visit_id) -> Visit:
-    return get_visible_or_404(
-        Visit.objects.select_related("customer", "consultant", "project").prefetch_related(
-            "risk_factors_disclosed"
-        ),
-        user,
-        pk=visit_id,
-    )
+    visits = Visit.objects.select_related(
+        "customer", "consultant", "received_by", "project"
+    ).prefetch_related("risk_factors_disclosed")
+    return get_visible_or_404(_with_customer_visibility(visits, user), user, pk=visit_id)
 
 
 def risk_factors_of(project, *, include_inactive=False):

@@ -16,7 +16,7 @@ from anju.core.roles import Perm
 from anju.customers.selectors import customer_by_phone, customer_detail
 from anju.org.selectors import companies_visible_to, projects_visible_to
 
-from . import exports, selectors, services
+from . import desk_selectors, exports, selectors, services
 from .filters import CallFilter, OpportunityFilter, VisitFilter
 from .forms import (
     CallForm,
@@ -136,6 +136,11 @@ def visit_new(request):
         except ApplicationError as exc:
             form.add_service_error(exc)
         else:
+            if result.protected_elsewhere:
+                # A colleague's customer (issue 9 item 3): the visit is his owner's, which the
+                # receiver cannot open; he is told so, and back to the list he goes.
+                messages.warning(request, result.message)
+                return redirect("reception:visits")
             if result.missing_risk_factors:
                 messages.warning(request, result.message)
             else:
@@ -528,7 +533,11 @@ def metrics(request):
     return render(
         request,
         "reception/metrics.html",
-        {"form": form, "m": selectors.reception_metrics(request.user, **filters)},
+        {
+            "form": form,
+            "m": selectors.reception_metrics(request.user, **filters),
+            "fairness": desk_selectors.desk_fairness(request.user, **filters),
+        },
     )
 
 
@@ -558,4 +567,98 @@ def export(request, what, fmt):
         filename=what,
         description=used[:200],
         request=request,
+    )
+
+
+# --- reception order (接待顺序, issue 9 item 3) ---------------------------------------------------
+
+
+def _desk_choice(queryset, raw):
+    """A consultant named by a desk form, among the ones the desk offers; 404 otherwise."""
+    chosen = queryset.filter(pk=_int_or_none(raw)).first()
+    if chosen is None:
+        raise Http404("not found")
+    return chosen
+
+
+def _desk_action(request, project):
+    """One desk button: next in order, skip, asked-for, step out/back, set the order."""
+    action = request.POST.get("action", "")
+    by = request.user
+    if action == "next":
+        turn = services.desk_take_next(by=by, project=project)
+        return _("%(name)s greets the walk-in.") % {"name": turn.consultant}
+    if action == "skip":
+        consultant = _desk_choice(
+            services.desk_consultants(project), request.POST.get("consultant")
+        )
+        services.desk_skip(
+            by=by, project=project, consultant=consultant, reason=request.POST.get("reason", "")
+        )
+        return _("%(name)s skipped.") % {"name": consultant}
+    if action == "asked_for":
+        consultant = _desk_choice(
+            services.company_consultants(project), request.POST.get("consultant")
+        )
+        services.desk_asked_for(by=by, project=project, consultant=consultant)
+        return _("%(name)s is called to the desk; stay with the customer until the hand-over.") % {
+            "name": consultant
+        }
+    if action == "status":
+        consultant = _desk_choice(
+            services.desk_consultants(project), request.POST.get("consultant")
+        )
+        services.desk_set_status(
+            by=by, project=project, consultant=consultant, status=request.POST.get("status", "")
+        )
+        return _("Reception order updated.")
+    if action == "order":
+        offered = {c.pk: c for c in services.desk_consultants(project)}
+        places = []
+        for pk, consultant in offered.items():
+            place = _int_or_none(request.POST.get(f"place_{pk}"))
+            if place is not None:
+                places.append((place, consultant.display_name, consultant))
+        services.desk_set_order(
+            by=by, project=project, consultants=[c for _p, _n, c in sorted(places)]
+        )
+        return _("Today's reception order is set.")
+    raise ApplicationError(_("Unknown desk action."))
+
+
+@login_required
+def desk(request):
+    """The reception desk (前台): today's order, who greets the next walk-in, the day's book."""
+    project, projects = _project_from(request, projects_visible_to(request.user))
+    if project is None:
+        raise NotPermitted(_("No project is assigned to you."))
+    if request.method == "POST":
+        try:
+            messages.success(request, _desk_action(request, project))
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            messages.error(request, str(exc.message))
+        return redirect(f"{request.path}?project={project.pk}")
+    board = desk_selectors.desk_board(request.user, project)
+    is_manager = has_perm(
+        request.user, Perm.VIEW_REPORTS, company=project.company_id, project=project
+    )
+    places = {s.consultant_id: i for i, s in enumerate(board.slots, 1) if s.status != "off"}
+    consultants = list(services.desk_consultants(project))
+    for consultant in consultants:
+        consultant.desk_place = places.get(consultant.pk)
+    return render(
+        request,
+        "reception/desk.html",
+        {
+            "board": board,
+            "project": project,
+            "projects": projects,
+            "is_manager": is_manager,
+            "consultants": consultants,
+            "company_consultants": services.company_consultants(project),
+            "skip_reasons": [_("Receiving a customer"), _("On the phone"), _("In a meeting")],
+            "tab": "desk",
+        },
     )

@@ -1,4 +1,10 @@
-"""Visits: register a visit (来访, SAL-3) with the risk factors disclosed to the customer."""
+"""Visits: register a visit (来访, SAL-3) with the risk factors disclosed to the customer.
+
+A colleague's protected customer walking in (撞单, issue 9 item 3) is registered like his call
+(issue 7 item 1): the visit goes on that customer, credited to his owner, who gets a
+follow-up task in his name; the consultant who received him is recorded and learns only that
+the customer is protected by another consultant — not the customer, not the owner's tasks.
+"""
 
 from dataclasses import dataclass, field
 
@@ -13,6 +19,7 @@ from anju.core.validation import validate_fields
 from anju.customers.models import CustomerStatus, Gender, Source
 from anju.customers.services import customer_record_activity, customer_set_status
 
+from .. import followup_rules
 from ..models import RiskFactor, Visit
 from ._common import (
     _aware,
@@ -23,6 +30,8 @@ from ._common import (
     _register_customer,
     _require_project,
 )
+from .calls import _protected_customer_for_owner, owner_label_for_caller
+from .tasks import _create_tasks
 
 MAX_WAIT_RECORDED = 12 * 3600
 
@@ -33,6 +42,15 @@ class VisitResult:
     customer: object
     missing_risk_factors: list = field(default_factory=list)
     message: str = ""
+    protected_elsewhere: bool = False  # a colleague's customer: the receiver cannot open it
+
+
+def protected_visit_message(owner) -> str:
+    return _(
+        "This customer is protected by another consultant (%(owner)s). The visit is "
+        "registered for that consultant, who has a follow-up task; you are recorded as the "
+        "consultant who received the visitor."
+    ) % {"owner": owner_label_for_caller(owner)}
 
 
 # --- visits (SAL-3) ----------------------------------------------------------------------------
@@ -116,30 +134,44 @@ def visit_register(
             _("A chosen risk factor does not belong to this project."), field="risk_factors"
         )
     message = ""
+    protected = False
     if customer is None:
         if not (phone or "").strip():
             raise ApplicationError(_("Enter the customer's mobile number."), field="phone")
-        registration = _register_customer(
-            by=by,
-            project=project,
-            consultant=consultant,
-            phone=phone,
-            name=name,
-            gender=gender,
-            source=source,
-        )
-        customer = registration.customer
-        message = registration.message
+        try:
+            registration = _register_customer(
+                by=by,
+                project=project,
+                consultant=consultant,
+                phone=phone,
+                name=name,
+                gender=gender,
+                source=source,
+            )
+        except ApplicationError as exc:
+            if exc.code != "protected_by_colleague":
+                raise
+            # 撞单 at the door: the visit is not lost. It goes on the protected customer, is
+            # credited to his owner (CUS-4), and the receiver stays recorded; the receiver may
+            # not see the customer, so nothing of him comes back (issue 7 item 1).
+            customer = _protected_customer_for_owner(exc.extra["customer_id"])
+            protected = True
+            message = protected_visit_message(customer.owner)
+        else:
+            customer = registration.customer
+            message = registration.message
     elif by is not None and not can_see(by, customer):
         raise NotPermitted()
     elif customer.company_id != project.company_id:
         raise Conflict(
             _("The customer belongs to another company."), field="customer", code="company_mismatch"
         )
+    credited = customer.owner if protected else consultant
     visit = Visit(
         company_id=project.company_id,
         project=project,
-        consultant=consultant,
+        consultant=credited,
+        received_by=consultant,
         customer=customer,
         arrived_at=arrived_at,
         reception_started_at=reception_started_at,
@@ -159,20 +191,29 @@ def visit_register(
     missing = [f for f in active if f.pk not in disclosed_ids]
     customer_record_activity(by=consultant, customer=customer, when=arrived_at)
     if customer.status == CustomerStatus.LEAD:  # the first visit makes a lead a visitor
-        customer_set_status(by=by or consultant, customer=customer, status=CustomerStatus.VISITOR)
+        # For a colleague's customer the change is the visit's consequence, done by the system:
+        # the receiver may not handle that customer.
+        customer_set_status(
+            by=None if protected else (by or consultant),
+            customer=customer,
+            status=CustomerStatus.VISITOR,
+        )
     record_event(
         by=by,
         verb="reception.visit_registered",
         target=visit,
         subject=customer,
         details={
-            "consultant": consultant.pk,
+            "consultant": credited.pk,
+            "received_by": consultant.pk,
             "waiting_seconds": visit.waiting_seconds,
             "risk_factors_disclosed": sorted(disclosed_ids),
             "risk_factors_missing": [f.pk for f in missing],
             "club_invited": visit.club_invited,
         },
     )
+    if protected:
+        _notify_owner(by=by, visit=visit, customer=customer, receiver=consultant)
     parts = [_("Visit registered.")]
     if missing:
         parts.append(
@@ -181,4 +222,22 @@ def visit_register(
         )
     if message:
         parts.append(message)
+    if protected:
+        visit.customer_visible = False
+        return VisitResult(visit, None, missing, " ".join(parts), protected_elsewhere=True)
+    visit.customer_visible = True
     return VisitResult(visit, customer, missing, " ".join(parts))
+
+
+def _notify_owner(*, by, visit, customer, receiver):
+    """The owner's follow-up, in his name and in his customer's project (like a call's)."""
+    project = customer.project or visit.project
+    spec = followup_rules.rule_for_visit_by_colleague(visit, customer=customer, receiver=receiver)
+    _create_tasks(
+        by=by,
+        specs=[spec],
+        project=project,
+        assignee=customer.owner,
+        customer=customer,
+        source=visit,
+    )
