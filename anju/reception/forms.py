@@ -183,8 +183,10 @@ class VisitForm(FormOpenedMixin, BootstrapForm):
 
     project = forms.IntegerField(widget=forms.HiddenInput)
     form_opened_at = _form_opened_field()
-    phone = forms.CharField(label=_("Mobile number"), max_length=30)
-    name = forms.CharField(label=_("Customer's name"), max_length=50)
+    # A customer found by the search (issue 9 item 10); else phone and name register one.
+    customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    phone = forms.CharField(label=_("Mobile number"), max_length=30, required=False)
+    name = forms.CharField(label=_("Customer's name"), max_length=50, required=False)
     gender = forms.ChoiceField(
         label=_("Salutation"),
         choices=GENDER_CHOICES,
@@ -201,11 +203,27 @@ class VisitForm(FormOpenedMixin, BootstrapForm):
     reception_started_at = forms.DateTimeField(
         label=_("Reception started"), required=False, widget=_datetime_widget(True)
     )
-    products_shown = forms.CharField(
-        label=_("Products shown (units, layouts)"),
+    booked_call = forms.TypedChoiceField(
+        label=_("Booked by the call"),
         required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        coerce=int,
+        empty_value=None,
+        help_text=_("Blank: the call that booked a visit for today, if any."),
+    )
+    units_shown = forms.TypedMultipleChoiceField(
+        label=_("Units shown"),
+        required=False,
+        coerce=int,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    layouts_shown = forms.MultipleChoiceField(
+        label=_("Layouts shown"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    products_shown = forms.CharField(
+        label=_("Other products shown (note)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 1}),
     )
     risk_factors = forms.MultipleChoiceField(
         label=_("Risk factors disclosed"),
@@ -215,10 +233,26 @@ class VisitForm(FormOpenedMixin, BootstrapForm):
     club_invited = forms.BooleanField(label=_("Invited to join the club"), required=False)
     next_step = forms.CharField(label=_("Next step"), required=False, max_length=300)
 
-    def __init__(self, *args, project, risk_factors, **kwargs):
+    def __init__(
+        self, *args, project, risk_factors, units=(), layouts=(), booked_calls=(), **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.fields["project"].initial = project.pk
         self.fields["risk_factors"].choices = [(str(f.pk), f.title) for f in risk_factors]
+        self.fields["units_shown"].choices = _units_by_building(units)
+        self.fields["layouts_shown"].choices = [(layout, layout) for layout in layouts]
+        self.fields["booked_call"].choices = [("", "—")] + [
+            (
+                call.pk,
+                _("%(when)s call, visit booked for %(booked)s")
+                % {
+                    "when": timezone.localtime(call.called_at).strftime("%m-%d %H:%M"),
+                    "booked": timezone.localtime(call.visit_booked_for).strftime("%m-%d %H:%M"),
+                },
+            )
+            for call in booked_calls
+        ]
+        self.booked_call_objects = {call.pk: call for call in booked_calls}
         self.stamp_opened()
         self.risk_factor_objects = {str(f.pk): f for f in risk_factors}
 
@@ -234,10 +268,22 @@ class VisitForm(FormOpenedMixin, BootstrapForm):
             "reception_started_at": d["reception_started_at"],
             "form_opened_at": d["form_opened_at"],
             "products_shown": d["products_shown"],
+            "units_shown": d["units_shown"],
+            "layouts_shown": d["layouts_shown"],
+            "booked_call": self.booked_call_objects.get(d["booked_call"]),
             "risk_factors": [int(x) for x in d["risk_factors"]],
             "club_invited": d["club_invited"],
             "next_step": d["next_step"],
         }
+
+
+def _units_by_building(units):
+    """Choices grouped by building (optgroups): 1栋 → 1栋-1201, 1栋-1202 …"""
+    groups: dict = {}
+    for unit in units:
+        label = f"{unit.number} · {unit.layout}" if unit.layout else unit.number
+        groups.setdefault(unit.building.name, []).append((unit.pk, label))
+    return list(groups.items())
 
 
 class TaskCompleteForm(BootstrapForm):

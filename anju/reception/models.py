@@ -159,6 +159,20 @@ class Visit(ProjectOwned):
     products_shown = models.TextField(
         _("products shown"), blank=True, max_length=NOTE_MAX_LENGTH, validators=NOTE_LENGTH
     )
+    # Picked from the project's inventory (issue 9 item 10); products_shown keeps their names.
+    units_shown = models.ManyToManyField(
+        "inventory.Unit", verbose_name=_("units shown"), blank=True, related_name="+"
+    )
+    layouts_shown = models.JSONField(_("layouts shown"), default=list, blank=True)
+    # The call that booked this visit (SAL-1 → SAL-3), when there was one.
+    booked_call = models.ForeignKey(
+        PhoneCall,
+        verbose_name=_("booked by the call"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="booked_visits",
+    )
     risk_factors_disclosed = models.ManyToManyField(
         RiskFactor, verbose_name=_("risk factors disclosed"), blank=True, related_name="+"
     )
@@ -345,6 +359,18 @@ class Opportunity(ProjectOwned):
     )
     stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default="contact")
     products_of_interest = models.CharField(_("products of interest"), max_length=300)
+    # An opportunity opened from a visit carries what was shown there (issue 9 item 10).
+    source_visit = models.ForeignKey(
+        Visit,
+        verbose_name=_("opened from the visit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+    )
+    units_of_interest = models.ManyToManyField(
+        "inventory.Unit", verbose_name=_("units of interest"), blank=True, related_name="+"
+    )
     expected_value = models.DecimalField(
         _("expected value (CNY)"), max_digits=14, decimal_places=2, validators=MONEY_RANGE
     )

@@ -85,15 +85,17 @@ def visits_visible_to(user, *, project=None, consultant=None, date_from=None, da
     if consultant:
         qs = qs.filter(consultant=consultant)
     qs = _period(qs, "arrived_at", date_from, date_to)
-    return qs.select_related("customer", "consultant", "received_by", "project").order_by(
-        "-arrived_at", "-id"
+    return (
+        qs.select_related("customer", "consultant", "received_by", "project")
+        .prefetch_related("units_shown")
+        .order_by("-arrived_at", "-id")
     )
 
 
 def visit_detail(user, visit_id) -> Visit:
     visits = Visit.objects.select_related(
         "customer", "consultant", "received_by", "project"
-    ).prefetch_related("risk_factors_disclosed")
+    ).prefetch_related("risk_factors_disclosed", "units_shown__building")
     return get_visible_or_404(_with_customer_visibility(visits, user), user, pk=visit_id)
 
 
@@ -248,8 +250,8 @@ def opportunities_visible_to(user, *, stage=None, project=None, consultant=None,
 def opportunity_detail(user, opportunity_id) -> Opportunity:
     return get_visible_or_404(
         Opportunity.objects.select_related(
-            "customer", "consultant", "project", "win_reason", "loss_reason"
-        ),
+            "customer", "consultant", "project", "win_reason", "loss_reason", "source_visit"
+        ).prefetch_related("units_of_interest__building"),
         user,
         pk=opportunity_id,
     )

@@ -13,7 +13,8 @@ from anju.core.exports import export_response
 from anju.core.pagination import paginate
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm
-from anju.customers.selectors import customer_by_phone, customer_detail
+from anju.customers.selectors import customer_by_phone, customer_detail, customer_list
+from anju.inventory import selectors as inventory_selectors
 from anju.org.selectors import companies_visible_to, projects_visible_to
 
 from . import desk_selectors, exports, selectors, services
@@ -121,17 +122,81 @@ def visits(request):
     return render(request, "reception/visits.html", {**context, "tab": "visits"})
 
 
+SEARCH_MAX = 50
+SEARCH_RESULTS = 10
+
+
+def _visit_customer(request):
+    """The customer the visit form was given (found by the search): visible, or 404."""
+    raw = request.POST.get("choose") or request.POST.get("customer") or request.GET.get("customer")
+    if not raw:
+        return None
+    return customer_detail(request.user, _int_or_none(raw) or 0)
+
+
+def _find_customers(request, project):
+    """The visit form's search (issue 9 item 10): name, pinyin, code or phone — full number
+    or last 4 digits unless the role may unmask, each phone search logged (customers'
+    selectors). Always a POST, so no phone number ends up in a URL (SEC-2)."""
+    q = (request.POST.get("q") or "").strip()
+    if not q:
+        return [], _("Enter a name, pinyin, the full mobile number or its last 4 digits.")
+    if len(q) > SEARCH_MAX:
+        return [], _("Enter at most %(n)s characters.") % {"n": SEARCH_MAX}
+    try:
+        found = customer_list(request.user, q=q).filter(company_id=project.company_id)
+        return list(found[:SEARCH_RESULTS]), ""
+    except ApplicationError as exc:  # a refused prefix search, too many searches
+        return [], str(exc.message)
+
+
+def _visit_form(request, project, factors, customer, data=None, initial=None):
+    booked = []
+    if customer is not None:
+        booked = [
+            c for c in selectors.customer_calls(request.user, customer, 20) if c.visit_booked_for
+        ]
+    return VisitForm(
+        data,
+        project=project,
+        risk_factors=factors,
+        units=inventory_selectors.units_visible_to(request.user, project=project),
+        layouts=services.project_layouts(project),
+        booked_calls=booked,
+        initial=initial,
+    )
+
+
 @login_required
 def visit_new(request):
     project, projects = _project_from(request, projects_visible_to(request.user))
     if project is None:
         raise NotPermitted(_("No project is assigned to you."))
     factors = list(selectors.risk_factors_of(project))
-    form = VisitForm(request.POST or None, project=project, risk_factors=factors)
-    if request.method == "POST" and form.is_valid():
+    customer = _visit_customer(request)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    if request.method == "POST" and "choose" in request.POST:
+        action = "choose"
+    results, search_error, searched = [], "", False
+    if action in ("find", "choose", "clear"):
+        # The search and the choice re-render the form; the time it was opened is kept.
+        if action == "find":
+            results, search_error = _find_customers(request, project)
+            searched = True
+        if action == "clear":
+            customer = None
+        initial = {"form_opened_at": request.POST.get("form_opened_at") or None}
+        if customer is not None:
+            initial["customer"] = customer.pk
+        form = _visit_form(request, project, factors, customer, initial=initial)
+        if not initial["form_opened_at"]:
+            form.stamp_opened()
+    else:
+        form = _visit_form(request, project, factors, customer, data=request.POST or None)
+    if request.method == "POST" and not action and form.is_valid():
         try:
             result = services.visit_register(
-                by=request.user, project=project, **form.service_kwargs()
+                by=request.user, project=project, customer=customer, **form.service_kwargs()
             )
         except ApplicationError as exc:
             form.add_service_error(exc)
@@ -154,6 +219,10 @@ def visit_new(request):
             "project": project,
             "projects": projects,
             "factors": factors,
+            "customer": customer,
+            "results": results,
+            "searched": searched,
+            "search_error": search_error,
             "tab": "visits",
             "can_manage_factors": has_perm(
                 request.user, Perm.MANAGE_INVENTORY, company=project.company_id, project=project
@@ -347,6 +416,14 @@ def opportunity_new(request):
     initial = {}
     if customer is not None:
         initial = {"customer": customer.pk, "project": customer.project_id}
+    # Opened from a visit (issue 9 item 10): it carries the units and layouts shown there.
+    visit = None
+    raw_visit = request.GET.get("visit") or request.POST.get("visit")
+    if raw_visit and customer is not None:
+        visit = selectors.visit_detail(request.user, _int_or_none(raw_visit) or 0)
+        if visit.customer_id != customer.pk:
+            raise Http404("not found")
+        initial.update(project=visit.project_id, products_of_interest=visit.products_shown[:300])
     form = OpportunityForm(request.POST or None, projects=projects, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -364,6 +441,7 @@ def opportunity_new(request):
                 by=request.user,
                 customer=customer,
                 project=d["project"],
+                visit=visit,
                 products_of_interest=d["products_of_interest"],
                 expected_value=d["expected_value"],
                 stage=d["stage"],
@@ -376,7 +454,11 @@ def opportunity_new(request):
         else:
             messages.success(request, _("Opportunity opened."))
             return redirect("reception:opportunity_detail", opportunity.pk)
-    return render(request, "reception/opportunity_form.html", {"form": form, "customer": customer})
+    return render(
+        request,
+        "reception/opportunity_form.html",
+        {"form": form, "customer": customer, "visit": visit},
+    )
 
 
 def _close_form(opportunity, data=None):

@@ -37,7 +37,7 @@ from .managed_lists import (
 )
 from .opportunities import opportunity_advance, opportunity_close, opportunity_open
 from .tasks import schedule_revisit, task_cancel, task_complete
-from .visits import VisitResult, protected_visit_message, visit_register
+from .visits import VisitResult, project_layouts, protected_visit_message, visit_register
 
 __all__ = [
     "CallResult",
@@ -54,6 +54,7 @@ __all__ = [
     "opportunity_close",
     "opportunity_open",
     "owner_label_for_caller",
+    "project_layouts",
     "protected_visit_message",
     "protected_call_message",
     "reason_create",

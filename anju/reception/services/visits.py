@@ -20,7 +20,7 @@ from anju.customers.models import CustomerStatus, Gender, Source
 from anju.customers.services import customer_record_activity, customer_set_status
 
 from .. import followup_rules
-from ..models import RiskFactor, Visit
+from ..models import PhoneCall, RiskFactor, Visit
 from ._common import (
     _aware,
     _consultant_for,
@@ -66,6 +66,78 @@ def _factor_ids(values):
     return ids
 
 
+def project_layouts(project) -> list[str]:
+    """SYSTEM READ: the layouts (户型) of the project's inventory, the choices for a visit."""
+    from anju.inventory.models import Unit
+
+    return sorted(
+        set(
+            Unit.objects.unscoped("the layouts of the caller's project")
+            .filter(project=project)
+            .exclude(layout="")
+            .values_list("layout", flat=True)
+        )
+    )
+
+
+def _units_shown(project, values):
+    """Units picked from the project's inventory (issue 9 item 10); anything else refused."""
+    from anju.inventory.models import Unit
+
+    ids = set()
+    for v in values or ():
+        try:
+            ids.add(int(getattr(v, "pk", v)))
+        except (TypeError, ValueError) as exc:
+            raise ApplicationError(_("Unknown unit."), field="units_shown") from exc
+    units = list(
+        Unit.objects.unscoped("units of the caller's project")
+        .filter(project=project, pk__in=ids)
+        .select_related("building")
+        .order_by("building__code", "-floor", "position")
+    )
+    if len(units) != len(ids):
+        raise ApplicationError(
+            _("A chosen unit is not in this project's inventory."), field="units_shown"
+        )
+    return units
+
+
+def _layouts_shown(project, values):
+    layouts = list(dict.fromkeys(str(v).strip() for v in values or () if str(v).strip()))
+    if set(layouts) - set(project_layouts(project)):
+        raise ApplicationError(
+            _("A chosen layout is not in this project's inventory."), field="layouts_shown"
+        )
+    return layouts
+
+
+def _products_text(units, layouts, note):
+    """What was shown, in words, for lists, exports and the opportunity it may lead to."""
+    parts = [str(u) for u in units] + layouts
+    text = "、".join(parts)
+    note = (note or "").strip()
+    return f"{text}；{note}" if text and note else (text or note)
+
+
+def _booked_call(customer, arrived_at, booked_call):
+    """The call that booked this visit: the one given (it must be this customer's and have
+    booked a visit), else the customer's call that booked a visit on the arrival day."""
+    if booked_call is not None:
+        if booked_call.customer_id != customer.pk or booked_call.visit_booked_for is None:
+            raise ApplicationError(
+                _("This call did not book a visit of this customer."), field="booked_call"
+            )
+        return booked_call
+    day = timezone.localtime(arrived_at).date()
+    return (
+        PhoneCall.objects.unscoped("link the visit to the call that booked it")
+        .filter(customer=customer, visit_booked_for__date=day, booked_visits__isnull=True)
+        .order_by("-called_at", "-id")
+        .first()
+    )
+
+
 def _waiting_seconds(arrived_at, reception_started_at, *, now):
     """The wait in seconds, or None when the reception start was not recorded."""
     if reception_started_at is None:
@@ -99,6 +171,9 @@ def visit_register(
     customer=None,
     party_size: int = 1,
     products_shown: str = "",
+    units_shown=(),
+    layouts_shown=(),
+    booked_call=None,
     risk_factors=(),
     club_invited: bool = False,
     next_step: str = "",
@@ -122,6 +197,8 @@ def visit_register(
     _not_in_future(arrived_at, field_name="arrived_at", now=now)
     waiting = _waiting_seconds(arrived_at, reception_started_at, now=now)
     party_size = _count(party_size, field_name="party_size", maximum=50) or 1
+    units = _units_shown(project, units_shown)
+    layouts = _layouts_shown(project, layouts_shown)
     active = list(
         RiskFactor.objects.unscoped("checklist of the caller's project").filter(
             project=project, is_active=True
@@ -167,6 +244,7 @@ def visit_register(
             _("The customer belongs to another company."), field="customer", code="company_mismatch"
         )
     credited = customer.owner if protected else consultant
+    booked_call = _booked_call(customer, arrived_at, booked_call)
     visit = Visit(
         company_id=project.company_id,
         project=project,
@@ -178,7 +256,9 @@ def visit_register(
         waiting_seconds=waiting,
         form_opened_at=form_opened_at,
         party_size=party_size,
-        products_shown=(products_shown or "").strip(),
+        products_shown=_products_text(units, layouts, products_shown),
+        layouts_shown=layouts,
+        booked_call=booked_call,
         risk_factors_total=len(active_ids),
         risk_factors_disclosed_count=len(disclosed_ids),
         club_invited=bool(club_invited),
@@ -188,6 +268,8 @@ def visit_register(
     visit.save()
     if disclosed_ids:
         visit.risk_factors_disclosed.set(sorted(disclosed_ids))
+    if units:
+        visit.units_shown.set(units)
     missing = [f for f in active if f.pk not in disclosed_ids]
     customer_record_activity(by=consultant, customer=customer, when=arrived_at)
     if customer.status == CustomerStatus.LEAD:  # the first visit makes a lead a visitor
@@ -206,6 +288,9 @@ def visit_register(
         details={
             "consultant": credited.pk,
             "received_by": consultant.pk,
+            "booked_call": booked_call.pk if booked_call else None,
+            "units_shown": [u.pk for u in units],
+            "layouts_shown": layouts,
             "waiting_seconds": visit.waiting_seconds,
             "risk_factors_disclosed": sorted(disclosed_ids),
             "risk_factors_missing": [f.pk for f in missing],
