@@ -187,10 +187,11 @@ class VisitForm(FormOpenedMixin, BootstrapForm):
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
     phone = forms.CharField(label=_("Mobile number"), max_length=30, required=False)
     name = forms.CharField(label=_("Customer's name"), max_length=50, required=False)
-    gender = forms.ChoiceField(
+    gender = forms.ChoiceField(  # not shown once a customer was found
         label=_("Salutation"),
         choices=GENDER_CHOICES,
         initial=Gender.UNKNOWN,
+        required=False,
         widget=forms.RadioSelect,
     )
     source = forms.ChoiceField(
@@ -253,6 +254,11 @@ class VisitForm(FormOpenedMixin, BootstrapForm):
             for call in booked_calls
         ]
         self.booked_call_objects = {call.pk: call for call in booked_calls}
+        today = timezone.localdate()
+        for call in booked_calls:  # the call that booked today's visit, preselected
+            if timezone.localtime(call.visit_booked_for).date() == today:
+                self.fields["booked_call"].initial = call.pk
+                break
         self.stamp_opened()
         self.risk_factor_objects = {str(f.pk): f for f in risk_factors}
 
@@ -261,7 +267,7 @@ class VisitForm(FormOpenedMixin, BootstrapForm):
         return {
             "phone": d["phone"],
             "name": d["name"],
-            "gender": d["gender"],
+            "gender": d["gender"] or Gender.UNKNOWN,
             "source": d["source"],
             "party_size": d["party_size"],
             "arrived_at": d["arrived_at"],

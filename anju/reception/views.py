@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -150,6 +151,14 @@ def _find_customers(request, project):
         return [], str(exc.message)
 
 
+def _opened_at(raw):
+    """The form's opening time carried through the search (a datetime), or None."""
+    try:
+        return VisitForm.base_fields["form_opened_at"].clean(raw) if raw else None
+    except ValidationError:
+        return None
+
+
 def _visit_form(request, project, factors, customer, data=None, initial=None):
     booked = []
     if customer is not None:
@@ -185,12 +194,13 @@ def visit_new(request):
             searched = True
         if action == "clear":
             customer = None
-        initial = {"form_opened_at": request.POST.get("form_opened_at") or None}
+        initial = {}
+        opened = _opened_at(request.POST.get("form_opened_at"))
+        if opened is not None:
+            initial["form_opened_at"] = opened
         if customer is not None:
             initial["customer"] = customer.pk
         form = _visit_form(request, project, factors, customer, initial=initial)
-        if not initial["form_opened_at"]:
-            form.stamp_opened()
     else:
         form = _visit_form(request, project, factors, customer, data=request.POST or None)
     if request.method == "POST" and not action and form.is_valid():

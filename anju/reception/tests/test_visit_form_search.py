@@ -237,3 +237,31 @@ def test_the_booked_call_must_be_this_customer_s(world, booked):
             arrived_at=timezone.now(),
             booked_call=other,
         )
+
+
+def test_the_opening_time_survives_the_search_and_the_choice(world, login, booked):
+    """Issue 9 item 6: searching for the customer does not restart the form's clock."""
+    project = world.projects["binhai"]
+    client = login(world.users["consultant"])
+    opened = (timezone.localtime() - timedelta(minutes=7)).replace(microsecond=0)
+    stamp = opened.strftime("%Y-%m-%dT%H:%M:%S")
+    found = client.post(
+        "/reception/visits/new/",
+        {"project": project.pk, "action": "find", "q": "欧阳", "form_opened_at": stamp},
+    )
+    assert f'name="form_opened_at" value="{stamp}"' in found.content.decode()
+    chosen = client.post(
+        "/reception/visits/new/",
+        {"project": project.pk, "choose": booked.customer_id, "form_opened_at": stamp},
+    )
+    page = chosen.content.decode()
+    assert page.count(f'value="{stamp}"') >= 2  # the visit form's own field, and "another"
+    # the booked call is preselected, and saving without the salutation works
+    assert chosen.context["form"]["booked_call"].value() == booked.pk
+    response = client.post(
+        "/reception/visits/new/",
+        _visit_data(project, customer=booked.customer_id, form_opened_at=stamp),
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    visit = Visit.objects.get(customer_id=booked.customer_id)
+    assert visit.form_opened_at == opened
