@@ -235,6 +235,7 @@ REQUIRES = {
     "reception:visits": OPEN,
     "reception:visit_new": Rule(perms=(Perm.LOG_VISITS,)),
     "reception:visit_detail": OPEN,
+    "reception:desk": OPEN,
     "reception:risk_factors": OPEN,
     "reception:tasks": OPEN,
     "reception:team_tasks": REPORTS,

@@ -29,6 +29,7 @@ from anju.customers.api import OptionalPhone
 from anju.customers.filters import API_NAMES
 from anju.customers.models import Customer, Gender, Source
 from anju.customers.selectors import customer_detail
+from anju.inventory.models import Unit
 from anju.org.models import Project
 
 from . import selectors, services
@@ -80,7 +81,10 @@ _CALLER_KNOWN = {
 class CallIn(Input):
     """A phone inquiry. Rules beyond the schema: ``phone`` and ``name`` are required unless
     ``details_declined`` (also stated as if/then); a booked visit needs both and is after the
-    call, within a year; ``called_at`` is not in the future (years 2000–2099)."""
+    call, within a year; ``called_at`` is not in the future (years 2000–2099). ``rings``,
+    ``answer_seconds`` and ``duration_seconds`` are what was measured: leave them out (or
+    null) when not measured — the metrics then count the call as "not recorded", never as
+    meeting the 3-ring standard (issue 9 item 6)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -107,9 +111,12 @@ class CallIn(Input):
 
     project_id: RefId
     called_at: IsoDateTime | None = Field(None, description="default: now; not in the future")
-    rings: Count(0, 99)
-    answer_seconds: Count(0, 3600)
-    duration_seconds: Count(0, 24 * 3600)
+    rings: Count(0, 99) | None = Field(None, description="null: not recorded")
+    answer_seconds: Count(0, 3600) | None = Field(None, description="null: not recorded")
+    duration_seconds: Count(0, 24 * 3600) | None = Field(None, description="null: not recorded")
+    form_opened_at: IsoDateTime | None = Field(
+        None, description="when the entry form was opened; not in the future"
+    )
     phone: OptionalPhone = ""
     name: model_text(Customer, "name") = ""
     gender: Gender = Gender.UNKNOWN
@@ -126,9 +133,10 @@ class CallOut(Schema):
     consultant_id: int
     customer_id: Id | None
     called_at: datetime
-    rings: int
-    answer_seconds: int
-    duration_seconds: int
+    rings: int | None = Field(description="null: not recorded")
+    answer_seconds: int | None = Field(description="null: not recorded")
+    duration_seconds: int | None = Field(description="null: not recorded")
+    form_opened_at: datetime | None
     phone_masked: str
     caller_name: str
     details_declined: bool
@@ -205,7 +213,12 @@ class VisitIn(Input):
     """A visit to the sales office. Rules beyond the schema: a new visitor (no
     ``customer_id``) needs ``phone`` and ``name`` (also stated as if/then); ``arrived_at`` ≤
     ``reception_started_at`` ≤ arrival + 12 h, neither in the future (years 2000–2099); risk
-    factors of the visit's project."""
+    factors of the visit's project; ``unit_ids`` and ``layouts`` from the project's inventory
+    (``products_shown`` is then their names, plus any note sent); ``booked_call_id``: the call
+    that booked this visit, a call of this customer that booked one — left out, the call that
+    booked a visit for the arrival day is linked if there is one. ``reception_started_at`` may be left out when it was not
+    noted: the wait is then "not recorded" in the metrics, never within the 1-minute
+    standard (issue 9 item 6)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -228,7 +241,10 @@ class VisitIn(Input):
 
     project_id: RefId
     arrived_at: IsoDateTime
-    reception_started_at: IsoDateTime
+    reception_started_at: IsoDateTime | None = Field(None, description="null: not recorded")
+    form_opened_at: IsoDateTime | None = Field(
+        None, description="when the entry form was opened; not in the future"
+    )
     customer_id: RefId | None = None
     phone: OptionalPhone = ""
     name: model_text(Customer, "name") = ""
@@ -236,6 +252,9 @@ class VisitIn(Input):
     source: Source = Source.WALK_BY
     party_size: Count(1, 50) = 1
     products_shown: model_text(Visit, "products_shown") = ""
+    unit_ids: list[RefId] = Field([], max_length=200)
+    layouts: list[model_text(Unit, "layout", required=True)] = Field([], max_length=50)
+    booked_call_id: RefId | None = None
     risk_factor_ids: list[RefId] = Field([], max_length=200)
     club_invited: Flag = False
     next_step: model_text(Visit, "next_step") = ""
@@ -244,21 +263,37 @@ class VisitIn(Input):
 class VisitOut(Schema):
     id: int
     project_id: Id
-    consultant_id: int
-    customer_id: Id
+    consultant_id: int = Field(description="the consultant credited (a protected customer's owner)")
+    received_by_id: int | None = Field(description="the consultant who received the visitor")
+    customer_id: Id | None = Field(description="null: a colleague's customer you may not see")
     arrived_at: datetime
-    reception_started_at: datetime
-    waiting_seconds: int
+    reception_started_at: datetime | None = Field(description="null: not recorded")
+    waiting_seconds: int | None = Field(description="null: not recorded")
+    form_opened_at: datetime | None
     party_size: int
     products_shown: str
+    unit_ids: list[int] = Field(description="units shown, from the project's inventory")
+    layouts_shown: list[str]
+    booked_call_id: int | None = Field(description="the call that booked this visit")
     risk_factors_total: int
     risk_factors_disclosed_count: int
     club_invited: bool
     next_step: str
 
+    @staticmethod
+    def resolve_customer_id(obj):
+        return obj.customer_id if getattr(obj, "customer_visible", False) else None
+
+    @staticmethod
+    def resolve_unit_ids(obj):
+        return sorted(u.pk for u in obj.units_shown.all())
+
 
 class VisitRegistered(Schema):
     visit: VisitOut
+    protected_elsewhere: bool = Field(
+        description="a colleague's protected customer: credited to the owner, who is notified"
+    )
     risk_factor_ids_disclosed: list[int]
     risk_factor_ids_missing: list[int]
     message: str
@@ -272,9 +307,18 @@ def register_visit(request, payload: VisitIn):
     customer_id = data.pop("customer_id")
     customer = customer_detail(request.user, customer_id) if customer_id else None
     factor_ids = data.pop("risk_factor_ids")
+    call_id = data.pop("booked_call_id")
+    booked_call = selectors.call_detail(request.user, call_id) if call_id else None
     try:
         result = services.visit_register(
-            by=request.user, project=project, customer=customer, risk_factors=factor_ids, **data
+            by=request.user,
+            project=project,
+            customer=customer,
+            risk_factors=factor_ids,
+            units_shown=data.pop("unit_ids"),
+            layouts_shown=data.pop("layouts"),
+            booked_call=booked_call,
+            **data,
         )
     except ApplicationError as exc:
         if exc.field == "risk_factors":
@@ -286,6 +330,7 @@ def register_visit(request, payload: VisitIn):
             "visit": result.visit,
             "risk_factor_ids_disclosed": sorted(set(factor_ids)),
             "risk_factor_ids_missing": [f.pk for f in result.missing_risk_factors],
+            "protected_elsewhere": result.protected_elsewhere,
             "message": result.message,
         },
     )
@@ -354,8 +399,10 @@ def cancel_task(request, task_id: Id, payload: TaskCancelIn):
 
 
 class OpportunityIn(Input):
-    """Rules beyond the schema: the project (default: the customer's) is of the customer's
-    company; a new opportunity starts in an open stage."""
+    """Rules beyond the schema: the project (default: the visit's, else the customer's) is of
+    the customer's company; a new opportunity starts in an open stage;
+    ``products_of_interest`` is required unless ``visit_id`` names a visit of this customer
+    that showed products: the opportunity then carries that visit's units and layouts."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -372,7 +419,8 @@ class OpportunityIn(Input):
 
     customer_id: RefId
     project_id: RefId | None = None
-    products_of_interest: model_text(Opportunity, "products_of_interest", required=True)
+    products_of_interest: model_text(Opportunity, "products_of_interest") = ""
+    visit_id: RefId | None = None
     expected_value: Money(MAX_EXPECTED_VALUE)
     stage: OpenStage = Stage.CONTACT
     expected_close: IsoDate | None = None
@@ -385,6 +433,7 @@ class OpportunityOut(Schema):
     customer_id: Id
     stage: Stage
     products_of_interest: str
+    source_visit_id: int | None = Field(description="the visit it was opened from")
     expected_value: Decimal
     expected_close: date | None
     win_reason_id: int | None
@@ -398,10 +447,12 @@ class OpportunityOut(Schema):
 def open_opportunity(request, payload: OpportunityIn):
     customer = customer_detail(request.user, payload.customer_id)
     project = _project(request, payload.project_id) if payload.project_id else None
+    visit = selectors.visit_detail(request.user, payload.visit_id) if payload.visit_id else None
     opportunity = services.opportunity_open(
         by=request.user,
         customer=customer,
         project=project,
+        visit=visit,
         products_of_interest=payload.products_of_interest,
         expected_value=payload.expected_value,
         stage=payload.stage,

@@ -16,6 +16,7 @@ from anju.customers.models import Customer
 from . import followup_rules, services
 from .models import (
     OPEN_STAGES,
+    DutySlot,
     FollowUpTask,
     LossReason,
     Opportunity,
@@ -135,10 +136,11 @@ def seed(world):
         _seed_customer(world, customer, n, now, counts)
     if world.scale > 1:
         counts.update(_bulk(world, 200 * world.scale, now))
+    counts["desk_turns"] = _seed_desk(world, now)
     world["reception"] = counts
     world.log(
         "    {calls} calls, {visits} visits, {tasks_done} tasks done, "
-        "{opportunities} opportunities".format(**counts)
+        "{opportunities} opportunities, {desk_turns} desk turns".format(**counts)
     )
 
 
@@ -410,3 +412,49 @@ def _bulk(world, count, now):
         "bulk_tasks": len(tasks),
         "bulk_opportunities": len(opps),
     }
+
+
+def _seed_desk(world, now):
+    """Two weeks of 滨海花园's reception order (接待顺序, issue 9 item 3), through the
+    services: the manager's order each morning, walk-ins in turn, now and then a skip, a
+    customer asking for his consultant. Past days only: today's order is the manager's to set.
+    """
+    project = world["projects"].get("binhai")
+    users = world["users"]
+    team = [users[u] for u in ("consultant", "keyaccount") if u in users]
+    if project is None or len(team) < 2 or "manager" not in users:
+        return 0
+    manager = users["manager"]
+    turns = 0
+    for days_ago in range(14, 0, -1):
+        day = timezone.localdate(now) - timedelta(days=days_ago)
+        order = team if days_ago % 2 else list(reversed(team))
+        services.desk_set_order(by=manager, project=project, consultants=order, day=day)
+        opening = timezone.make_aware(datetime.combine(day, time(9, 30)))
+        for n in range(2 + days_ago % 3):
+            at = opening + timedelta(minutes=47 * n)
+            if n == 1 and days_ago % 4 == 0:  # on the phone: passed over, with the reason
+                first = (
+                    DutySlot.objects.filter(
+                        desk_day__project=project, desk_day__day=day, status="on_duty"
+                    )
+                    .order_by("queue_key")
+                    .first()
+                    .consultant
+                )
+                services.desk_skip(
+                    by=manager, project=project, consultant=first, reason="正在接听电话", at=at
+                )
+                turns += 1
+            services.desk_take_next(by=manager, project=project, at=at + timedelta(seconds=30))
+            turns += 1
+        if days_ago % 5 == 0:
+            services.desk_asked_for(
+                by=manager,
+                project=project,
+                consultant=order[0],
+                received_by=order[1],
+                at=opening + timedelta(hours=3),
+            )
+            turns += 1
+    return turns

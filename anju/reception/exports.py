@@ -60,6 +60,11 @@ def call_columns():
     ]
 
 
+def _waiting_minutes(visit):
+    """Blank when the reception start was not recorded (issue 9 item 6)."""
+    return None if visit.waiting_seconds is None else round(visit.waiting_seconds / 60, 1)
+
+
 def visit_columns():
     return [
         Column(_("Arrival"), _local("arrived_at")),
@@ -67,7 +72,7 @@ def visit_columns():
         Column(_("Consultant"), _str("consultant")),
         Column(_("Customer code"), _customer_code),
         Column(_("Customer"), _customer_name, personal=True),
-        Column(_("Waiting (minutes)"), lambda r: round(r.waiting_seconds / 60, 1)),
+        Column(_("Waiting (minutes)"), _waiting_minutes),
         Column(_("Party size"), "party_size"),
         Column(_("Products shown"), "products_shown"),
         Column(_("Risk factors disclosed"), "risk_factors_disclosed_count"),

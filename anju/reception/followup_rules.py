@@ -23,6 +23,7 @@ RULE_THANK_YOU_SMS = "call.thank_you_sms"
 RULE_NEXT_DAY_CALL = "call.next_day_invitation"
 RULE_VISIT_CONFIRMATION = "call.visit_confirmation"
 RULE_REVISIT = "revisit.after_%s"
+RULE_VISIT_BY_COLLEAGUE = "visit.received_by_colleague"
 
 REVISIT_AFTER = ("subscription", "signing")
 
@@ -176,6 +177,22 @@ def rules_for_call(call, *, customer=None, signer=None, project=None) -> list[Ta
             )
         )
     return specs
+
+
+def rule_for_visit_by_colleague(visit, *, customer, receiver) -> TaskSpec:
+    """A colleague received the owner's protected customer (issue 9 item 3): the owner is
+    told the same day, in a task of his own, and follows the customer up."""
+    arrived = timezone.localtime(visit.arrived_at)
+    return TaskSpec(
+        kind=TaskKind.VISIT_BY_COLLEAGUE,
+        rule=RULE_VISIT_BY_COLLEAGUE,
+        due_date=arrived.date(),
+        title=f"客户到访·同事代接待 · {customer.name}",
+        message=(
+            f"您的客户{customer.name}于{arrived:%m-%d %H:%M}到访{visit.project.name}，"
+            f"由{short_staff_name(receiver)}接待。请尽快联系客户跟进。"
+        ),
+    )
 
 
 def revisit_spec(*, customer, after: str, days: int, when) -> TaskSpec:

@@ -96,8 +96,33 @@ class KnownCustomerMixin:
         return data
 
 
-class CallForm(KnownCustomerMixin, ProjectChoiceMixin, BootstrapForm):
-    """来电登记: built for speed on a launch day — the defaults fit the usual call."""
+class FormOpenedMixin:
+    """Records when the form was opened (issue 9 item 6): a hidden field stamped on display.
+
+    The reception measures (rings, arrival, reception start) are never prefilled: saving an
+    untouched form must not meet the standards. What the consultant leaves blank is stored as
+    not recorded and shown as missing in the metrics.
+    """
+
+    def stamp_opened(self):
+        self.fields["form_opened_at"].initial = lambda: now_local(True)
+
+
+class HiddenDateTimeInput(forms.DateTimeInput):
+    input_type = "hidden"
+
+
+def _form_opened_field():
+    return forms.DateTimeField(
+        required=False,
+        widget=HiddenDateTimeInput(format=DATETIME_SECONDS_FORMAT),
+        input_formats=[DATETIME_SECONDS_FORMAT, DATETIME_FORMAT],
+    )
+
+
+class CallForm(KnownCustomerMixin, FormOpenedMixin, ProjectChoiceMixin, BootstrapForm):
+    """来电登记: quick to fill, but the measures of the reception standards are entered, not
+    defaulted (issue 9 item 6)."""
 
     field_aliases = {"duration_seconds": "duration_minutes", "consultant": "project"}
 
@@ -117,16 +142,23 @@ class CallForm(KnownCustomerMixin, ProjectChoiceMixin, BootstrapForm):
     source = forms.ChoiceField(
         label=_("How did the caller hear of us?"), choices=Source.choices, initial=Source.HOTLINE
     )
-    rings = forms.IntegerField(label=_("Rings before answer"), min_value=0, max_value=99, initial=2)
+    form_opened_at = _form_opened_field()
+    rings = forms.IntegerField(
+        label=_("Rings before answer"),
+        min_value=0,
+        max_value=99,
+        required=False,
+        help_text=_("Blank = not recorded."),
+    )
     answer_seconds = forms.IntegerField(
-        label=_("Seconds to answer"), min_value=0, max_value=3600, initial=6
+        label=_("Seconds to answer"), min_value=0, max_value=3600, required=False
     )
     duration_minutes = forms.DecimalField(
         label=_("Call duration (minutes)"),
         min_value=Decimal("0"),
         max_value=Decimal("1440"),
         decimal_places=1,
-        initial=Decimal("5"),
+        required=False,
         widget=forms.NumberInput(attrs={"step": "0.5"}),
     )
     questions = forms.CharField(
@@ -144,12 +176,15 @@ class CallForm(KnownCustomerMixin, ProjectChoiceMixin, BootstrapForm):
         super().__init__(*args, **kwargs)
         self.set_projects(projects)
         self.fields["called_at"].initial = now_local
+        self.stamp_opened()
 
     def service_kwargs(self):
         d = self.cleaned_data
+        duration = d["duration_minutes"]
         return {
             "project": d["project"],
             "called_at": d["called_at"],
+            "form_opened_at": d["form_opened_at"],
             "phone": d["phone"],
             "name": d["name"],
             "gender": d["gender"],
@@ -157,23 +192,30 @@ class CallForm(KnownCustomerMixin, ProjectChoiceMixin, BootstrapForm):
             "details_declined": d["details_declined"],
             "rings": d["rings"],
             "answer_seconds": d["answer_seconds"],
-            "duration_seconds": int(round(d["duration_minutes"] * 60)),
+            "duration_seconds": None if duration is None else int(round(duration * 60)),
             "questions": d["questions"],
             "visit_wanted": d["visit_wanted"],
             "visit_booked_for": d["visit_booked_for"],
         }
 
 
-class VisitForm(KnownCustomerMixin, BootstrapForm):
-    """来访登记 with the project's risk factors as a checklist (SAL-3)."""
+class VisitForm(FormOpenedMixin, BootstrapForm):
+    """来访登记 with the project's risk factors as a checklist (SAL-3).
+
+    Arrival and reception start are entered or stamped with the 客户到访 / 开始接待 buttons,
+    never prefilled (issue 9 item 6); a blank reception start is "not recorded"."""
 
     project = forms.IntegerField(widget=forms.HiddenInput)
-    phone = forms.CharField(label=_("Mobile number"), max_length=30)
-    name = forms.CharField(label=_("Customer's name"), max_length=50)
-    gender = forms.ChoiceField(
+    form_opened_at = _form_opened_field()
+    # A customer found by the search (issue 9 item 10); else phone and name register one.
+    customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    phone = forms.CharField(label=_("Mobile number"), max_length=30, required=False)
+    name = forms.CharField(label=_("Customer's name"), max_length=50, required=False)
+    gender = forms.ChoiceField(  # not shown once a customer was found
         label=_("Salutation"),
         choices=GENDER_CHOICES,
         initial=Gender.UNKNOWN,
+        required=False,
         widget=forms.RadioSelect,
     )
     source = forms.ChoiceField(
@@ -184,13 +226,29 @@ class VisitForm(KnownCustomerMixin, BootstrapForm):
     party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=50, initial=1)
     arrived_at = forms.DateTimeField(label=_("Arrival"), widget=_datetime_widget(True))
     reception_started_at = forms.DateTimeField(
-        label=_("Reception started"), widget=_datetime_widget(True)
+        label=_("Reception started"), required=False, widget=_datetime_widget(True)
+    )
+    booked_call = forms.TypedChoiceField(
+        label=_("Booked by the call"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("Blank: the call that booked a visit for today, if any."),
+    )
+    units_shown = forms.TypedMultipleChoiceField(
+        label=_("Units shown"),
+        required=False,
+        coerce=int,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    layouts_shown = forms.MultipleChoiceField(
+        label=_("Layouts shown"), required=False, widget=forms.CheckboxSelectMultiple
     )
     products_shown = forms.CharField(
-        label=_("Products shown (units, layouts)"),
+        label=_("Other products shown (note)"),
         required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 1}),
     )
     risk_factors = forms.MultipleChoiceField(
         label=_("Risk factors disclosed"),
@@ -200,12 +258,32 @@ class VisitForm(KnownCustomerMixin, BootstrapForm):
     club_invited = forms.BooleanField(label=_("Invited to join the club"), required=False)
     next_step = forms.CharField(label=_("Next step"), required=False, max_length=300)
 
-    def __init__(self, *args, project, risk_factors, **kwargs):
+    def __init__(
+        self, *args, project, risk_factors, units=(), layouts=(), booked_calls=(), **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.fields["project"].initial = project.pk
         self.fields["risk_factors"].choices = [(str(f.pk), f.title) for f in risk_factors]
-        self.fields["arrived_at"].initial = lambda: now_local(True)
-        self.fields["reception_started_at"].initial = lambda: now_local(True)
+        self.fields["units_shown"].choices = _units_by_building(units)
+        self.fields["layouts_shown"].choices = [(layout, layout) for layout in layouts]
+        self.fields["booked_call"].choices = [("", "—")] + [
+            (
+                call.pk,
+                _("%(when)s call, visit booked for %(booked)s")
+                % {
+                    "when": timezone.localtime(call.called_at).strftime("%m-%d %H:%M"),
+                    "booked": timezone.localtime(call.visit_booked_for).strftime("%m-%d %H:%M"),
+                },
+            )
+            for call in booked_calls
+        ]
+        self.booked_call_objects = {call.pk: call for call in booked_calls}
+        today = timezone.localdate()
+        for call in booked_calls:  # the call that booked today's visit, preselected
+            if timezone.localtime(call.visit_booked_for).date() == today:
+                self.fields["booked_call"].initial = call.pk
+                break
+        self.stamp_opened()
         self.risk_factor_objects = {str(f.pk): f for f in risk_factors}
 
     def service_kwargs(self):
@@ -213,16 +291,29 @@ class VisitForm(KnownCustomerMixin, BootstrapForm):
         return {
             "phone": d["phone"],
             "name": d["name"],
-            "gender": d["gender"],
+            "gender": d["gender"] or Gender.UNKNOWN,
             "source": d["source"],
             "party_size": d["party_size"],
             "arrived_at": d["arrived_at"],
             "reception_started_at": d["reception_started_at"],
+            "form_opened_at": d["form_opened_at"],
             "products_shown": d["products_shown"],
+            "units_shown": d["units_shown"],
+            "layouts_shown": d["layouts_shown"],
+            "booked_call": self.booked_call_objects.get(d["booked_call"]),
             "risk_factors": [int(x) for x in d["risk_factors"]],
             "club_invited": d["club_invited"],
             "next_step": d["next_step"],
         }
+
+
+def _units_by_building(units):
+    """Choices grouped by building (optgroups): 1栋 → 1栋-1201, 1栋-1202 …"""
+    groups: dict = {}
+    for unit in units:
+        label = f"{unit.number} · {unit.layout}" if unit.layout else unit.number
+        groups.setdefault(unit.building.name, []).append((unit.pk, label))
+    return list(groups.items())
 
 
 class TaskCompleteForm(BootstrapForm):

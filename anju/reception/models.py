@@ -64,15 +64,21 @@ class PhoneCall(ProjectOwned):
         related_name="calls",
     )
     called_at = models.DateTimeField(_("call time"))
+    # The reception standards' measures (issue 9 item 6): entered by the consultant, never
+    # defaulted; NULL = not recorded, shown as missing in the metrics, never as met.
     rings = models.PositiveSmallIntegerField(
-        _("rings before answer"), validators=[MaxValueValidator(99)]
+        _("rings before answer"), null=True, blank=True, validators=[MaxValueValidator(99)]
     )
     answer_seconds = models.PositiveIntegerField(
-        _("seconds to answer"), validators=[MaxValueValidator(3600)]
+        _("seconds to answer"), null=True, blank=True, validators=[MaxValueValidator(3600)]
     )
     duration_seconds = models.PositiveIntegerField(
-        _("call duration (seconds)"), validators=[MaxValueValidator(24 * 3600)]
+        _("call duration (seconds)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(24 * 3600)],
     )
+    form_opened_at = models.DateTimeField(_("form opened at"), null=True, blank=True)
     phone = models.CharField(_("caller's number"), max_length=20, blank=True)
     caller_name = models.CharField(_("caller's name"), max_length=50, blank=True)
     details_declined = models.BooleanField(_("caller declined to give details"), default=False)
@@ -102,12 +108,13 @@ class PhoneCall(ProjectOwned):
         return f"{self.caller_name or self.phone or '—'} @ {when:%Y-%m-%d %H:%M}"
 
     @property
-    def answered_in_time(self) -> bool:
-        return self.rings <= MAX_RINGS
+    def answered_in_time(self) -> bool | None:
+        """None: the rings were not recorded (missing, not met)."""
+        return None if self.rings is None else self.rings <= MAX_RINGS
 
     @property
-    def too_long(self) -> bool:
-        return self.duration_seconds > MAX_CALL_SECONDS
+    def too_long(self) -> bool | None:
+        return None if self.duration_seconds is None else self.duration_seconds > MAX_CALL_SECONDS
 
 
 class Visit(ProjectOwned):
@@ -125,16 +132,46 @@ class Visit(ProjectOwned):
         on_delete=models.PROTECT,
         related_name="visits",
     )
-    arrived_at = models.DateTimeField(_("arrival"))
-    reception_started_at = models.DateTimeField(_("reception started"))
-    waiting_seconds = models.PositiveIntegerField(
-        _("waiting time (seconds)"), validators=[MaxValueValidator(12 * 3600)]
+    # Who received the visitor (issue 9 item 3): the consultant on duty. Usually the
+    # consultant credited above; for a colleague's protected customer the visit is credited to
+    # the owner and this is the colleague who greeted him until the hand-over.
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("received by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
+    arrived_at = models.DateTimeField(_("arrival"))
+    # NULL = not recorded (issue 9 item 6): the wait is then missing in the metrics, not met.
+    reception_started_at = models.DateTimeField(_("reception started"), null=True, blank=True)
+    waiting_seconds = models.PositiveIntegerField(
+        _("waiting time (seconds)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(12 * 3600)],
+    )
+    form_opened_at = models.DateTimeField(_("form opened at"), null=True, blank=True)
     party_size = models.PositiveSmallIntegerField(
         _("party size"), default=1, validators=[MinValueValidator(1), MaxValueValidator(50)]
     )
     products_shown = models.TextField(
         _("products shown"), blank=True, max_length=NOTE_MAX_LENGTH, validators=NOTE_LENGTH
+    )
+    # Picked from the project's inventory (issue 9 item 10); products_shown keeps their names.
+    units_shown = models.ManyToManyField(
+        "inventory.Unit", verbose_name=_("units shown"), blank=True, related_name="+"
+    )
+    layouts_shown = models.JSONField(_("layouts shown"), default=list, blank=True)
+    # The call that booked this visit (SAL-1 → SAL-3), when there was one.
+    booked_call = models.ForeignKey(
+        PhoneCall,
+        verbose_name=_("booked by the call"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="booked_visits",
     )
     risk_factors_disclosed = models.ManyToManyField(
         RiskFactor, verbose_name=_("risk factors disclosed"), blank=True, related_name="+"
@@ -162,8 +199,9 @@ class Visit(ProjectOwned):
         return f"{self.customer_id} @ {timezone.localtime(self.arrived_at):%Y-%m-%d %H:%M}"
 
     @property
-    def waited_in_time(self) -> bool:
-        return self.waiting_seconds < MAX_WAIT_SECONDS
+    def waited_in_time(self) -> bool | None:
+        """None: the reception start was not recorded (missing, not met)."""
+        return None if self.waiting_seconds is None else self.waiting_seconds < MAX_WAIT_SECONDS
 
     @property
     def fully_disclosed(self) -> bool:
@@ -175,6 +213,7 @@ class TaskKind(models.TextChoices):
     CALL = "call", _("Invitation call")
     VISIT_CONFIRMATION = "visit_confirmation", _("Visit confirmation call")
     REVISIT = "revisit", _("Revisit")
+    VISIT_BY_COLLEAGUE = "visit_by_colleague", _("Your customer visited; a colleague received")
 
 
 class TaskStatus(models.TextChoices):
@@ -320,6 +359,18 @@ class Opportunity(ProjectOwned):
     )
     stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default="contact")
     products_of_interest = models.CharField(_("products of interest"), max_length=300)
+    # An opportunity opened from a visit carries what was shown there (issue 9 item 10).
+    source_visit = models.ForeignKey(
+        Visit,
+        verbose_name=_("opened from the visit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+    )
+    units_of_interest = models.ManyToManyField(
+        "inventory.Unit", verbose_name=_("units of interest"), blank=True, related_name="+"
+    )
     expected_value = models.DecimalField(
         _("expected value (CNY)"), max_digits=14, decimal_places=2, validators=MONEY_RANGE
     )
@@ -365,3 +416,110 @@ class Opportunity(ProjectOwned):
     @property
     def is_open(self) -> bool:
         return self.stage in OPEN_STAGES
+
+
+# --- reception order (接待顺序, seed 001; issue 9 item 3) -----------------------------------------
+
+
+class DeskDay(ProjectOwned):
+    """One day of one sales office's reception order. Its row is the lock every change of that
+    day's order takes, so two receptionists never hand the same turn out twice."""
+
+    day = models.DateField(_("day"))
+
+    class Meta:
+        ordering = ["-day", "project"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "day"], name="uniq_desk_day_per_project")
+        ]
+        verbose_name = _("reception order")
+        verbose_name_plural = _("reception orders")
+
+    def __str__(self):
+        return f"{self.project_id} {self.day}"
+
+
+class DutyStatus(models.TextChoices):
+    ON_DUTY = "on_duty", _("On duty")
+    STEPPED_OUT = "stepped_out", _("Stepped out")
+    OFF = "off", _("Off duty")
+
+
+class DutySlot(ProjectOwned):
+    """A consultant's place in a day's reception order.
+
+    ``queue_key`` orders the queue: the next walk-in goes to the consultant on duty with the
+    smallest key, whose key then moves past everyone else's (to the back of the queue). A
+    consultant who steps out keeps his key: back at the desk, he has his place again.
+    """
+
+    desk_day = models.ForeignKey(DeskDay, on_delete=models.CASCADE, related_name="slots")
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("consultant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    queue_key = models.PositiveIntegerField(_("place in the order"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=DutyStatus.choices, default=DutyStatus.ON_DUTY
+    )
+
+    class Meta:
+        ordering = ["desk_day", "queue_key", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["desk_day", "consultant"], name="uniq_duty_slot_per_consultant"
+            )
+        ]
+        verbose_name = _("duty slot")
+        verbose_name_plural = _("duty slots")
+
+    def __str__(self):
+        return f"{self.consultant_id} #{self.queue_key}"
+
+
+class TurnKind(models.TextChoices):
+    IN_ORDER = "in_order", _("Walk-in, next in order")  # 轮排
+    ASKED_FOR = "asked_for", _("Customer asked for his consultant")  # 指定
+    SKIPPED = "skipped", _("Skipped")  # 跳过
+
+
+class DeskTurn(ProjectOwned):
+    """One entry of the reception desk's book: a walk-in handed to a consultant, or a
+    consultant skipped (with the reason). The fairness table counts these."""
+
+    desk_day = models.ForeignKey(DeskDay, on_delete=models.CASCADE, related_name="turns")
+    kind = models.CharField(_("kind"), max_length=12, choices=TurnKind.choices)
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("consultant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # For a customer who asked for his consultant: who seated him and stayed until hand-over.
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("received by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("time"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["project", "-at"]),
+            models.Index(fields=["company", "-at"]),
+        ]
+        verbose_name = _("desk turn")
+        verbose_name_plural = _("desk turns")
+
+    def __str__(self):
+        return f"{self.kind} {self.consultant_id} @ {self.at:%Y-%m-%d %H:%M}"

@@ -77,23 +77,26 @@ def call_detail(user, call_id) -> PhoneCall:
 
 
 def visits_visible_to(user, *, project=None, consultant=None, date_from=None, date_to=None):
-    qs = Visit.objects.visible_to(user)
+    # A visit is seen by its project's managers even when its customer is another project's
+    # (a walk-in of a colleague's protected customer, issue 9 item 3): name him only if visible.
+    qs = _with_customer_visibility(Visit.objects.visible_to(user), user)
     if project:
         qs = qs.filter(project=project)
     if consultant:
         qs = qs.filter(consultant=consultant)
     qs = _period(qs, "arrived_at", date_from, date_to)
-    return qs.select_related("customer", "consultant", "project").order_by("-arrived_at", "-id")
+    return (
+        qs.select_related("customer", "consultant", "received_by", "project")
+        .prefetch_related("units_shown")
+        .order_by("-arrived_at", "-id")
+    )
 
 
 def visit_detail(user, visit_id) -> Visit:
-    return get_visible_or_404(
-        Visit.objects.select_related("customer", "consultant", "project").prefetch_related(
-            "risk_factors_disclosed"
-        ),
-        user,
-        pk=visit_id,
-    )
+    visits = Visit.objects.select_related(
+        "customer", "consultant", "received_by", "project"
+    ).prefetch_related("risk_factors_disclosed", "units_shown__building")
+    return get_visible_or_404(_with_customer_visibility(visits, user), user, pk=visit_id)
 
 
 def risk_factors_of(project, *, include_inactive=False):
@@ -256,8 +259,8 @@ def opportunities_visible_to(user, *, stage=None, project=None, consultant=None,
 def opportunity_detail(user, opportunity_id) -> Opportunity:
     return get_visible_or_404(
         Opportunity.objects.select_related(
-            "customer", "consultant", "project", "win_reason", "loss_reason"
-        ),
+            "customer", "consultant", "project", "win_reason", "loss_reason", "source_visit"
+        ).prefetch_related("units_of_interest__building"),
         user,
         pk=opportunity_id,
     )
@@ -390,28 +393,46 @@ def _share(part, whole):
 
 @dataclass
 class MetricsRow:
+    """One line of the reception metrics. A share is over the records that carry the measure;
+    records without it are counted as missing (issue 9 item 6), never as met."""
+
     label: str
     calls: int = 0
+    rings_recorded: int = 0
     answered_in_time: int = 0
     avg_answer_seconds: float | None = None
+    durations_recorded: int = 0
     too_long: int = 0
     visits: int = 0
+    waits_recorded: int = 0
     waited_in_time: int = 0
     factors_total: int = 0
     factors_disclosed: int = 0
     fully_disclosed: int = 0
 
     @property
+    def rings_missing(self):
+        return self.calls - self.rings_recorded
+
+    @property
+    def durations_missing(self):
+        return self.calls - self.durations_recorded
+
+    @property
+    def waits_missing(self):
+        return self.visits - self.waits_recorded
+
+    @property
     def answered_in_time_pct(self):
-        return _share(self.answered_in_time, self.calls)
+        return _share(self.answered_in_time, self.rings_recorded)
 
     @property
     def too_long_pct(self):
-        return _share(self.too_long, self.calls)
+        return _share(self.too_long, self.durations_recorded)
 
     @property
     def waited_in_time_pct(self):
-        return _share(self.waited_in_time, self.visits)
+        return _share(self.waited_in_time, self.waits_recorded)
 
     @property
     def disclosure_pct(self):
@@ -425,12 +446,15 @@ class MetricsRow:
 
 _CALL_AGG = {
     "calls": Count("id"),
+    "rings_recorded": Count("rings"),  # COUNT(column) skips NULL: the missing ones
     "answered_in_time": Count("id", filter=Q(rings__lte=MAX_RINGS)),
     "avg_answer_seconds": Avg("answer_seconds"),
+    "durations_recorded": Count("duration_seconds"),
     "too_long": Count("id", filter=Q(duration_seconds__gt=MAX_CALL_SECONDS)),
 }
 _VISIT_AGG = {
     "visits": Count("id"),
+    "waits_recorded": Count("waiting_seconds"),
     "waited_in_time": Count("id", filter=Q(waiting_seconds__lt=MAX_WAIT_SECONDS)),
     "factors_total": Sum("risk_factors_total"),
     "factors_disclosed": Sum("risk_factors_disclosed_count"),

@@ -34,7 +34,12 @@ def calls_timeline(user, customer, limit):
             when=call.called_at,
             kind="call",
             title=_("Phone call (%(rings)s rings, %(duration)s)")
-            % {"rings": call.rings, "duration": _minutes(call.duration_seconds)},
+            % {
+                "rings": "?" if call.rings is None else call.rings,
+                "duration": "?"
+                if call.duration_seconds is None
+                else _minutes(call.duration_seconds),
+            },
             body=body,
             url=_url(user, call, "reception:call_detail"),
             actor=str(call.consultant),

@@ -11,6 +11,7 @@ urlpatterns = [
     path("visits/", views.visits, name="visits"),
     path("visits/new/", views.visit_new, name="visit_new"),
     path("visits/<int:visit_id>/", views.visit_detail, name="visit_detail"),
+    path("desk/", views.desk, name="desk"),
     path("risk-factors/", views.risk_factors, name="risk_factors"),
     path("tasks/", views.tasks, name="tasks"),
     path("tasks/team/", views.team_tasks, name="team_tasks"),

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,11 +15,12 @@ from anju.core.exports import export_response
 from anju.core.pagination import paginate
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm
-from anju.customers.selectors import customer_by_phone, customer_detail
+from anju.customers.selectors import customer_by_phone, customer_detail, customer_list
 from anju.customers.services import may_reveal
+from anju.inventory import selectors as inventory_selectors
 from anju.org.selectors import companies_visible_to, projects_visible_to
 
-from . import exports, selectors, services, workbench
+from . import desk_selectors, exports, selectors, services, workbench
 from .filters import CallFilter, OpportunityFilter, VisitFilter
 from .forms import (
     CallForm,
@@ -152,6 +154,59 @@ def visits(request):
     return render(request, "reception/visits.html", {**context, "tab": "visits"})
 
 
+SEARCH_MAX = 50
+SEARCH_RESULTS = 10
+
+
+def _visit_customer(request):
+    """The customer the visit form was given (found by the search): visible, or 404."""
+    raw = request.POST.get("choose") or request.POST.get("customer") or request.GET.get("customer")
+    if not raw:
+        return None
+    return customer_detail(request.user, _int_or_none(raw) or 0)
+
+
+def _find_customers(request, project):
+    """The visit form's search (issue 9 item 10): name, pinyin, code or phone — full number
+    or last 4 digits unless the role may unmask, each phone search logged (customers'
+    selectors). Always a POST, so no phone number ends up in a URL (SEC-2)."""
+    q = (request.POST.get("q") or "").strip()
+    if not q:
+        return [], _("Enter a name, pinyin, the full mobile number or its last 4 digits.")
+    if len(q) > SEARCH_MAX:
+        return [], _("Enter at most %(n)s characters.") % {"n": SEARCH_MAX}
+    try:
+        found = customer_list(request.user, q=q).filter(company_id=project.company_id)
+        return list(found[:SEARCH_RESULTS]), ""
+    except ApplicationError as exc:  # a refused prefix search, too many searches
+        return [], str(exc.message)
+
+
+def _opened_at(raw):
+    """The form's opening time carried through the search (a datetime), or None."""
+    try:
+        return VisitForm.base_fields["form_opened_at"].clean(raw) if raw else None
+    except ValidationError:
+        return None
+
+
+def _visit_form(request, project, factors, customer, data=None, initial=None):
+    booked = []
+    if customer is not None:
+        booked = [
+            c for c in selectors.customer_calls(request.user, customer, 20) if c.visit_booked_for
+        ]
+    return VisitForm(
+        data,
+        project=project,
+        risk_factors=factors,
+        units=inventory_selectors.units_visible_to(request.user, project=project),
+        layouts=services.project_layouts(project),
+        booked_calls=booked,
+        initial=initial,
+    )
+
+
 @login_required
 def visit_new(request):
     _require_anywhere(request.user, Perm.LOG_VISITS)
@@ -159,18 +214,40 @@ def visit_new(request):
     if project is None:
         raise NotPermitted(_("No project is assigned to you."))
     factors = list(selectors.risk_factors_of(project))
-    form = VisitForm(request.POST or None, project=project, risk_factors=factors)
-    customer = _known_customer(request)
-    if customer is not None:
-        form.use_customer(customer)
-    if request.method == "POST" and form.is_valid():
+    customer = _visit_customer(request)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    if request.method == "POST" and "choose" in request.POST:
+        action = "choose"
+    results, search_error, searched = [], "", False
+    if action in ("find", "choose", "clear"):
+        # The search and the choice re-render the form; the time it was opened is kept.
+        if action == "find":
+            results, search_error = _find_customers(request, project)
+            searched = True
+        if action == "clear":
+            customer = None
+        initial = {}
+        opened = _opened_at(request.POST.get("form_opened_at"))
+        if opened is not None:
+            initial["form_opened_at"] = opened
+        if customer is not None:
+            initial["customer"] = customer.pk
+        form = _visit_form(request, project, factors, customer, initial=initial)
+    else:
+        form = _visit_form(request, project, factors, customer, data=request.POST or None)
+    if request.method == "POST" and not action and form.is_valid():
         try:
             result = services.visit_register(
-                by=request.user, project=project, **form.service_kwargs()
+                by=request.user, project=project, customer=customer, **form.service_kwargs()
             )
         except ApplicationError as exc:
             form.add_service_error(exc)
         else:
+            if result.protected_elsewhere:
+                # A colleague's customer (issue 9 item 3): the visit is his owner's, which the
+                # receiver cannot open; he is told so, and back to the list he goes.
+                messages.warning(request, result.message)
+                return redirect("reception:visits")
             if result.missing_risk_factors:
                 messages.warning(request, result.message)
             else:
@@ -184,8 +261,11 @@ def visit_new(request):
             "project": project,
             "projects": projects,
             "factors": factors,
+            "customer": customer,
+            "results": results,
+            "searched": searched,
+            "search_error": search_error,
             "tab": "visits",
-            "known_customer": customer,
             "can_manage_factors": has_perm(
                 request.user, Perm.MANAGE_INVENTORY, company=project.company_id, project=project
             ),
@@ -388,6 +468,14 @@ def opportunity_new(request):
     initial = {}
     if customer is not None:
         initial = {"customer": customer.pk, "project": customer.project_id}
+    # Opened from a visit (issue 9 item 10): it carries the units and layouts shown there.
+    visit = None
+    raw_visit = request.GET.get("visit") or request.POST.get("visit")
+    if raw_visit and customer is not None:
+        visit = selectors.visit_detail(request.user, _int_or_none(raw_visit) or 0)
+        if visit.customer_id != customer.pk:
+            raise Http404("not found")
+        initial.update(project=visit.project_id, products_of_interest=visit.products_shown[:300])
     form = OpportunityForm(request.POST or None, projects=projects, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -405,6 +493,7 @@ def opportunity_new(request):
                 by=request.user,
                 customer=customer,
                 project=d["project"],
+                visit=visit,
                 products_of_interest=d["products_of_interest"],
                 expected_value=d["expected_value"],
                 stage=d["stage"],
@@ -417,7 +506,11 @@ def opportunity_new(request):
         else:
             messages.success(request, _("Opportunity opened."))
             return redirect("reception:opportunity_detail", opportunity.pk)
-    return render(request, "reception/opportunity_form.html", {"form": form, "customer": customer})
+    return render(
+        request,
+        "reception/opportunity_form.html",
+        {"form": form, "customer": customer, "visit": visit},
+    )
 
 
 def _close_form(opportunity, data=None):
@@ -574,7 +667,11 @@ def metrics(request):
     return render(
         request,
         "reception/metrics.html",
-        {"form": form, "m": selectors.reception_metrics(request.user, **filters)},
+        {
+            "form": form,
+            "m": selectors.reception_metrics(request.user, **filters),
+            "fairness": desk_selectors.desk_fairness(request.user, **filters),
+        },
     )
 
 
@@ -696,4 +793,98 @@ def customer_task_add(request, customer_id):
             return redirect(reverse("customers:detail", args=[customer.pk]) + "#timeline")
     return render(
         request, "reception/task_add.html", {"customer": customer, "form": form}, status=400
+    )
+
+
+# --- reception order (接待顺序, issue 9 item 3) ---------------------------------------------------
+
+
+def _desk_choice(queryset, raw):
+    """A consultant named by a desk form, among the ones the desk offers; 404 otherwise."""
+    chosen = queryset.filter(pk=_int_or_none(raw)).first()
+    if chosen is None:
+        raise Http404("not found")
+    return chosen
+
+
+def _desk_action(request, project):
+    """One desk button: next in order, skip, asked-for, step out/back, set the order."""
+    action = request.POST.get("action", "")
+    by = request.user
+    if action == "next":
+        turn = services.desk_take_next(by=by, project=project)
+        return _("%(name)s greets the walk-in.") % {"name": turn.consultant}
+    if action == "skip":
+        consultant = _desk_choice(
+            services.desk_consultants(project), request.POST.get("consultant")
+        )
+        services.desk_skip(
+            by=by, project=project, consultant=consultant, reason=request.POST.get("reason", "")
+        )
+        return _("%(name)s skipped.") % {"name": consultant}
+    if action == "asked_for":
+        consultant = _desk_choice(
+            services.company_consultants(project), request.POST.get("consultant")
+        )
+        services.desk_asked_for(by=by, project=project, consultant=consultant)
+        return _("%(name)s is called to the desk; stay with the customer until the hand-over.") % {
+            "name": consultant
+        }
+    if action == "status":
+        consultant = _desk_choice(
+            services.desk_consultants(project), request.POST.get("consultant")
+        )
+        services.desk_set_status(
+            by=by, project=project, consultant=consultant, status=request.POST.get("status", "")
+        )
+        return _("Reception order updated.")
+    if action == "order":
+        offered = {c.pk: c for c in services.desk_consultants(project)}
+        places = []
+        for pk, consultant in offered.items():
+            place = _int_or_none(request.POST.get(f"place_{pk}"))
+            if place is not None:
+                places.append((place, consultant.display_name, consultant))
+        services.desk_set_order(
+            by=by, project=project, consultants=[c for _p, _n, c in sorted(places)]
+        )
+        return _("Today's reception order is set.")
+    raise ApplicationError(_("Unknown desk action."))
+
+
+@login_required
+def desk(request):
+    """The reception desk (前台): today's order, who greets the next walk-in, the day's book."""
+    project, projects = _project_from(request, projects_visible_to(request.user))
+    if project is None:
+        raise NotPermitted(_("No project is assigned to you."))
+    if request.method == "POST":
+        try:
+            messages.success(request, _desk_action(request, project))
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            messages.error(request, str(exc.message))
+        return redirect(f"{request.path}?project={project.pk}")
+    board = desk_selectors.desk_board(request.user, project)
+    is_manager = has_perm(
+        request.user, Perm.VIEW_REPORTS, company=project.company_id, project=project
+    )
+    places = {s.consultant_id: i for i, s in enumerate(board.slots, 1) if s.status != "off"}
+    consultants = list(services.desk_consultants(project))
+    for consultant in consultants:
+        consultant.desk_place = places.get(consultant.pk)
+    return render(
+        request,
+        "reception/desk.html",
+        {
+            "board": board,
+            "project": project,
+            "projects": projects,
+            "is_manager": is_manager,
+            "consultants": consultants,
+            "company_consultants": services.company_consultants(project),
+            "skip_reasons": [_("Receiving a customer"), _("On the phone"), _("In a meeting")],
+            "tab": "desk",
+        },
     )

@@ -11,6 +11,7 @@ shared by several live in ``_common``:
 - ``calls``: phone inquiries (SAL-1, SAL-2)
 - ``visits``: visits and risk-factor disclosure (SAL-3)
 - ``tasks``: follow-up tasks and revisits (SAL-2, SAL-5)
+- ``desk``: the reception order (接待顺序): who greets the next walk-in (issue 9 item 3)
 - ``opportunities``: opportunities and their stages (SAL-4)
 - ``managed_lists``: risk factors, win and loss reasons
 
@@ -19,6 +20,15 @@ a test, patch it in the module that looks it up (e.g. ``anju.reception.services.
 """
 
 from .calls import CallResult, call_log, owner_label_for_caller, protected_call_message
+from .desk import (
+    company_consultants,
+    desk_asked_for,
+    desk_consultants,
+    desk_set_order,
+    desk_set_status,
+    desk_skip,
+    desk_take_next,
+)
 from .managed_lists import (
     reason_create,
     reason_set_active,
@@ -27,16 +37,25 @@ from .managed_lists import (
 )
 from .opportunities import opportunity_advance, opportunity_close, opportunity_open
 from .tasks import schedule_revisit, task_add, task_cancel, task_complete
-from .visits import VisitResult, visit_register
+from .visits import VisitResult, project_layouts, protected_visit_message, visit_register
 
 __all__ = [
     "CallResult",
     "VisitResult",
     "call_log",
+    "company_consultants",
+    "desk_asked_for",
+    "desk_consultants",
+    "desk_set_order",
+    "desk_set_status",
+    "desk_skip",
+    "desk_take_next",
     "opportunity_advance",
     "opportunity_close",
     "opportunity_open",
     "owner_label_for_caller",
+    "project_layouts",
+    "protected_visit_message",
     "protected_call_message",
     "reason_create",
     "reason_set_active",

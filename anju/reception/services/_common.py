@@ -56,6 +56,21 @@ def _count(value, *, field_name, maximum):
     return number
 
 
+def _optional_count(value, *, field_name, maximum):
+    """A measure the consultant may leave blank: None (or "") stays None, "not recorded"."""
+    if value is None or value == "":
+        return None
+    return _count(value, field_name=field_name, maximum=maximum)
+
+
+def _form_opened_at(value, *, now):
+    """When the entry form was opened (issue 9 item 6): kept as entered, never in the future."""
+    value = _aware(value, field_name="form_opened_at")
+    if value is not None:
+        _not_in_future(value, field_name="form_opened_at", now=now)
+    return value
+
+
 def _require_project(by, project):
     """The acting user works on this project (it is in his scope)."""
     from anju.org.models import Project

@@ -25,6 +25,12 @@ from ..models import (
 from ._common import _aware, _require_handler, _require_project
 
 MAX_EXPECTED_VALUE = Decimal("999999999999.99")
+PRODUCTS_LENGTH = 300  # Opportunity.products_of_interest
+
+
+def _fit(text, length):
+    text = (text or "").strip()
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 # --- opportunities (SAL-4) ---------------------------------------------------------------------
@@ -45,14 +51,19 @@ def opportunity_open(
     *,
     by,
     customer,
-    products_of_interest: str,
     expected_value,
+    products_of_interest: str = "",
+    visit=None,
     project=None,
     stage: str = Stage.CONTACT,
     expected_close=None,
     consultant=None,
 ) -> Opportunity:
-    project = project or customer.project
+    """Open an opportunity (SAL-4). From a visit (issue 9 item 10) it carries the units and
+    layouts shown there: the products default to the visit's, the units are linked."""
+    if visit is not None and visit.customer_id != customer.pk:
+        raise ApplicationError(_("This visit is another customer's."), field="visit")
+    project = project or (visit.project if visit is not None else None) or customer.project
     if project is None:
         raise ApplicationError(_("Choose the project."), field="project")
     if project.company_id != customer.company_id:
@@ -68,6 +79,8 @@ def opportunity_open(
     if stage not in OPEN_STAGES:
         raise ApplicationError(_("A new opportunity starts in an open stage."), field="stage")
     products = (products_of_interest or "").strip()
+    if not products and visit is not None:
+        products = _fit(visit.products_shown, PRODUCTS_LENGTH)
     if not products:
         raise ApplicationError(
             _("Describe the units or layouts of interest."), field="products_of_interest"
@@ -81,16 +94,23 @@ def opportunity_open(
         products_of_interest=products,
         expected_value=_money(expected_value),
         expected_close=expected_close,
+        source_visit=visit,
     )
     validate_fields(opportunity, ["products_of_interest", "expected_value"])
     opportunity.save()
+    if visit is not None:
+        opportunity.units_of_interest.set(visit.units_shown.all())
     customer_record_activity(by=consultant, customer=customer)
     record_event(
         by=by,
         verb="reception.opportunity_opened",
         target=opportunity,
         subject=customer,
-        details={"stage": stage, "expected_value": str(opportunity.expected_value)},
+        details={
+            "stage": stage,
+            "expected_value": str(opportunity.expected_value),
+            "visit": visit.pk if visit is not None else None,
+        },
     )
     return opportunity
 

@@ -59,6 +59,10 @@ def test_consultant_logs_call_sees_tasks_and_registers_visit(
     assert boxes.count() == len(factors)
     for i in range(len(factors) - 1):
         boxes.nth(i).check()
+    # the times are stamped at the moment, never prefilled (issue 9 item 6)
+    page.click("[data-testid=stamp-arrival]")
+    page.click("[data-testid=stamp-reception]")
+    assert page.input_value("#id_arrived_at")
     page.fill("#id_products_shown", "1栋 12A 三室两厅 98㎡")
     page.check("#id_club_invited")
     page.fill("#id_next_step", "周末带家人再来")

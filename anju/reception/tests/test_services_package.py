@@ -6,7 +6,7 @@ import inspect
 
 from anju.reception import services
 
-MODULES = ("calls", "visits", "tasks", "opportunities", "managed_lists")
+MODULES = ("calls", "visits", "tasks", "opportunities", "managed_lists", "desk")
 
 
 def _public_defined_in(module):
