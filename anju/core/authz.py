@@ -249,6 +249,7 @@ REQUIRES = {
         **HANDLER, or_owner="consultant_id", post_only=True, get_status=302
     ),
     "reception:metrics": REPORTS,
+    "reception:followup_rules": REPORTS,
     "reception:export": EXPORT,
     # --- API (paths below /api/v1) -------------------------------------------------------------
     "GET /companies": OPEN,

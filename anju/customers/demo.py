@@ -255,7 +255,9 @@ def seed(world):
             c.protected_until = c.last_activity_at + timedelta(
                 days=c.company.customer_protection_days
             )
-        c.status = _weighted(rng, STATUSES)
+        # Nobody has met an unowned hotline lead: he stays a lead. The reception demo gives
+        # the others the visits and opportunities their stage implies (issue 9 item 14).
+        c.status = _weighted(rng, STATUSES) if c.owner_id else CustomerStatus.LEAD
         statuses.append(c)
     Customer.objects.bulk_update(
         statuses, ["created_at", "last_activity_at", "protected_until", "status"], batch_size=500

@@ -344,3 +344,21 @@ class ReasonForm(BootstrapForm):
     )
     name = forms.CharField(label=_("Reason"), max_length=100)
     sort_order = forms.IntegerField(label=_("Order"), min_value=0, max_value=999, initial=0)
+
+
+class FollowUpSettingsForm(BootstrapForm):
+    """A company's timings of the follow-up rules (issue 9 item 7); bounds from the model."""
+
+    FIELDS = ("confirmation_days_before", "invitation_days", "no_intent_days", "post_visit_days")
+
+    def __init__(self, *args, **kwargs):
+        from .models import FollowUpSettings
+
+        super().__init__(*args, **kwargs)
+        for name in self.FIELDS:
+            model_field = FollowUpSettings._meta.get_field(name)
+            low = next(v.limit_value for v in model_field.validators if v.code == "min_value")
+            high = next(v.limit_value for v in model_field.validators if v.code == "max_value")
+            self.fields[name] = forms.IntegerField(
+                label=model_field.verbose_name, min_value=low, max_value=high
+            )

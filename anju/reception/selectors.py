@@ -148,6 +148,30 @@ def tasks_visible_to(user, *, status=None, assignee=None, bucket=None, today=Non
     return qs.order_by("due_date", "id")
 
 
+@dataclass
+class CallFollowUps:
+    """The follow-up tasks of one call as its page lists them (issue 9 item 2): the ones
+    the user may see, and how many went to someone he may not see (a protecting owner)."""
+
+    tasks: list
+    elsewhere: int = 0
+
+    @property
+    def total(self):
+        return len(self.tasks) + self.elsewhere
+
+
+def call_followups(user, call) -> CallFollowUps:
+    """Tasks made by the call or that a repeated call of the same day folded into."""
+    tasks = list(_tasks_qs(user).filter(calls=call).order_by("due_date", "id"))
+    total = (
+        FollowUpTask.objects.unscoped("how many of the visible call's tasks went elsewhere")
+        .filter(calls=call)
+        .count()
+    )
+    return CallFollowUps(tasks, max(0, total - len(tasks)))
+
+
 def task_detail(user, task_id) -> FollowUpTask:
     return get_visible_or_404(_tasks_qs(user), user, pk=task_id)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import rules_views, views
 
 app_name = "reception"
 urlpatterns = [
@@ -35,5 +35,6 @@ urlpatterns = [
         name="opportunity_close",
     ),
     path("metrics/", views.metrics, name="metrics"),
+    path("rules/", rules_views.followup_rules_page, name="followup_rules"),
     path("export/<str:what>.<str:fmt>", views.export, name="export"),
 ]

@@ -26,13 +26,22 @@ from .managed_lists import (
     risk_factor_set_active,
 )
 from .opportunities import opportunity_advance, opportunity_close, opportunity_open
-from .tasks import schedule_revisit, task_cancel, task_complete
+from .tasks import (
+    followup_settings_update,
+    schedule_revisit,
+    task_cancel,
+    task_complete,
+    tasks_after_loss,
+    tasks_after_visit,
+    timing_for,
+)
 from .visits import VisitResult, visit_register
 
 __all__ = [
     "CallResult",
     "VisitResult",
     "call_log",
+    "followup_settings_update",
     "opportunity_advance",
     "opportunity_close",
     "opportunity_open",
@@ -45,5 +54,8 @@ __all__ = [
     "schedule_revisit",
     "task_cancel",
     "task_complete",
+    "tasks_after_loss",
+    "tasks_after_visit",
+    "timing_for",
     "visit_register",
 ]

@@ -22,6 +22,7 @@ from ._common import (
     _register_customer,
     _require_project,
 )
+from .tasks import tasks_after_visit
 
 MAX_WAIT_RECORDED = 12 * 3600
 
@@ -32,6 +33,8 @@ class VisitResult:
     customer: object
     missing_risk_factors: list = field(default_factory=list)
     message: str = ""
+    tasks_closed: list = field(default_factory=list)
+    tasks: list = field(default_factory=list)
 
 
 # --- visits (SAL-3) ----------------------------------------------------------------------------
@@ -163,6 +166,7 @@ def visit_register(
             "club_invited": visit.club_invited,
         },
     )
+    closed, created = tasks_after_visit(by=by, visit=visit)
     parts = [_("Visit registered.")]
     if missing:
         parts.append(
@@ -171,4 +175,4 @@ def visit_register(
         )
     if message:
         parts.append(message)
-    return VisitResult(visit, customer, missing, " ".join(parts))
+    return VisitResult(visit, customer, missing, " ".join(parts), closed, created)
