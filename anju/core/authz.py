@@ -203,6 +203,7 @@ REQUIRES = {
         perms=(Perm.REASSIGN_CUSTOMERS,), or_roles=(Role.SALES_CONSULTANT, Role.KEY_ACCOUNT_REP)
     ),
     "customer_import:template": OPEN,
+    "customer_import:template_xlsx": OPEN,
     "customer_import:export": EXPORT,
     "customer_import:detail": Rule(**IMPORT_FILE),
     "customer_import:start": Rule(**IMPORT_FILE, post_only=True),

@@ -250,8 +250,10 @@ def _run(job, by) -> Job:
         "written": False,
     }
     if errors and all_or_nothing:
+        # Nothing was imported: the job failed (issue 9 item 15), with its per-row report.
         return job_finish(
             job=job,
+            failed=True,
             result=result,
             errors=errors,
             message=_(
