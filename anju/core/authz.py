@@ -189,6 +189,7 @@ REQUIRES = {
     "customers:create": OPEN,
     "customers:reassign_all": Rule(perms=(Perm.REASSIGN_CUSTOMERS,)),
     "customers:data_quality": OPEN,
+    "customers:sources": REPORTS,
     "customers:detail": OPEN,
     "customers:edit": OPEN,
     "customers:reveal": Rule(perms=(Perm.UNMASK_PERSONAL_DATA,), post_only=True),

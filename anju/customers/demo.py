@@ -67,6 +67,12 @@ SOURCES = [
     (Source.EXHIBITION, 6),
     (Source.OWNER_REFERRAL, 8),
     (Source.HOTLINE, 15),
+    # the platforms buyers use today (issue 9 item 12): on every company's default list
+    ("douyin", 9),
+    ("xiaohongshu", 5),
+    ("beike", 7),
+    ("anjuke", 5),
+    ("tongcheng58", 3),
     (Source.OTHER, 5),
 ]
 GRADES = [(Grade.A, 8), (Grade.B, 22), (Grade.C, 40), (Grade.D, 20), ("", 10)]

@@ -34,6 +34,16 @@ class UploadForm(forms.Form):
         initial=True,
         label=gettext_lazy("All or nothing: if any row has a problem, import nothing"),
     )
+    unknown_source = forms.ChoiceField(
+        label=gettext_lazy("A source channel not on the company's list"),
+        choices=[
+            ("error", gettext_lazy("is a row error")),
+            ("other", gettext_lazy("is imported as “Other”")),
+        ],
+        initial="error",
+        required=False,  # left out: an unknown channel is a row error
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
 
     def __init__(self, *args, user, companies, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,6 +78,7 @@ def upload(request):
                 upload=form.cleaned_data["file"],
                 project=form.cleaned_data["project"],
                 all_or_nothing=form.cleaned_data["all_or_nothing"],
+                unknown_source=form.cleaned_data["unknown_source"] or "error",
             )
         except ApplicationError as exc:
             form.add_error("file" if exc.field in (None, "file") else exc.field, exc.message)

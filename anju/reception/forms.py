@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from anju.core.forms import CleanTextMixin
 from anju.customers.models import Gender, Source
+from anju.customers.sources import source_choices
 
 from .models import OPEN_STAGES, Stage
 
@@ -91,7 +92,7 @@ class CallForm(ProjectChoiceMixin, BootstrapForm):
         label=_("Caller declined to give details"), required=False
     )
     source = forms.ChoiceField(
-        label=_("How did the caller hear of us?"), choices=Source.choices, initial=Source.HOTLINE
+        label=_("How did the caller hear of us?"), choices=(), initial=Source.HOTLINE
     )
     rings = forms.IntegerField(label=_("Rings before answer"), min_value=0, max_value=99, initial=2)
     answer_seconds = forms.IntegerField(
@@ -120,6 +121,8 @@ class CallForm(ProjectChoiceMixin, BootstrapForm):
         super().__init__(*args, **kwargs)
         self.set_projects(projects)
         self.fields["called_at"].initial = now_local
+        # the companies' own lists of channels (issue 9 item 12)
+        self.fields["source"].choices = source_choices({p.company_id for p in projects})
 
     def service_kwargs(self):
         d = self.cleaned_data
@@ -154,7 +157,7 @@ class VisitForm(BootstrapForm):
     )
     source = forms.ChoiceField(
         label=_("How did the customer hear of us?"),
-        choices=Source.choices,
+        choices=(),
         initial=Source.WALK_BY,
     )
     party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=50, initial=1)
@@ -179,6 +182,7 @@ class VisitForm(BootstrapForm):
     def __init__(self, *args, project, risk_factors, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["project"].initial = project.pk
+        self.fields["source"].choices = source_choices([project.company_id])
         self.fields["risk_factors"].choices = [(str(f.pk), f.title) for f in risk_factors]
         self.fields["arrived_at"].initial = lambda: now_local(True)
         self.fields["reception_started_at"].initial = lambda: now_local(True)

@@ -11,7 +11,8 @@ from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from anju.core.scope import can_see, get_visible_or_404
-from anju.customers.models import Customer, Source
+from anju.customers.models import Customer
+from anju.customers.sources import source_choices
 
 from .models import (
     CLOSED_STAGES,
@@ -348,13 +349,20 @@ def _win_loss_rows(qs, fields, label):
     return result
 
 
+def _companies_of(user):
+    from anju.org.selectors import companies_visible_to
+
+    return companies_visible_to(user).values_list("pk", flat=True)
+
+
 def win_loss_analysis(user, *, project=None, date_from=None, date_to=None) -> WinLossAnalysis:
     """Closed opportunities by project, channel (customer source), consultant and reason."""
     qs = Opportunity.objects.visible_to(user).filter(stage__in=CLOSED_STAGES)
     if project:
         qs = qs.filter(project=project)
     qs = _period(qs, "closed_at", date_from, date_to)
-    sources = dict(Source.choices)
+    # channel names from the user's companies' lists (issue 9 item 12)
+    sources = dict(source_choices(_companies_of(user), include_retired=True))
     total = qs.aggregate(
         won=Count("id", filter=Q(stage=Stage.WON)),
         lost=Count("id", filter=Q(stage=Stage.LOST)),
