@@ -141,8 +141,8 @@ def source_create(*, by, company, name: str, code: str = "", sort_order=None) ->
         raise Conflict(_("This code is already on the list."), field="code", code="duplicate")
     if any(r.name == name for r in rows):
         raise Conflict(_("This channel is already on the list."), field="name", code="duplicate")
-    if sort_order in (None, ""):
-        sort_order = max((r.sort_order for r in rows), default=0) + 10
+    if sort_order in (None, ""):  # after the others, before "other" (it stays last)
+        sort_order = max((r.sort_order for r in rows if r.code != Source.OTHER), default=0) + 1
     channel = SourceChannel(company=company, code=code, name=name, sort_order=sort_order)
     validate_fields(channel, ["code", "name", "sort_order"])
     channel.save()

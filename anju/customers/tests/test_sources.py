@@ -189,6 +189,8 @@ def test_sources_page_lists_adds_and_retires(world, login):
     assert response.status_code == 302
     codes = dict(sources.source_choices([world.companies["sz"].pk]))
     assert "shipinhao" in codes and "douyin" not in codes
+    order = [code for code, _name, _on in sources.source_table(world.companies["sz"].pk)]
+    assert order[-1] == "other" and "shipinhao" in order  # "other" stays last
     again = client.post("/customers/sources/", {"name": "视频号"})
     assert again.status_code == 400 and 'data-testid="error-code"' in again.content.decode()
     assert login(world.users["consultant"]).get("/customers/sources/").status_code == 403
