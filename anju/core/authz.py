@@ -257,6 +257,7 @@ REQUIRES = {
     "GET /companies": OPEN,
     "GET /companies/{company_id}": OPEN,
     "GET /projects": OPEN,
+    "GET /source-channels": OPEN,
     "GET /projects/{project_id}": OPEN,
     "GET /buildings": OPEN,
     "GET /buildings/{building_id}/board": OPEN,

@@ -355,3 +355,33 @@ def reveal_personal_data(request, customer_id: Id, field: Literal["phone", "id_n
         by=request.user, customer=customer, field=field[:20], ip=request.META.get("REMOTE_ADDR")
     )
     return {"field": field, "value": value}
+
+
+# --- source channels (issue 9 item 12) --------------------------------------------------------
+
+
+class SourceChannelOut(Schema):
+    company_id: int
+    code: str = Field(description="what a customer's ``source`` takes")
+    name: str
+    active: bool = Field(description="a retired channel stays on its customers, takes no new")
+
+
+@router.get("/source-channels", response=list[SourceChannelOut])
+@paginate(Pagination, page_size=50)
+def list_source_channels(request, company_id: Id | None = None):
+    """The source channels of the companies you see (managed per company by its managers):
+    the codes ``source`` takes when registering or changing a customer."""
+    from anju.org.selectors import companies_visible_to
+
+    from .sources import source_table
+
+    if company_id is not None:
+        companies = [get_visible_or_404(Company, request.user, pk=company_id)]
+    else:
+        companies = list(companies_visible_to(request.user))
+    return [
+        {"company_id": c.pk, "code": code, "name": name, "active": active}
+        for c in companies
+        for code, name, active in source_table(c.pk)
+    ]

@@ -194,3 +194,15 @@ def test_sources_page_lists_adds_and_retires(world, login):
     again = client.post("/customers/sources/", {"name": "视频号"})
     assert again.status_code == 400 and 'data-testid="error-code"' in again.content.decode()
     assert login(world.users["consultant"]).get("/customers/sources/").status_code == 403
+
+
+def test_the_api_lists_each_companys_channels(world, client):
+    sources.source_create(by=world.users["manager"], company=world.companies["sz"], name="视频号")
+    auth = bearer(world.users["consultant"])
+    rows = client.get("/api/v1/source-channels", **auth).json()["items"]
+    codes = {(r["company_id"], r["code"]) for r in rows}
+    sz = world.companies["sz"].pk
+    assert (sz, "shipinhao") in codes and (sz, "douyin") in codes
+    assert {r["company_id"] for r in rows} == {sz}  # only the companies he sees
+    zh = world.companies["zh"].pk
+    assert client.get(f"/api/v1/source-channels?company_id={zh}", **auth).status_code == 404
