@@ -173,6 +173,12 @@ def visit_register(
             _("Not all risk factors were disclosed: %(list)s.")
             % {"list": "、".join(f.title for f in missing)}
         )
+    if closed:
+        parts.append(
+            _("Open invitation and confirmation calls closed: %(n)d.") % {"n": len(closed)}
+        )
+    for task in created:
+        parts.append(_("Post-visit follow-up due %(day)s.") % {"day": f"{task.due_date:%Y-%m-%d}"})
     if message:
         parts.append(message)
     return VisitResult(visit, customer, missing, " ".join(parts), closed, created)

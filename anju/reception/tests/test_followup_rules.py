@@ -280,6 +280,7 @@ def test_a_visit_closes_its_call_tasks_and_makes_the_next_day_follow_up(world, l
     assert set(closed.values_list("status", flat=True)) == {"done"}
     assert all("2026-06-05 15:05" in t.outcome for t in closed)
     (post,) = result.tasks
+    assert "2026-06-06" in result.message and "2 个" in result.message
     assert post.rule == followup_rules.RULE_POST_VISIT and post.kind == TaskKind.FOLLOW_UP
     assert post.due_date == date(2026, 6, 6) and post.assignee == world.users["consultant"]
     # the thank-you SMS are not call tasks: the visit leaves them alone
