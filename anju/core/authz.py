@@ -194,6 +194,7 @@ REQUIRES = {
     "customers:create": OPEN,
     "customers:reassign_all": Rule(perms=(Perm.REASSIGN_CUSTOMERS,)),
     "customers:data_quality": OPEN,
+    "customers:sources": REPORTS,
     "customers:detail": OPEN,
     "customers:edit": OPEN,
     "customers:reveal": Rule(**REVEAL, post_only=True),
@@ -209,6 +210,7 @@ REQUIRES = {
         perms=(Perm.REASSIGN_CUSTOMERS,), or_roles=(Role.SALES_CONSULTANT, Role.KEY_ACCOUNT_REP)
     ),
     "customer_import:template": OPEN,
+    "customer_import:template_xlsx": OPEN,
     "customer_import:export": EXPORT,
     "customer_import:detail": Rule(**IMPORT_FILE),
     "customer_import:start": Rule(**IMPORT_FILE, post_only=True),
@@ -263,11 +265,13 @@ REQUIRES = {
     "reception:pipeline_move": Rule(
         **HANDLER, or_owner="consultant_id", post_only=True, body={"stage": "proposal"}
     ),
+    "reception:followup_rules": REPORTS,
     "reception:export": EXPORT,
     # --- API (paths below /api/v1) -------------------------------------------------------------
     "GET /companies": OPEN,
     "GET /companies/{company_id}": OPEN,
     "GET /projects": OPEN,
+    "GET /source-channels": OPEN,
     "GET /projects/{project_id}": OPEN,
     "GET /buildings": OPEN,
     "GET /buildings/{building_id}/board": OPEN,

@@ -47,6 +47,7 @@ from .models import (
     Purpose,
     Source,
 )
+from .sources import SourceCode
 
 router = Router(tags=["customers"])
 
@@ -63,7 +64,8 @@ class CustomerOut(Schema):
     phone: str
     status: CustomerStatus
     grade: str
-    source: Source
+    source: str = Field(description="the code of a channel on the company's list")
+    source_name: str = Field(description="the channel's name on the company's list")
     company_id: int
     project_id: int | None
     owner_id: int | None
@@ -79,6 +81,10 @@ class CustomerOut(Schema):
     @staticmethod
     def resolve_owner_name(obj):
         return str(obj.owner) if obj.owner_id else ""
+
+    @staticmethod
+    def resolve_source_name(obj):
+        return obj.get_source_display()
 
 
 class CustomerDetailOut(CustomerOut):
@@ -160,7 +166,7 @@ class CustomerIn(Input):
     name: model_text(Customer, "name", required=True)
     gender: Gender = Gender.UNKNOWN
     birth_date: IsoDate | None = Field(None, description="in the past, after 1900")
-    source: Source = Source.OTHER
+    source: SourceCode = Source.OTHER.value
     grade: Grade | None = None
     layout_wanted: model_text(Customer, "layout_wanted") = ""
     budget_max: Money() | None = None
@@ -192,7 +198,7 @@ class CustomerPatch(Input):
     budget_min: Money() | None = None
     budget_max: Money() | None = None
     purpose: Purpose | None = None
-    source: Source = Field(None)
+    source: SourceCode = Field(None)
     grade: Grade | None = None
     life_stage: LifeStage | None = None
     payment_ability: PaymentAbility | None = None
@@ -351,3 +357,33 @@ def reveal_personal_data(request, customer_id: Id, field: Literal["phone", "id_n
         by=request.user, customer=customer, field=field[:20], ip=request.META.get("REMOTE_ADDR")
     )
     return {"field": field, "value": value}
+
+
+# --- source channels (issue 9 item 12) --------------------------------------------------------
+
+
+class SourceChannelOut(Schema):
+    company_id: int
+    code: str = Field(description="what a customer's ``source`` takes")
+    name: str
+    active: bool = Field(description="a retired channel stays on its customers, takes no new")
+
+
+@router.get("/source-channels", response=list[SourceChannelOut])
+@paginate(Pagination, page_size=50)
+def list_source_channels(request, company_id: Id | None = None):
+    """The source channels of the companies you see (managed per company by its managers):
+    the codes ``source`` takes when registering or changing a customer."""
+    from anju.org.selectors import companies_visible_to
+
+    from .sources import source_table
+
+    if company_id is not None:
+        companies = [get_visible_or_404(Company, request.user, pk=company_id)]
+    else:
+        companies = list(companies_visible_to(request.user))
+    return [
+        {"company_id": c.pk, "code": code, "name": name, "active": active}
+        for c in companies
+        for code, name, active in source_table(c.pk)
+    ]

@@ -19,6 +19,7 @@ class CustomersConfig(AppConfig):
         auditlog.register(models.Customer, mask_fields=["id_number", "phone"])
         auditlog.register(models.CustomerPhone, mask_fields=["phone"])
         auditlog.register(models.CustomerRelation)
+        auditlog.register(models.SourceChannel)
 
         everyone_with_customers = SALES | {
             Role.SERVICE_AGENT,
@@ -30,6 +31,13 @@ class CustomersConfig(AppConfig):
             after="home",
         )
         timeline.register_timeline_provider(timeline.events_timeline)
+        register_nav(
+            NavItem(
+                _("Source channels"),
+                "customers:sources",
+                frozenset({Role.SALES_MANAGER, Role.COMPANY_MANAGEMENT, Role.ADMINISTRATOR}),
+            )
+        )
 
         from . import privacy_customers  # SEC-2: data packages and erasure (PIPL)
 

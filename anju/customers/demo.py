@@ -67,6 +67,12 @@ SOURCES = [
     (Source.EXHIBITION, 6),
     (Source.OWNER_REFERRAL, 8),
     (Source.HOTLINE, 15),
+    # the platforms buyers use today (issue 9 item 12): on every company's default list
+    ("douyin", 9),
+    ("xiaohongshu", 5),
+    ("beike", 7),
+    ("anjuke", 5),
+    ("tongcheng58", 3),
     (Source.OTHER, 5),
 ]
 GRADES = [(Grade.A, 8), (Grade.B, 22), (Grade.C, 40), (Grade.D, 20), ("", 10)]
@@ -255,7 +261,9 @@ def seed(world):
             c.protected_until = c.last_activity_at + timedelta(
                 days=c.company.customer_protection_days
             )
-        c.status = _weighted(rng, STATUSES)
+        # Nobody has met an unowned hotline lead: he stays a lead. The reception demo gives
+        # the others the visits and opportunities their stage implies (issue 9 item 14).
+        c.status = _weighted(rng, STATUSES) if c.owner_id else CustomerStatus.LEAD
         statuses.append(c)
     Customer.objects.bulk_update(
         statuses, ["created_at", "last_activity_at", "protected_until", "status"], batch_size=500

@@ -21,10 +21,11 @@ from pydantic import create_model
 
 from anju.core.api_types import MAX_ID, Flag, Id, Input, IsoDate, RefId, Text
 from anju.core.errors import ApplicationError, NotFound
-from anju.org.selectors import projects_visible_to
+from anju.org.selectors import companies_visible_to, projects_visible_to
 
 from . import selectors
-from .models import CustomerStatus, Grade, Source
+from .models import CustomerStatus, Grade
+from .sources import SourceCode, source_choices
 
 # The API names its id filters ``owner_id`` / ``project_id`` (reception lists also
 # ``consultant_id`` / ``unit_id``); the page and export ``owner`` / ``project`` … Same
@@ -152,10 +153,17 @@ class ListFilter(django_filters.FilterSet):
         return {k: v for k, v in self.form.cleaned_data.items() if v not in ("", None, False)}
 
 
+class SourceFilter(django_filters.ChoiceFilter):
+    """A source channel: the choices are the user's companies' lists, so the API states the
+    code's pattern, not a fixed enum (issue 9 item 12)."""
+
+
 def _api_type(filter_, *, body=False):
     """The schema type of a filter: query strings are parsed, a JSON body keeps its types."""
     if isinstance(filter_, IdChoiceFilter):
         return RefId if body else Id
+    if isinstance(filter_, SourceFilter):
+        return SourceCode
     if isinstance(filter_, django_filters.ChoiceFilter):
         values = tuple(str(value) for value, _label in filter_.extra["choices"])
         return Literal[values]
@@ -191,9 +199,8 @@ class CustomerFilter(ListFilter):
     grade = django_filters.ChoiceFilter(
         label=_("Grade"), choices=Grade.choices, empty_label=_("All grades")
     )
-    source = django_filters.ChoiceFilter(
-        label=_("Source"), choices=Source.choices, empty_label=_("All sources")
-    )
+    # the companies' own lists (issue 9 item 12): choices set per user below
+    source = SourceFilter(label=_("Source"), choices=(), empty_label=_("All sources"))
     owner = IdChoiceFilter(label=_("Consultant"), queryset=None, empty_label=_("All consultants"))
     project = IdChoiceFilter(label=_("Project"), queryset=None, empty_label=_("All projects"))
     # Registered between two local days, both included (the workbench's "new customers").
@@ -213,6 +220,8 @@ class CustomerFilter(ListFilter):
         super().__init__(data, user=user, queryset=queryset, **kwargs)
         self.filters["owner"].queryset = selectors.consultants_visible_to(user)
         self.filters["project"].queryset = projects_visible_to(user)
+        companies = companies_visible_to(user).values_list("pk", flat=True)
+        self.filters["source"].extra["choices"] = source_choices(companies, include_retired=True)
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(selectors._search_q(value, self.user))

@@ -16,6 +16,7 @@ from .models import (
     Source,
 )
 from .services import PROFILE_FIELDS_ORDERED
+from .sources import source_choices, source_names
 
 PROFILE_FORM_FIELDS = ["name", *(f for f in PROFILE_FIELDS_ORDERED if f != "referrer")]
 
@@ -33,7 +34,7 @@ class CustomerRegisterForm(CleanTextMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=50)
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN)
     project = forms.ModelChoiceField(label=_("Project"), queryset=None)
-    source = forms.ChoiceField(label=_("Source channel"), choices=Source.choices)
+    source = forms.ChoiceField(label=_("Source channel"), choices=(), initial=Source.OTHER)
     grade = forms.ChoiceField(
         label=_("Intention grade"), choices=_blank(Grade.choices), required=False
     )
@@ -47,6 +48,8 @@ class CustomerRegisterForm(CleanTextMixin, forms.Form):
         self.fields["project"].queryset = projects
         if projects.count() == 1:
             self.fields["project"].initial = projects.first()
+        # the companies' own lists (issue 9 item 12); the service checks the project's company
+        self.fields["source"].choices = source_choices({p.company_id for p in projects})
 
 
 class CustomerEditForm(CleanTextMixin, forms.ModelForm):
@@ -64,6 +67,15 @@ class CustomerEditForm(CleanTextMixin, forms.ModelForm):
         self.fields["grade"].choices = _blank(Grade.choices)
         self.fields["life_stage"].choices = _blank(LifeStage.choices)
         self.fields["payment_ability"].choices = _blank(PaymentAbility.choices)
+        # the company's active channels, and the customer's own even if it was retired
+        company_id = self.instance.company_id
+        choices = source_choices([company_id])
+        current = self.instance.source
+        if current and current not in dict(choices):
+            choices.append((current, source_names(company_id).get(current, current)))
+        self.fields["source"] = forms.ChoiceField(
+            label=self.fields["source"].label, choices=choices
+        )
 
 
 class RelationForm(CleanTextMixin, forms.Form):

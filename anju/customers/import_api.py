@@ -13,6 +13,8 @@ A file the import cannot read is 422 with ``field: "file"``; a file over 20 MB i
 ``code: "file_too_large"`` (the body is read to the end first, so not 413).
 """
 
+from typing import Literal
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, UploadedFile
@@ -39,6 +41,13 @@ class ImportUploadIn(Schema):
     all_or_nothing: FormFlag = Field(
         True,
         description="true or false: if any row has a problem, import nothing (the page's default)",
+    )
+    unknown_source: Literal["error", "other"] = Field(
+        "error",
+        description=(
+            "a source channel not on the company's list: a row error (error, the default) "
+            "or imported as other (other)"
+        ),
     )
 
 
@@ -82,6 +91,7 @@ class ImportOut(Schema):
     company_id: int | None
     project_id: int | None
     all_or_nothing: bool
+    unknown_source: Literal["error", "other"]
     preview: PreviewOut | None = Field(description="until the import is started")
     preview_error: str | None = Field(description="why there is no preview (file removed …)")
 
@@ -131,6 +141,7 @@ def _import_out(request, job, *, preview=True) -> dict:
         "company_id": job.company_id,
         "project_id": params.get("project"),
         "all_or_nothing": bool(params.get("all_or_nothing", True)),
+        "unknown_source": params.get("unknown_source", "error"),
         "preview": None,
         "preview_error": None,
     }
@@ -213,6 +224,7 @@ def upload_customer_import(request, file: File[UploadedFile], payload: Form[Impo
             upload=file,
             project=project,
             all_or_nothing=payload.all_or_nothing,
+            unknown_source=payload.unknown_source,
         )
     except ApplicationError as exc:
         if exc.field is None:  # every file-level problem names the file, as on the page

@@ -4,6 +4,7 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from anju.core.errors import ApplicationError, NotPermitted
-from anju.core.exports import csv_response, export_response
+from anju.core.exports import csv_response, export_response, xlsx_file
 from anju.core.models import Job
 
 from . import imports
@@ -32,6 +33,16 @@ class UploadForm(forms.Form):
         required=False,
         initial=True,
         label=gettext_lazy("All or nothing: if any row has a problem, import nothing"),
+    )
+    unknown_source = forms.ChoiceField(
+        label=gettext_lazy("A source channel not on the company's list"),
+        choices=[
+            ("error", gettext_lazy("is a row error")),
+            ("other", gettext_lazy("is imported as “Other”")),
+        ],
+        initial="error",
+        required=False,  # left out: an unknown channel is a row error
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
 
     def __init__(self, *args, user, companies, **kwargs):
@@ -67,6 +78,7 @@ def upload(request):
                 upload=form.cleaned_data["file"],
                 project=form.cleaned_data["project"],
                 all_or_nothing=form.cleaned_data["all_or_nothing"],
+                unknown_source=form.cleaned_data["unknown_source"] or "error",
             )
         except ApplicationError as exc:
             form.add_error("file" if exc.field in (None, "file") else exc.field, exc.message)
@@ -131,10 +143,25 @@ def errors_csv(request, job_id):
     return csv_response(imports.error_report_rows(job), f"import-{job.pk}-errors.csv")
 
 
+def _template_lines():
+    return [[c.aliases[0] for c in imports.COLUMNS]]
+
+
 @login_required
 def template_csv(request):
     """An empty sheet with the recognised headers (Chinese), to fill in."""
-    return csv_response([[c.aliases[0] for c in imports.COLUMNS]], "customers-template.csv")
+    return csv_response(_template_lines(), "customers-template.csv")
+
+
+@login_required
+def template_xlsx(request):
+    """The same empty sheet as Excel (issue 9 item 15): what most users fill in."""
+    return FileResponse(
+        xlsx_file(_template_lines(), _("Customers")),
+        as_attachment=True,
+        filename="customers-template.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 # --- export ---------------------------------------------------------------------------------

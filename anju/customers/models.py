@@ -1,13 +1,21 @@
 """Customer information (CUS-1 … CUS-8): the profile, its phones and related people."""
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from anju.core.models import CompanyOwned
 from anju.core.scope import ScopedQuerySet, ScopeSpec
-from anju.core.validation import AREA_RANGE, MONEY_RANGE, NOTE_LENGTH, NOTE_MAX_LENGTH
+from anju.core.validation import (
+    AREA_RANGE,
+    MONEY_RANGE,
+    NOTE_LENGTH,
+    NOTE_MAX_LENGTH,
+    SORT_ORDER_RANGE,
+)
+
+SOURCE_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,19}$"
 
 
 class CustomerStatus(models.TextChoices):
@@ -163,9 +171,9 @@ class Customer(CompanyOwned):
     purpose = models.CharField(_("purpose"), max_length=12, choices=Purpose.choices, blank=True)
 
     # Classification (CUS-2)
-    source = models.CharField(
-        _("source channel"), max_length=20, choices=Source.choices, default=Source.OTHER
-    )
+    # A code from the company's managed list of source channels (``SourceChannel``, issue 9
+    # item 12); the built-in ``Source`` codes are every company's defaults.
+    source = models.CharField(_("source channel"), max_length=20, default=Source.OTHER)
     referrer = models.ForeignKey(
         "self",
         verbose_name=_("referred by"),
@@ -216,6 +224,48 @@ class Customer(CompanyOwned):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
+
+    def get_source_display(self) -> str:
+        """The source channel's name in the company's list; lists annotate ``source_name``."""
+        from .sources import source_name
+
+        annotated = getattr(self, "source_name", None)
+        return annotated or source_name(self.company_id, self.source)
+
+
+class SourceChannel(CompanyOwned):
+    """来源渠道 A company's managed list of how customers find it (CUS-1, issue 9 item 12).
+
+    ``code`` is what customers store and the API speaks (``douyin``); ``name`` is shown.
+    A company without rows uses ``sources.DEFAULT_SOURCES``; its first change writes them.
+    """
+
+    code = models.CharField(
+        _("code"),
+        max_length=20,
+        validators=[
+            RegexValidator(
+                SOURCE_CODE_PATTERN,
+                _("Use lower-case letters, digits and _ (starting with a letter)."),
+            )
+        ],
+    )
+    name = models.CharField(_("name"), max_length=50)
+    sort_order = models.PositiveSmallIntegerField(
+        _("order"), default=0, validators=SORT_ORDER_RANGE
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["company", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="uniq_source_code"),
+        ]
+        verbose_name = _("source channel")
+        verbose_name_plural = _("source channels")
+
+    def __str__(self):
+        return self.name
 
 
 class CustomerPhone(CompanyOwned):

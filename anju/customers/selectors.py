@@ -21,6 +21,7 @@ from anju.core.services import personal_data_access_log
 from .models import Customer, CustomerPhone, CustomerRelation
 from .phones import normalise_phone
 from .responsibility import responsible_for
+from .sources import with_source_names
 
 _DIGITS = re.compile(r"^\d+$")
 _LATIN = re.compile(r"^[a-zA-Z]+$")
@@ -221,12 +222,15 @@ def customer_list(
         qs = qs.filter(owner=owner)
     if project:
         qs = qs.filter(project=project)
+    qs = with_source_names(qs)  # the company's own channel names (issue 9 item 12)
     return qs.select_related("owner", "project").order_by("-created_at", "-id")
 
 
 def customer_detail(user, customer_id) -> Customer:
     return get_visible_or_404(
-        Customer.objects.select_related("owner", "project", "company", "referrer", "merged_into"),
+        with_source_names(Customer.objects.all()).select_related(
+            "owner", "project", "company", "referrer", "merged_into"
+        ),
         user,
         pk=customer_id,
     )

@@ -37,6 +37,7 @@ from .names import name_initials, name_pinyin
 from .phones import normalise_phone
 from .quality import completeness_of
 from .responsibility import responsible_for
+from .sources import check_source
 
 # Fields a registration may set directly (the rest have their own services).
 PROFILE_FIELDS_ORDERED = (
@@ -132,6 +133,11 @@ def customer_register(
     name = (name or "").strip()
     if not name:
         raise ApplicationError(_("Enter the customer's name."), field="name")
+    if "source" in profile:
+        if profile["source"]:
+            profile["source"] = check_source(company.pk, profile["source"])
+        else:
+            profile.pop("source")
     if project is not None and project.company_id != company.pk:
         raise Conflict(
             _("The project belongs to another company."), field="project", code="company_mismatch"
@@ -330,6 +336,9 @@ def customer_update(*, by, customer, **changes) -> Customer:
         .get(pk=customer.pk)
     )
     refuse_anonymised(customer)
+    if "source" in changes and changes["source"] != customer.source:
+        # a retired channel a customer already has may stay; a new one must be on the list
+        changes["source"] = check_source(customer.company_id, changes["source"])
     merged = {f: getattr(customer, f) for f in PROFILE_FIELDS} | changes
     validate_profile(merged)
     if "name" in changes:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import sources_views, views
 
 app_name = "customers"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.customer_create, name="create"),
     path("reassign/", views.reassign_all, name="reassign_all"),
     path("data-quality/", views.data_quality, name="data_quality"),
+    path("sources/", sources_views.source_list, name="sources"),
     path("<int:customer_id>/", views.customer_detail, name="detail"),
     path("<int:customer_id>/edit/", views.customer_edit, name="edit"),
     path("<int:customer_id>/reveal/<str:field>/", views.reveal, name="reveal"),

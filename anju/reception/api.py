@@ -29,6 +29,7 @@ from anju.customers.api import OptionalPhone
 from anju.customers.filters import API_NAMES
 from anju.customers.models import Customer, Gender, Source
 from anju.customers.selectors import customer_detail
+from anju.customers.sources import SourceCode
 from anju.inventory.models import Unit
 from anju.org.models import Project
 
@@ -120,7 +121,7 @@ class CallIn(Input):
     phone: OptionalPhone = ""
     name: model_text(Customer, "name") = ""
     gender: Gender = Gender.UNKNOWN
-    source: Source = Source.HOTLINE
+    source: SourceCode = Source.HOTLINE.value
     details_declined: Flag = False
     questions: model_text(PhoneCall, "questions") = ""
     visit_wanted: Flag = False
@@ -249,7 +250,7 @@ class VisitIn(Input):
     phone: OptionalPhone = ""
     name: model_text(Customer, "name") = ""
     gender: Gender = Gender.UNKNOWN
-    source: Source = Source.WALK_BY
+    source: SourceCode = Source.WALK_BY.value
     party_size: Count(1, 50) = 1
     products_shown: model_text(Visit, "products_shown") = ""
     unit_ids: list[RefId] = Field([], max_length=200)

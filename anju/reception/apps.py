@@ -24,6 +24,7 @@ class ReceptionConfig(AppConfig):
             models.RiskFactor,
             models.WinReason,
             models.LossReason,
+            models.FollowUpSettings,
         ):
             auditlog.register(model)
 
@@ -39,6 +40,7 @@ class ReceptionConfig(AppConfig):
         register_nav(NavItem(_("Follow-up tasks"), "reception:tasks", SALES))
         register_nav(NavItem(_("Opportunities"), "reception:opportunities", SALES))
         register_nav(NavItem(_("Reception metrics"), "reception:metrics", managers))
+        register_nav(NavItem(_("Follow-up rules"), "reception:followup_rules", managers))
 
         for provider in timeline.PROVIDERS:
             register_timeline_provider(provider, covers=("reception.",))

@@ -3,15 +3,24 @@
 At scale 1 everything goes through the services (so follow-up rules, protection renewal and
 events behave as in the product); ``--scale N`` adds N × 200 calls (with their tasks), visits
 and opportunities through ``bulk_create``.
+
+Looks real (issue 9 item 14): calls and visits fall in office hours in Asia/Shanghai
+(``OFFICE_HOURS``) whatever time the seed runs, never in the future; the units shown and
+proposed exist in the project's buildings; a customer's status matches his history (a visit
+makes at least 来访, an open opportunity 意向, a won one 认购) and a customer the customers
+demo moved along the lifecycle gets the visits and opportunities that stage implies.
 """
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from anju.core.errors import ApplicationError
-from anju.customers.models import Customer
+from anju.customers.models import Customer, CustomerStatus
+from anju.customers.services import customer_set_status
+from anju.inventory.models import Unit
 
 from . import followup_rules, services
 from .models import (
@@ -70,13 +79,12 @@ QUESTIONS = [
     "样板房开放时间",
     "是否限购，外地户口能不能买",
 ]
-PRODUCTS = [
-    "1栋 12A · 三室两厅 98㎡",
-    "2栋 高层 · 四室两厅 128㎡",
-    "3栋 8F · 两室两厅 78㎡",
-    "样板房 A 户型（三房）",
-    "5栋 洋房 · 四房 143㎡",
-]
+# The sales office is open 09:00–21:00 (local): calls start 09:00–19:59, visits arrive
+# 09:30–17:59, so a long call or a wait still ends before closing.
+OFFICE_HOURS = (9, 21)
+CALL_HOURS = range(9, 20)
+VISIT_HOURS = range(10, 18)
+STATUS_ORDER = list(CustomerStatus.values)
 NEXT_STEPS = [
     "周末带家人再来看房",
     "等开盘通知",
@@ -130,18 +138,60 @@ def seed(world):
             for n, name in enumerate(LOSS_REASONS)
         )
 
+    world["unit_labels"] = _unit_labels()
     customers = _demo_customers(world)
     counts = {"calls": 0, "visits": 0, "tasks_done": 0, "opportunities": 0}
     for n, customer in enumerate(customers):
         _seed_customer(world, customer, n, now, counts)
+    # every customer beyond 线索 without a visit yet (a sampled one whose call was refused too)
+    counts["backed"] = _back_statuses(world, now, exclude=set())
     if world.scale > 1:
         counts.update(_bulk(world, 200 * world.scale, now))
     counts["desk_turns"] = _seed_desk(world, now)
     world["reception"] = counts
     world.log(
         "    {calls} calls, {visits} visits, {tasks_done} tasks done, "
-        "{opportunities} opportunities, {desk_turns} desk turns".format(**counts)
+        "{opportunities} opportunities, {desk_turns} desk turns, {backed} statuses backed".format(
+            **counts
+        )
     )
+
+
+def _unit_labels():
+    """project id → labels of real units ("1栋 0802 · 三室两厅两卫 98㎡"), for products shown."""
+    labels: dict = {}
+    units = Unit.objects.select_related("building").order_by("building_id", "floor", "position")
+    for unit in units:
+        labels.setdefault(unit.building.project_id, []).append(
+            f"{unit.building.name} {unit.number} · {unit.layout} {unit.area.normalize():f}㎡"
+        )
+    return labels
+
+
+def _products(world, rng, project_id):
+    labels = world.data.get("unit_labels", {}).get(project_id)
+    if not labels:
+        return "样板房参观"
+    return rng.choice(labels)
+
+
+def _at(day, hour, minute=0):
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def office_moment(rng, day, now, hours=CALL_HOURS, margin=timedelta(hours=1)):
+    """A local time in office hours on ``day``, or on an earlier day if that is still ahead."""
+    moment = _at(day, rng.choice(hours), rng.randrange(60))
+    while moment > now - margin:
+        moment -= timedelta(days=1)
+    return moment
+
+
+def _raise_status(customer, status, by):
+    """Forward only: history may imply a later stage than the customer shows, never earlier."""
+    customer.refresh_from_db(fields=["status"])
+    if STATUS_ORDER.index(status) > STATUS_ORDER.index(customer.status):
+        customer_set_status(by=by, customer=customer, status=status)
 
 
 def _demo_customers(world, limit=36):
@@ -190,16 +240,20 @@ def _demo_customers(world, limit=36):
 def _seed_customer(world, customer, n, now, counts):
     rng = world.rng
     owner, project = customer.owner, customer.project
-    days_ago = rng.choice([0, 0, 1, 2, 3, 4, 6, 8, 12, 20])
-    called_at = now - timedelta(days=days_ago, minutes=rng.randrange(20, 300))
+    today = timezone.localdate(now)
+    known_for = (today - timezone.localtime(customer.created_at).date()).days
+    days_ago = min(rng.choice([0, 0, 1, 2, 3, 4, 6, 8, 12, 20]), max(known_for, 0))
+    called_at = office_moment(rng, today - timedelta(days=days_ago), now)
+    call_day = timezone.localtime(called_at).date()
+    target = customer.status  # what the customers demo made of him: the history backs it
     booked = None
-    wanted = rng.random() < 0.6
+    wanted = rng.random() < 0.6 or target != CustomerStatus.LEAD
     if wanted and rng.random() < 0.6:
-        booked = timezone.localtime(called_at + timedelta(days=rng.choice([1, 2, 3, 5]))).replace(
-            hour=rng.choice([10, 14, 15]), minute=rng.choice([0, 30]), second=0, microsecond=0
+        booked = _at(
+            call_day + timedelta(days=rng.choice([1, 2, 3, 5])),
+            rng.choice([10, 14, 15]),
+            rng.choice([0, 30]),
         )
-        if booked <= called_at:
-            booked = called_at + timedelta(days=1)
     try:
         result = services.call_log(
             by=owner,
@@ -219,7 +273,6 @@ def _seed_customer(world, customer, n, now, counts):
     except ApplicationError:
         return
     counts["calls"] += 1
-    today = timezone.localdate()
     for task in result.tasks:
         if task.due_date < today and rng.random() < 0.55:
             services.task_complete(
@@ -233,7 +286,7 @@ def _seed_customer(world, customer, n, now, counts):
         services.call_log(
             by=owner,
             project=project,
-            called_at=called_at - timedelta(hours=1),
+            called_at=office_moment(rng, call_day, now),
             rings=rng.choice([2, 3, 4]),
             answer_seconds=rng.randrange(4, 20),
             duration_seconds=rng.randrange(60, 300),
@@ -241,11 +294,13 @@ def _seed_customer(world, customer, n, now, counts):
             questions="只问价格，不愿留电话",
         )
         counts["calls"] += 1
-    arrived = booked or (called_at + timedelta(days=rng.choice([1, 2])))
+    arrived = booked or _at(
+        call_day + timedelta(days=rng.choice([1, 2])), rng.choice(VISIT_HOURS), rng.randrange(60)
+    )
+    if arrived > now - timedelta(hours=1) and target != CustomerStatus.LEAD:
+        arrived = office_moment(rng, call_day, now, VISIT_HOURS)  # his stage needs a visit
     if not wanted or arrived > now - timedelta(hours=1):
-        if rng.random() < 0.5:  # some callers become opportunities without a visit yet
-            _seed_opportunity(world, customer, rng.choice(PRODUCTS), called_at, counts)
-        return
+        return  # opportunities come after a visit: a lead stays a lead until he has been here
     factors = list(RiskFactor.objects.filter(project=project, is_active=True))
     disclosed = factors if rng.random() < 0.75 else factors[:-1]
     visit = services.visit_register(
@@ -255,7 +310,7 @@ def _seed_customer(world, customer, n, now, counts):
         arrived_at=arrived,
         reception_started_at=arrived + timedelta(seconds=rng.choice([15, 25, 40, 50, 75, 130])),
         party_size=rng.choice([1, 2, 2, 3]),
-        products_shown=rng.choice(PRODUCTS),
+        products_shown=_products(world, rng, project.pk),
         risk_factors=disclosed,
         club_invited=rng.random() < 0.7,
         next_step=rng.choice(NEXT_STEPS),
@@ -265,8 +320,15 @@ def _seed_customer(world, customer, n, now, counts):
 
 
 def _seed_opportunity(world, customer, products, since, counts):
+    """An opportunity the customer's stage allows: won for 认购 and beyond, never lost then;
+    the customer moves to 意向 (open) or 认购 (won) if he was behind."""
     rng = world.rng
     owner, project = customer.owner, customer.project
+    target = customer.status
+    if STATUS_ORDER.index(target) < STATUS_ORDER.index(CustomerStatus.VISITOR) and (
+        rng.random() < 0.5
+    ):
+        return
     opp = services.opportunity_open(
         by=owner,
         customer=customer,
@@ -277,8 +339,9 @@ def _seed_opportunity(world, customer, products, since, counts):
     )
     counts["opportunities"] += 1
     roll = rng.random()
-    if roll < 0.55:
-        won = roll < 0.25
+    must_win = STATUS_ORDER.index(target) >= STATUS_ORDER.index(CustomerStatus.SUBSCRIBED)
+    if must_win or (roll < 0.55 and target != CustomerStatus.INTENTION):
+        won = must_win or roll < 0.25
         model = WinReason if won else LossReason
         reasons = list(model.objects.filter(company_id=project.company_id))
         services.opportunity_close(
@@ -288,6 +351,97 @@ def _seed_opportunity(world, customer, products, since, counts):
             reason=rng.choice(reasons),
             when=min(since + timedelta(days=1), timezone.now()),
         )
+        if won:
+            _raise_status(customer, CustomerStatus.SUBSCRIBED, owner)
+    else:
+        _raise_status(customer, CustomerStatus.INTENTION, owner)
+
+
+def _back_statuses(world, now, exclude):
+    """Customers the customers demo moved along the lifecycle get the history their stage
+    implies (bulk rows, no events): a visit from 来访 on, an open opportunity at 意向, a won
+    one from 认购 on."""
+    rng = world.rng
+    order = STATUS_ORDER.index
+    items = world.data.get("customers") or []
+    items = items.values() if isinstance(items, dict) else items
+    wanted = [
+        c
+        for c in items
+        if c.pk not in exclude
+        and c.owner_id
+        and c.project_id
+        and order(c.status) >= order(CustomerStatus.VISITOR)
+    ]
+    if not wanted:
+        return 0
+    visited = set(
+        Visit.objects.filter(customer_id__in=[c.pk for c in wanted]).values_list(
+            "customer_id", flat=True
+        )
+    )
+    factors: dict = {}
+    for f in RiskFactor.objects.filter(is_active=True):
+        factors.setdefault(f.project_id, []).append(f)
+    win: dict = {}
+    for r in WinReason.objects.all():
+        win.setdefault(r.company_id, []).append(r)
+    today = timezone.localdate(now)
+    visits, opps = [], []
+    for c in wanted:
+        if c.pk in visited:
+            continue
+        first_day = timezone.localtime(c.created_at).date()
+        span = (today - first_day).days
+        day = first_day + timedelta(days=rng.randrange(1, span + 1)) if span >= 1 else today
+        arrived = office_moment(rng, day, now, VISIT_HOURS)
+        total = len(factors.get(c.project_id, []))
+        visit = Visit(
+            company_id=c.company_id,
+            project_id=c.project_id,
+            consultant_id=c.owner_id,
+            customer=c,
+            arrived_at=arrived,
+            reception_started_at=arrived + timedelta(seconds=rng.randrange(10, 80)),
+            waiting_seconds=0,
+            party_size=rng.choice([1, 2, 2, 3]),
+            products_shown=_products(world, rng, c.project_id),
+            risk_factors_total=total,
+            risk_factors_disclosed_count=total,
+            club_invited=rng.random() < 0.7,
+            next_step=rng.choice(NEXT_STEPS),
+        )
+        visit.waiting_seconds = int((visit.reception_started_at - arrived).total_seconds())
+        visits.append(visit)
+        if order(c.status) < order(CustomerStatus.INTENTION):
+            continue
+        won = order(c.status) >= order(CustomerStatus.SUBSCRIBED)
+        closed_at = min(arrived + timedelta(days=rng.randrange(1, 20)), now)
+        opps.append(
+            Opportunity(
+                company_id=c.company_id,
+                project_id=c.project_id,
+                consultant_id=c.owner_id,
+                customer=c,
+                stage=Stage.WON if won else rng.choice(OPEN_STAGES),
+                products_of_interest=visit.products_shown,
+                expected_value=Decimal(rng.randrange(250, 900) * 10000),
+                win_reason=rng.choice(win[c.company_id]) if won else None,
+                closed_at=closed_at if won else None,
+            )
+        )
+    Visit.objects.bulk_create(visits, batch_size=2000)
+    through = Visit.risk_factors_disclosed.through
+    through.objects.bulk_create(
+        [
+            through(visit_id=v.pk, riskfactor_id=f.pk)
+            for v in visits
+            for f in factors.get(v.project_id, [])
+        ],
+        batch_size=5000,
+    )
+    Opportunity.objects.bulk_create(opps, batch_size=2000)
+    return len(visits)
 
 
 def _bulk(world, count, now):
@@ -304,12 +458,16 @@ def _bulk(world, count, now):
     for f in RiskFactor.objects.filter(is_active=True):
         factors.setdefault(f.project_id, []).append(f)
     calls, visits = [], []
+    today = timezone.localdate(now)
     for i in range(count):
         c = customers[i % len(customers)]
-        called_at = now - timedelta(days=rng.randrange(0, 365), minutes=rng.randrange(0, 600))
+        called_at = office_moment(rng, today - timedelta(days=rng.randrange(0, 365)), now)
+        call_day = timezone.localtime(called_at).date()
         booked = None
         if rng.random() < 0.3:
-            booked = called_at + timedelta(days=rng.randrange(1, 6))
+            booked = _at(
+                call_day + timedelta(days=rng.randrange(1, 6)), rng.choice([10, 14, 15]), 0
+            )
         calls.append(
             PhoneCall(
                 company_id=c.company_id,
@@ -329,7 +487,13 @@ def _bulk(world, count, now):
             )
         )
         if rng.random() < 0.5:
-            arrived = called_at + timedelta(days=rng.randrange(1, 4))
+            arrived = _at(
+                call_day + timedelta(days=rng.randrange(1, 4)),
+                rng.choice(VISIT_HOURS),
+                rng.randrange(60),
+            )
+            if arrived > now - timedelta(hours=1):
+                continue
             total = len(factors.get(c.project_id, []))
             disclosed = total if rng.random() < 0.8 else max(total - 1, 0)
             visits.append(
@@ -341,7 +505,7 @@ def _bulk(world, count, now):
                     arrived_at=arrived,
                     reception_started_at=arrived + timedelta(seconds=rng.randrange(5, 150)),
                     waiting_seconds=0,
-                    products_shown=rng.choice(PRODUCTS),
+                    products_shown=_products(world, rng, c.project_id),
                     risk_factors_total=total,
                     risk_factors_disclosed_count=disclosed,
                     club_invited=rng.random() < 0.7,
@@ -359,10 +523,11 @@ def _bulk(world, count, now):
         for f in factors.get(v.project_id, [])[: v.risk_factors_disclosed_count]
     ]
     through.objects.bulk_create(links, batch_size=5000)
-    today = timezone.localdate()
-    tasks = []
+    tasks, task_calls = [], []
+    call_type = ContentType.objects.get_for_model(PhoneCall)
     for call in calls:
         for spec in followup_rules.rules_for_call(call, customer=call.customer):
+            task_calls.append(call)
             done = spec.due_date < today and rng.random() < 0.85
             tasks.append(
                 FollowUpTask(
@@ -378,9 +543,19 @@ def _bulk(world, count, now):
                     status=TaskStatus.DONE if done else TaskStatus.OPEN,
                     done_at=call.called_at + timedelta(days=1) if done else None,
                     outcome=rng.choice(OUTCOMES) if done else "",
+                    source_type=call_type,
+                    source_id=call.pk,
                 )
             )
     FollowUpTask.objects.bulk_create(tasks, batch_size=2000)
+    link = FollowUpTask.calls.through
+    link.objects.bulk_create(
+        [
+            link(followuptask_id=t.pk, phonecall_id=c.pk)
+            for t, c in zip(tasks, task_calls, strict=True)
+        ],
+        batch_size=5000,
+    )
     win = {}
     loss = {}
     for r in WinReason.objects.all():

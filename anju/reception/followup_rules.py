@@ -4,9 +4,15 @@ Seed 001 (万科客户接待流程 · 来电后的客户跟进/回访):
 
 * the same day as a call: a thank-you SMS inviting the caller to visit;
 * a caller who wants to visit but set no date: a call the next day;
-* a caller with a booked visit: a confirmation call the day before.
+* a caller with a booked visit: a confirmation call the day before;
+* a caller with no wish to visit: a follow-up call N days later (issue 9 item 7);
+* a registered visit: a post-visit follow-up the next day (its open invitation, confirmation
+  and follow-up calls are closed: the customer came);
+* an opportunity closed as lost: its customer's open tasks are cancelled with the reason.
 
 "Same day", "next day" and "day before" are calendar days in local time (Asia/Shanghai).
+The day counts are a company's ``FollowUpSettings`` (``Timing`` here, defaults below); the
+settings page lists every rule with its timing (``RULES``).
 Revisits after subscription/signing (SAL-5) are scheduled through the same specs.
 
 The functions here are pure: they return ``TaskSpec`` values; ``services`` writes them.
@@ -22,8 +28,13 @@ from .models import TaskKind
 RULE_THANK_YOU_SMS = "call.thank_you_sms"
 RULE_NEXT_DAY_CALL = "call.next_day_invitation"
 RULE_VISIT_CONFIRMATION = "call.visit_confirmation"
+RULE_NO_INTENT_CALL = "call.follow_up"
+RULE_POST_VISIT = "visit.follow_up"
 RULE_REVISIT = "revisit.after_%s"
 RULE_VISIT_BY_COLLEAGUE = "visit.received_by_colleague"
+
+# The calls a registered visit makes pointless: the customer came.
+CLOSED_BY_VISIT = (RULE_NEXT_DAY_CALL, RULE_VISIT_CONFIRMATION, RULE_NO_INTENT_CALL)
 
 REVISIT_AFTER = ("subscription", "signing")
 
@@ -66,6 +77,104 @@ COMPOUND_SURNAMES = frozenset(
         "呼延",
     ]
 )
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A company's day counts (``FollowUpSettings`` carries the same names)."""
+
+    invitation_days: int = 1  # a caller who wants to visit, no date: call after N days
+    confirmation_days_before: int = 1  # a booked visit: confirm N days before
+    no_intent_days: int = 3  # a caller with no wish to visit: call again after N days
+    post_visit_days: int = 1  # after a visit: follow up after N days
+
+
+DEFAULT_TIMING = Timing()
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """One row of the settings page: what triggers the rule, what it does, when."""
+
+    code: str
+    trigger: str
+    action: str
+    timing_field: str = ""  # the configurable day count, or "" for a fixed timing
+    fixed_timing: str = ""
+
+
+def rules_table():
+    """Every follow-up rule, in the order a customer meets them (the settings page)."""
+    from django.utils.translation import gettext_lazy as _
+
+    return [
+        RuleInfo(
+            RULE_THANK_YOU_SMS,
+            _("A call where the caller left a name and number"),
+            _("Thank-you SMS inviting the caller to visit"),
+            fixed_timing=_("the same day"),
+        ),
+        RuleInfo(
+            RULE_VISIT_CONFIRMATION,
+            _("A call with a booked visit"),
+            _("Confirmation call before the visit"),
+            timing_field="confirmation_days_before",
+        ),
+        RuleInfo(
+            RULE_NEXT_DAY_CALL,
+            _("A call with a wish to visit but no date"),
+            _("Invitation call"),
+            timing_field="invitation_days",
+        ),
+        RuleInfo(
+            RULE_NO_INTENT_CALL,
+            _("A call without a wish to visit"),
+            _("Follow-up call"),
+            timing_field="no_intent_days",
+        ),
+        RuleInfo(
+            "call.same_day_fold",
+            _("Another call from the same customer the same day"),
+            _("Folds into the open tasks of that day (no new task of the same kind)"),
+            fixed_timing=_("the same day"),
+        ),
+        RuleInfo(
+            "visit.closes_call_tasks",
+            _("A registered visit"),
+            _("Closes the customer's open invitation, confirmation and follow-up calls"),
+            fixed_timing=_("at once"),
+        ),
+        RuleInfo(
+            RULE_POST_VISIT,
+            _("A registered visit"),
+            _("Post-visit follow-up call"),
+            timing_field="post_visit_days",
+        ),
+        RuleInfo(
+            RULE_VISIT_BY_COLLEAGUE,
+            _("A colleague received the owner's protected customer"),
+            _("Task for the owner to follow the customer up (instead of the post-visit call)"),
+            fixed_timing=_("the same day"),
+        ),
+        RuleInfo(
+            "opportunity.lost",
+            _("An opportunity closed as lost"),
+            _("Cancels the customer's open tasks in that project, with the loss reason"),
+            fixed_timing=_("at once"),
+        ),
+        RuleInfo(
+            "opportunity.won",
+            _("An opportunity closed as won"),
+            _("Handed over to the deal flow (subscription, signing)"),
+            fixed_timing=_("at once"),
+        ),
+        RuleInfo(
+            "revisit.after_deal",
+            _("A subscription or signing"),
+            _("Revisit"),
+            fixed_timing=_("days set by the deal"),
+        ),
+    ]
 
 
 @dataclass(frozen=True)
@@ -123,7 +232,9 @@ def render_thank_you_sms(*, name, gender, project_name, consultant, hotline="") 
     return text
 
 
-def rules_for_call(call, *, customer=None, signer=None, project=None) -> list[TaskSpec]:
+def rules_for_call(
+    call, *, customer=None, signer=None, project=None, timing: Timing = DEFAULT_TIMING
+) -> list[TaskSpec]:
     """The follow-up tasks a logged call calls for (SAL-2). None if the caller stayed anonymous.
 
     A caller who declined to leave details is respected (seed 001: 客户不愿留下，则尊重客户意愿):
@@ -160,7 +271,9 @@ def rules_for_call(call, *, customer=None, signer=None, project=None) -> list[Ta
                 TaskSpec(
                     kind=TaskKind.VISIT_CONFIRMATION,
                     rule=RULE_VISIT_CONFIRMATION,
-                    due_date=visit_day - timedelta(days=1),
+                    due_date=max(
+                        call_day, visit_day - timedelta(days=timing.confirmation_days_before)
+                    ),
                     title=(
                         f"确认来访 · {name} · "
                         f"{timezone.localtime(call.visit_booked_for):%m-%d %H:%M}"
@@ -172,8 +285,17 @@ def rules_for_call(call, *, customer=None, signer=None, project=None) -> list[Ta
             TaskSpec(
                 kind=TaskKind.CALL,
                 rule=RULE_NEXT_DAY_CALL,
-                due_date=call_day + timedelta(days=1),
+                due_date=call_day + timedelta(days=timing.invitation_days),
                 title=f"电话邀约来访 · {name}",
+            )
+        )
+    else:
+        specs.append(
+            TaskSpec(
+                kind=TaskKind.FOLLOW_UP,
+                rule=RULE_NO_INTENT_CALL,
+                due_date=call_day + timedelta(days=timing.no_intent_days),
+                title=f"电话回访 · {name}",
             )
         )
     return specs
@@ -192,6 +314,16 @@ def rule_for_visit_by_colleague(visit, *, customer, receiver) -> TaskSpec:
             f"您的客户{customer.name}于{arrived:%m-%d %H:%M}到访{visit.project.name}，"
             f"由{short_staff_name(receiver)}接待。请尽快联系客户跟进。"
         ),
+    )
+
+
+def post_visit_spec(visit, *, timing: Timing = DEFAULT_TIMING) -> TaskSpec:
+    """After a visit: a follow-up call (by default the next local day)."""
+    return TaskSpec(
+        kind=TaskKind.FOLLOW_UP,
+        rule=RULE_POST_VISIT,
+        due_date=local_date(visit.arrived_at) + timedelta(days=timing.post_visit_days),
+        title=f"来访后跟进 · {visit.customer.name}",
     )
 
 

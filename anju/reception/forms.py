@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from anju.core.forms import CleanTextMixin
 from anju.customers.models import Gender, Source
+from anju.customers.sources import source_choices
 
 from .models import OPEN_STAGES, Stage, TaskKind
 
@@ -140,7 +141,7 @@ class CallForm(KnownCustomerMixin, FormOpenedMixin, ProjectChoiceMixin, Bootstra
         label=_("Caller declined to give details"), required=False
     )
     source = forms.ChoiceField(
-        label=_("How did the caller hear of us?"), choices=Source.choices, initial=Source.HOTLINE
+        label=_("How did the caller hear of us?"), choices=(), initial=Source.HOTLINE
     )
     form_opened_at = _form_opened_field()
     rings = forms.IntegerField(
@@ -176,6 +177,8 @@ class CallForm(KnownCustomerMixin, FormOpenedMixin, ProjectChoiceMixin, Bootstra
         super().__init__(*args, **kwargs)
         self.set_projects(projects)
         self.fields["called_at"].initial = now_local
+        # the companies' own lists of channels (issue 9 item 12)
+        self.fields["source"].choices = source_choices({p.company_id for p in projects})
         self.stamp_opened()
 
     def service_kwargs(self):
@@ -220,7 +223,7 @@ class VisitForm(FormOpenedMixin, BootstrapForm):
     )
     source = forms.ChoiceField(
         label=_("How did the customer hear of us?"),
-        choices=Source.choices,
+        choices=(),
         initial=Source.WALK_BY,
     )
     party_size = forms.IntegerField(label=_("Party size"), min_value=1, max_value=50, initial=1)
@@ -263,6 +266,7 @@ class VisitForm(FormOpenedMixin, BootstrapForm):
     ):
         super().__init__(*args, **kwargs)
         self.fields["project"].initial = project.pk
+        self.fields["source"].choices = source_choices([project.company_id])
         self.fields["risk_factors"].choices = [(str(f.pk), f.title) for f in risk_factors]
         self.fields["units_shown"].choices = _units_by_building(units)
         self.fields["layouts_shown"].choices = [(layout, layout) for layout in layouts]
@@ -482,3 +486,21 @@ class TaskAddForm(BootstrapForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["due_date"].initial = lambda: timezone.localdate() + timedelta(days=1)
+
+
+class FollowUpSettingsForm(BootstrapForm):
+    """A company's timings of the follow-up rules (issue 9 item 7); bounds from the model."""
+
+    FIELDS = ("confirmation_days_before", "invitation_days", "no_intent_days", "post_visit_days")
+
+    def __init__(self, *args, **kwargs):
+        from .models import FollowUpSettings
+
+        super().__init__(*args, **kwargs)
+        for name in self.FIELDS:
+            model_field = FollowUpSettings._meta.get_field(name)
+            low = next(v.limit_value for v in model_field.validators if v.code == "min_value")
+            high = next(v.limit_value for v in model_field.validators if v.code == "max_value")
+            self.fields[name] = forms.IntegerField(
+                label=model_field.verbose_name, min_value=low, max_value=high
+            )

@@ -1,4 +1,5 @@
-"""Hooks for capabilities that come later. Today: sending the thank-you SMS (SAL-2).
+"""Hooks for capabilities that come later: sending the thank-you SMS (SAL-2), and the deal
+flow taking over an opportunity closed as won (SAL-4 → subscription/signing, issue 9 item 7).
 
 The reception app renders the SMS text and stores it on the follow-up task. Sending is not
 its business: the messaging app, when it lands, registers a sender from its AppConfig.ready()::
@@ -14,6 +15,19 @@ its business: the messaging app, when it lands, registers a sender from its AppC
 Senders run in a background task after the call's transaction commits
 (``reception.tasks.offer_sms_task``). With no sender registered (the default) nothing is sent
 and the task stays open on the consultant's list, with the text ready to copy.
+
+Won opportunities: the deals app, when it lands, registers a handler from its
+AppConfig.ready()::
+
+    from anju.reception.hooks import register_won_handler
+
+    def start_deal(*, by, opportunity) -> None:
+        ...  # open the subscription for the won opportunity
+
+    register_won_handler(start_deal)
+
+Handlers run inside the closing transaction (an error rolls the close back). The event
+``reception.opportunity_won`` is recorded either way, so event listeners and webhooks see it.
 """
 
 from collections.abc import Callable
@@ -40,3 +54,24 @@ def sms_senders() -> list[SmsSender]:
 def send_sms_for_task(task) -> bool:
     """Offer the task's SMS to the registered senders; True if one of them sent it."""
     return any(sender(task) for sender in sms_senders())
+
+
+WonHandler = Callable[..., None]
+
+_WON_HANDLERS: list[WonHandler] = []
+
+
+def register_won_handler(handler: WonHandler) -> None:
+    if handler not in _WON_HANDLERS:
+        _WON_HANDLERS.append(handler)
+
+
+def unregister_won_handler(handler: WonHandler) -> None:
+    if handler in _WON_HANDLERS:
+        _WON_HANDLERS.remove(handler)
+
+
+def opportunity_won(*, by, opportunity) -> None:
+    """Hand a won opportunity to the deal flow: every registered handler, in order."""
+    for handler in list(_WON_HANDLERS):
+        handler(by=by, opportunity=opportunity)

@@ -214,6 +214,7 @@ class TaskKind(models.TextChoices):
     VISIT_CONFIRMATION = "visit_confirmation", _("Visit confirmation call")
     REVISIT = "revisit", _("Revisit")
     VISIT_BY_COLLEAGUE = "visit_by_colleague", _("Your customer visited; a colleague received")
+    FOLLOW_UP = "follow_up", _("Follow-up call")
 
 
 class TaskStatus(models.TextChoices):
@@ -259,6 +260,11 @@ class FollowUpTask(ProjectOwned):
     )
     source_id = models.BigIntegerField(null=True, blank=True)
     source = GenericForeignKey("source_type", "source_id")
+    # The calls this task follows up: the one that created it and any later call of the same
+    # customer the same local day that folded into it (issue 9 item 2).
+    calls = models.ManyToManyField(
+        PhoneCall, verbose_name=_("calls followed up"), blank=True, related_name="followup_tasks"
+    )
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     outcome = models.TextField(
         _("outcome"), blank=True, max_length=NOTE_MAX_LENGTH, validators=NOTE_LENGTH
@@ -293,6 +299,45 @@ class FollowUpTask(ProjectOwned):
     @property
     def is_overdue(self) -> bool:
         return self.status == TaskStatus.OPEN and self.due_date < timezone.localdate()
+
+
+class FollowUpSettings(CompanyOwned):
+    """A company's timings of the follow-up rules (SAL-2, SAL-5), in calendar days.
+
+    No row means the defaults (``followup_rules.DEFAULT_TIMING``); the settings page writes
+    one on the first change.
+    """
+
+    invitation_days = models.PositiveSmallIntegerField(
+        _("invitation call after (days)"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
+    confirmation_days_before = models.PositiveSmallIntegerField(
+        _("confirmation call before the visit (days)"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(7)],
+    )
+    no_intent_days = models.PositiveSmallIntegerField(
+        _("follow-up call without visit intent after (days)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
+    post_visit_days = models.PositiveSmallIntegerField(
+        _("post-visit follow-up after (days)"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company"], name="uniq_followup_settings_company")
+        ]
+        verbose_name = _("follow-up settings")
+        verbose_name_plural = _("follow-up settings")
+
+    def __str__(self):
+        return f"follow-up settings {self.company_id}"
 
 
 class _Reason(CompanyOwned):

@@ -11,7 +11,8 @@ from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from anju.core.scope import can_see, get_visible_or_404
-from anju.customers.models import Customer, Source
+from anju.customers.models import Customer
+from anju.customers.sources import source_choices
 
 from .models import (
     CLOSED_STAGES,
@@ -158,6 +159,30 @@ def holds_open_task_for(user, customer) -> bool:
         .filter(customer_id=customer.pk, assignee_id=user.pk, status=TaskStatus.OPEN)
         .exists()
     )
+
+
+@dataclass
+class CallFollowUps:
+    """The follow-up tasks of one call as its page lists them (issue 9 item 2): the ones
+    the user may see, and how many went to someone he may not see (a protecting owner)."""
+
+    tasks: list
+    elsewhere: int = 0
+
+    @property
+    def total(self):
+        return len(self.tasks) + self.elsewhere
+
+
+def call_followups(user, call) -> CallFollowUps:
+    """Tasks made by the call or that a repeated call of the same day folded into."""
+    tasks = list(_tasks_qs(user).filter(calls=call).order_by("due_date", "id"))
+    total = (
+        FollowUpTask.objects.unscoped("how many of the visible call's tasks went elsewhere")
+        .filter(calls=call)
+        .count()
+    )
+    return CallFollowUps(tasks, max(0, total - len(tasks)))
 
 
 def task_detail(user, task_id) -> FollowUpTask:
@@ -336,13 +361,20 @@ def _win_loss_rows(qs, fields, label):
     return result
 
 
+def _companies_of(user):
+    from anju.org.selectors import companies_visible_to
+
+    return companies_visible_to(user).values_list("pk", flat=True)
+
+
 def win_loss_analysis(user, *, project=None, date_from=None, date_to=None) -> WinLossAnalysis:
     """Closed opportunities by project, channel (customer source), consultant and reason."""
     qs = Opportunity.objects.visible_to(user).filter(stage__in=CLOSED_STAGES)
     if project:
         qs = qs.filter(project=project)
     qs = _period(qs, "closed_at", date_from, date_to)
-    sources = dict(Source.choices)
+    # channel names from the user's companies' lists (issue 9 item 12)
+    sources = dict(source_choices(_companies_of(user), include_retired=True))
     total = qs.aggregate(
         won=Count("id", filter=Q(stage=Stage.WON)),
         lost=Count("id", filter=Q(stage=Stage.LOST)),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import rules_views, views
 
 app_name = "reception"
 urlpatterns = [
@@ -39,5 +39,6 @@ urlpatterns = [
     path("pipeline/<int:opportunity_id>/move/", views.pipeline_move, name="pipeline_move"),
     path("customers/<int:customer_id>/tasks/", views.customer_task_add, name="customer_task_add"),
     path("metrics/", views.metrics, name="metrics"),
+    path("rules/", rules_views.followup_rules_page, name="followup_rules"),
     path("export/<str:what>.<str:fmt>", views.export, name="export"),
 ]

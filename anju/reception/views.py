@@ -135,13 +135,11 @@ def call_new(request):
 @login_required
 def call_detail(request, call_id):
     call = selectors.call_detail(request.user, call_id)
-    tasks = selectors.tasks_visible_to(request.user).filter(
-        source_type__app_label="reception",
-        source_type__model="phonecall",
-        source_id=call.pk,
-    )
+    followups = selectors.call_followups(request.user, call)
     return render(
-        request, "reception/call_detail.html", {"call": call, "tasks": tasks, "tab": "calls"}
+        request,
+        "reception/call_detail.html",
+        {"call": call, "tasks": followups.tasks, "followups": followups, "tab": "calls"},
     )
 
 

@@ -42,6 +42,7 @@ from ..models import (
     Source,
 )
 from ..phones import normalise_phone
+from ..sources import source_table
 from .reading import COLUMN_BY_FIELD
 
 CONSULTANT_ROLES = (Role.SALES_CONSULTANT, Role.KEY_ACCOUNT_REP)
@@ -71,7 +72,6 @@ CHOICE_ALIASES = {
 }  # fmt: skip
 CHOICES = {
     "gender": Gender,
-    "source": Source,
     "grade": Grade,
     "status": CustomerStatus,
     "life_stage": LifeStage,
@@ -89,6 +89,28 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日",
 
 def _key(text) -> str:
     return _KEY_NOISE.sub("", str(text).strip().lower())
+
+
+UNKNOWN_SOURCE_CHOICES = ("error", "other")  # what an unknown source channel becomes
+
+
+def _source_table(company_id) -> dict[str, str]:
+    """Key → code for the company's active channels: codes, names, built-in labels in both
+    languages and everyday aliases (issue 9 item 12)."""
+    active = {code: name for code, name, on in source_table(company_id) if on}
+    table = {}
+    for code, name in active.items():
+        table[_key(code)] = code
+        table[_key(name)] = code
+    for value, label in Source.choices:
+        if value in active:
+            for lang in ("en", "zh-hans"):
+                with translation.override(lang):
+                    table.setdefault(_key(str(label)), value)
+    for alias, value in CHOICE_ALIASES["source"].items():
+        if value in active:
+            table.setdefault(_key(alias), value)
+    return table
 
 
 def _choice_table(name) -> dict[str, str]:
@@ -141,11 +163,23 @@ class CheckedRow:
 class RowChecker:
     """Everything needed to check rows, loaded once per import."""
 
-    def __init__(self, *, by, company, default_project=None, header=None, mapping=None):
+    def __init__(
+        self,
+        *,
+        by,
+        company,
+        default_project=None,
+        header=None,
+        mapping=None,
+        unknown_source="error",
+    ):
         from anju.org.models import Project, RoleAssignment
 
         self.by = by
         self.company = company
+        self.sources = _source_table(company.pk)
+        self.source_names = "、".join(name for _code, name, on in source_table(company.pk) if on)
+        self.unknown_source = unknown_source
         self.default_project = default_project
         self.header = header or []
         self.mapping = mapping or {}
@@ -239,6 +273,19 @@ class RowChecker:
                     text)  # fmt: skip
             else:
                 row.values[name_] = value
+        # the source channel: the company's list; an unknown one as the importer chose
+        text = _text(raw.get("source"))
+        if text:
+            value = self.sources.get(_key(text))
+            if value is None and self.unknown_source == "other":
+                value = Source.OTHER
+            if value is None:
+                err("source",
+                    _("Unknown source channel; use one of: %(allowed)s (or import unknown "
+                      "channels as “Other”).") % {"allowed": self.source_names},
+                    text)  # fmt: skip
+            else:
+                row.values["source"] = value
         # texts
         for name_ in TEXT_FIELDS:
             text = _text(raw.get(name_))

@@ -36,7 +36,13 @@ from ..demo import customer_code
 from ..models import Customer, CustomerPhone, CustomerStatus
 from ..names import name_initials, name_pinyin
 from ..quality import completeness_of
-from .checking import CheckedRow, RowChecker, _require_import, may_see_import
+from .checking import (
+    UNKNOWN_SOURCE_CHOICES,
+    CheckedRow,
+    RowChecker,
+    _require_import,
+    may_see_import,
+)
 from .reading import COLUMN_BY_FIELD, Table, _blank, _read_upload, read_table
 
 JOB_KIND = "customer_import"
@@ -56,13 +62,26 @@ class Preview:
 
 
 def customer_import_prepare(
-    *, by, company, upload, project=None, all_or_nothing: bool = True
+    *,
+    by,
+    company,
+    upload,
+    project=None,
+    all_or_nothing: bool = True,
+    unknown_source: str = "error",
 ) -> Job:
     """Check the upload (size, type, columns) and keep it with a queued job for the preview.
 
     Nothing about customers is written; a file-level problem raises ApplicationError.
+    ``unknown_source``: a source channel not on the company's list is a row error
+    (``error``) or imported as "other" (``other``) (issue 9 item 12).
     """
     _require_import(by, company)
+    if unknown_source not in UNKNOWN_SOURCE_CHOICES:
+        raise ApplicationError(
+            _("Choose what an unknown source channel becomes: error or other."),
+            field="unknown_source",
+        )
     if project is not None and project.company_id != company.pk:
         raise Conflict(
             _("The project belongs to another company."), field="project", code="company_mismatch"
@@ -83,6 +102,7 @@ def customer_import_prepare(
             "filename": upload.name,
             "project": project.pk if project else None,
             "all_or_nothing": bool(all_or_nothing),
+            "unknown_source": unknown_source,
             "confirmed": False,
         },
         # The job list links here: the import's own page has the preview and the error report.
@@ -121,6 +141,7 @@ def import_preview(*, by, job) -> Preview:
         default_project=_default_project(job),
         header=table.header,
         mapping=table.mapping,
+        unknown_source=job.params.get("unknown_source", "error"),
     )
     rows = []
     for number, cells in table.rows:
@@ -211,6 +232,7 @@ def _run(job, by) -> Job:
         default_project=_default_project(job),
         header=table.header,
         mapping=table.mapping,
+        unknown_source=job.params.get("unknown_source", "error"),
     )
     job_progress(job=job, done=0, total=0, message=_("Reading the file…"), force=True)
     raw = []
@@ -248,8 +270,10 @@ def _run(job, by) -> Job:
         "written": False,
     }
     if errors and all_or_nothing:
+        # Nothing was imported: the job failed (issue 9 item 15), with its per-row report.
         return job_finish(
             job=job,
+            failed=True,
             result=result,
             errors=errors,
             message=_(

@@ -92,7 +92,7 @@ def test_1000_rows_with_3_bad_writes_nothing_and_reports_exactly_those(world, st
     rows[500][3] = "2023-02-30"  # row 502: impossible date
     rows[998][1] = rows[3][1]  # row 1000: same number as row 5
     job = start_runs_task(world, csv_upload(rows))
-    assert job.status == Job.Status.SUCCEEDED and job.result["written"] is False
+    assert job.status == Job.Status.FAILED and job.result["written"] is False
     assert (Customer.objects.count(), CustomerPhone.objects.count(), Event.objects.count()) == (
         before
     )
@@ -340,3 +340,47 @@ def test_a_finished_import_after_the_nightly_purge_still_shows_its_result(
     assert 'data-testid="file-removed"' in text and 'data-testid="import-result"' in text
     assert _file_removed_text(page) in text
     assert client.get(f"/customers/import/{job.pk}/errors.csv").status_code == 200
+
+
+# --- issue 9 item 15: the blank template as .xlsx and .csv; a refused import shows as failed --
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_blank_template_downloads_and_reads_back_as_the_import_header(world, login, fmt):
+    from anju.customers.imports.reading import read_table
+
+    response = login(world.users["datasteward"]).get(f"/customers/import/template.{fmt}")
+    assert response.status_code == 200
+    assert f'filename="customers-template.{fmt}"' in response["Content-Disposition"]
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if fmt == "xlsx":
+        assert body[:2] == b"PK"  # a zip: a real workbook
+    table = read_table(body, f"customers-template.{fmt}")
+    assert [c for c in table.header if c] == [c.aliases[0] for c in imports.COLUMNS]
+    assert not list(table.rows)
+
+
+def test_upload_page_offers_both_templates(world, login):
+    page = login(world.users["datasteward"]).get("/customers/import/").content.decode()
+    assert 'href="/customers/import/template.xlsx"' in page
+    assert 'href="/customers/import/template.csv"' in page
+
+
+@import_urls
+def test_an_all_or_nothing_import_with_bad_rows_shows_as_failed_on_the_jobs_page_and_api(
+    world, login, start_runs_task
+):
+    from anju.core.services import api_token_create
+
+    rows = good_rows(3)
+    rows[1][1] = "12345"
+    job = start_runs_task(world, csv_upload(rows))
+    assert job.status == Job.Status.FAILED and job.percent < 100
+    client = login(world.users["datasteward"])
+    listing = client.get("/jobs/").content.decode()
+    row = next(line for line in listing.split("<tr>") if f"/jobs/{job.pk}/" in line)
+    assert "100%" not in row and str(Job.Status.FAILED.label) in row
+    _token, secret = api_token_create(by=world.users["datasteward"], name="t")
+    body = client.get(f"/api/v1/jobs/{job.pk}", HTTP_AUTHORIZATION=f"Bearer {secret}").json()
+    assert body["status"] == "failed" and body["error_count"] == 1
+    assert body.get("percent", 0) < 100

@@ -90,14 +90,14 @@ def test_api_and_page_end_with_the_same_row_errors(
     started = start(client, auth, job_id, django_capture_on_commit_callbacks)
     assert started.status_code == 202
     api_job = Job.objects.get(pk=job_id)
-    assert api_job.status == page_job.status == Job.Status.SUCCEEDED
+    assert api_job.status == page_job.status == Job.Status.FAILED
     assert api_job.errors == page_job.errors
     assert sorted({e["row"] for e in api_job.errors}) == [3, 6, 8, 13]
     assert api_job.result == page_job.result and api_job.result["written"] is False
 
     # status through /jobs/{id}, the errors as JSON (paged) and as the page's CSV
     status = client.get(f"/api/v1/jobs/{job_id}", **auth).json()
-    assert status["status"] == "succeeded" and status["error_count"] == len(api_job.errors)
+    assert status["status"] == "failed" and status["error_count"] == len(api_job.errors)
     assert status["errors_url"] == f"/api/v1/customer-imports/{job_id}/errors"
     assert status["message"] == api_job.message
     first = client.get(status["errors_url"] + "?page_size=2", **auth).json()

@@ -70,7 +70,8 @@ def test_search_by_initials_last4_and_code(world, login):
 
 def test_list_query_count_does_not_grow(world, login, django_assert_max_num_queries):
     client = login(world.users["management"])
-    with django_assert_max_num_queries(16) as before:  # constant: includes button permissions
+    # constant: includes button permissions and the companies' source channels (issue 9 item 12)
+    with django_assert_max_num_queries(17) as before:
         client.get("/customers/")
     for i in range(30):
         customer_register(
@@ -80,7 +81,7 @@ def test_list_query_count_does_not_grow(world, login, django_assert_max_num_quer
             phone=f"1370000{i:04d}",
             name=f"客户{i}",
         )
-    with django_assert_max_num_queries(16) as after:
+    with django_assert_max_num_queries(17) as after:
         client.get("/customers/?page=2")
     assert len(after.captured_queries) == len(before.captured_queries)
 

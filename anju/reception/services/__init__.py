@@ -36,7 +36,16 @@ from .managed_lists import (
     risk_factor_set_active,
 )
 from .opportunities import opportunity_advance, opportunity_close, opportunity_open
-from .tasks import schedule_revisit, task_add, task_cancel, task_complete
+from .tasks import (
+    followup_settings_update,
+    schedule_revisit,
+    task_add,
+    task_cancel,
+    task_complete,
+    tasks_after_loss,
+    tasks_after_visit,
+    timing_for,
+)
 from .visits import VisitResult, project_layouts, protected_visit_message, visit_register
 
 __all__ = [
@@ -50,6 +59,7 @@ __all__ = [
     "desk_set_status",
     "desk_skip",
     "desk_take_next",
+    "followup_settings_update",
     "opportunity_advance",
     "opportunity_close",
     "opportunity_open",
@@ -65,5 +75,8 @@ __all__ = [
     "task_add",
     "task_cancel",
     "task_complete",
+    "tasks_after_loss",
+    "tasks_after_visit",
+    "timing_for",
     "visit_register",
 ]

@@ -14,6 +14,7 @@ from anju.core.roles import Perm
 from anju.core.scope import can_see
 from anju.customers.models import Gender, Source
 from anju.customers.services import customer_register
+from anju.customers.sources import check_source
 
 FUTURE_SLACK = timedelta(minutes=10)
 PLAUSIBLE_YEARS = (2000, 2099)
@@ -112,8 +113,8 @@ def _require_handler(by, obj, *, owner_id):
 
 
 def _register_customer(*, by, project, consultant, phone, name, gender, source):
-    if source and source not in Source.values:
-        raise ApplicationError(_("Unknown source channel."), field="source")
+    if source:
+        source = check_source(project.company_id, source)  # the company's list (item 12)
     if gender and gender not in Gender.values:
         raise ApplicationError(_("Unknown salutation."), field="gender")
     profile = {"source": source or Source.OTHER}

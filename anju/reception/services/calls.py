@@ -33,7 +33,7 @@ from ._common import (
     _require_project,
     _require_reception,
 )
-from .tasks import _create_tasks
+from .tasks import _create_or_fold_call_tasks, timing_for
 
 MAX_RINGS_RECORDED = 99
 MAX_CALL_RECORDED = 24 * 3600
@@ -198,27 +198,53 @@ def call_log(
     # protected customer is followed up by his owner there, not where the call came in).
     followup_project = customer.project if hidden_from_caller and customer.project else project
     specs = followup_rules.rules_for_call(
-        call, customer=customer, signer=followed_up_by, project=followup_project
+        call,
+        customer=customer,
+        signer=followed_up_by,
+        project=followup_project,
+        timing=timing_for(followup_project.company_id),
     )
-    tasks = _create_tasks(
+    # A repeated call the same local day folds into that day's open tasks (issue 9 item 2).
+    created, folded = _create_or_fold_call_tasks(
         by=by,
         specs=specs,
         project=followup_project,
         assignee=followed_up_by,
         customer=customer,
-        source=call,
+        call=call,
     )
+    tasks = created + folded
     if hidden_from_caller:
         # The call and the owner's follow-ups are written; the caller gets neither back.
         call.customer_visible = False
         return CallResult(call, None, [], message, protected_elsewhere=True)
     call.customer_visible = customer is not None
-    summary = ngettext(
-        "Call logged; %(n)d follow-up task created.",
-        "Call logged; %(n)d follow-up tasks created.",
-        len(tasks),
-    ) % {"n": len(tasks)}
-    return CallResult(call, customer, tasks, " ".join(m for m in (summary, message) if m))
+    return CallResult(
+        call, customer, tasks, " ".join(m for m in (_summary(created, folded), message) if m)
+    )
+
+
+def _summary(created, folded) -> str:
+    """What the call did to the follow-ups, in the counts the call page lists."""
+    if not created and not folded:
+        return _("Call logged; no follow-up task.")
+    parts = []
+    if created:
+        parts.append(
+            ngettext(
+                "Call logged; %(n)d follow-up task created.",
+                "Call logged; %(n)d follow-up tasks created.",
+                len(created),
+            )
+            % {"n": len(created)}
+        )
+    if folded:
+        parts.append(
+            _("Open tasks of today that now also cover this call: %(n)d.") % {"n": len(folded)}
+        )
+    if not created:
+        parts.insert(0, _("Call logged."))
+    return " ".join(parts)
 
 
 def _protected_customer_for_owner(customer_id):

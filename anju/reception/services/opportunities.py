@@ -13,6 +13,7 @@ from anju.core.transitions import check_transition
 from anju.core.validation import validate_fields
 from anju.customers.services import customer_record_activity
 
+from .. import hooks
 from ..models import (
     CLOSED_STAGES,
     OPEN_STAGES,
@@ -23,6 +24,7 @@ from ..models import (
     WinReason,
 )
 from ._common import _aware, _require_handler, _require_project
+from .tasks import tasks_after_loss
 
 MAX_EXPECTED_VALUE = Decimal("999999999999.99")
 PRODUCTS_LENGTH = 300  # Opportunity.products_of_interest
@@ -213,4 +215,10 @@ def opportunity_close(*, by, opportunity, won: bool, reason, note: str = "", whe
         subject=opportunity.customer,
         details={"from": before, "reason": chosen.pk, "reason_name": chosen.name},
     )
+    if won:
+        # Deals take it from here (subscription, signing); until they exist the event above
+        # and this seam are all there is (issue 9 item 7).
+        hooks.opportunity_won(by=by, opportunity=opportunity)
+    else:
+        tasks_after_loss(by=by, opportunity=opportunity, reason_name=chosen.name)
     return opportunity

@@ -4,6 +4,8 @@ schedule a revisit.
 Not to be confused with ``anju/reception/tasks.py``, the background jobs (sending an SMS).
 """
 
+from datetime import datetime, time, timedelta
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
@@ -16,13 +18,106 @@ from anju.core.validation import validate_fields
 from anju.customers.services import customer_record_activity
 
 from .. import followup_rules, hooks
-from ..models import TASK_TRANSITIONS, FollowUpTask, TaskKind, TaskStatus
+from ..models import TASK_TRANSITIONS, FollowUpSettings, FollowUpTask, TaskKind, TaskStatus
 from ._common import _aware, _count, _require_handler
 
 # --- follow-up tasks (SAL-2, SAL-5) ------------------------------------------------------------
 
 
+def timing_for(company_id) -> followup_rules.Timing:
+    """The company's day counts for the follow-up rules; the defaults until it sets its own."""
+    row = (
+        FollowUpSettings.objects.unscoped("the rules' timing of the record's company")
+        .filter(company_id=company_id)
+        .first()
+    )
+    if row is None:
+        return followup_rules.DEFAULT_TIMING
+    return followup_rules.Timing(
+        invitation_days=row.invitation_days,
+        confirmation_days_before=row.confirmation_days_before,
+        no_intent_days=row.no_intent_days,
+        post_visit_days=row.post_visit_days,
+    )
+
+
+def _local_day_bounds(moment):
+    day = timezone.localtime(moment).date()
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def _open_task_of_the_day(*, customer, kind, call):
+    """The customer's open task of this kind made by a call the same local day, if any."""
+    start, end = _local_day_bounds(call.called_at)
+    found = (
+        FollowUpTask.objects.unscoped("fold repeated calls of the customer's day")
+        .filter(
+            customer=customer,
+            kind=kind,
+            status=TaskStatus.OPEN,
+            calls__called_at__gte=start,
+            calls__called_at__lt=end,
+        )
+        .exclude(calls=call)
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if found is None:
+        return None
+    return _lock_task(FollowUpTask(pk=found))
+
+
+def _fold_into(*, by, task, spec, call):
+    """A repeated call the same day: linked to the open task, not a new one (issue 9 item 2).
+
+    The latest booking wins for a confirmation call (the customer moved his visit).
+    """
+    task.calls.add(call)
+    changed = []
+    if task.kind == TaskKind.VISIT_CONFIRMATION and (
+        task.due_date != spec.due_date or task.title != spec.title
+    ):
+        task.due_date, task.title = spec.due_date, spec.title
+        changed = ["due_date", "title"]
+        task.save(update_fields=[*changed, "updated_at"])
+    record_event(
+        by=by,
+        verb="reception.task_folded",
+        target=task,
+        subject=task.customer,
+        details={"call": call.pk, "rule": spec.rule, "changed": changed},
+    )
+    return task
+
+
+def _create_or_fold_call_tasks(*, by, specs, project, assignee, customer, call):
+    """The tasks of a call: new ones, or the same day's open ones the call folds into.
+
+    Returns (created, folded). Two calls of one customer at once are serialised by the
+    customer row the call has just updated (``customer_record_activity``).
+    """
+    created, folded = [], []
+    for spec in specs:
+        task = _open_task_of_the_day(customer=customer, kind=spec.kind, call=call)
+        if task is not None:
+            folded.append(_fold_into(by=by, task=task, spec=spec, call=call))
+        else:
+            created += _create_tasks(
+                by=by,
+                specs=[spec],
+                project=project,
+                assignee=assignee,
+                customer=customer,
+                source=call,
+            )
+    return created, folded
+
+
 def _create_tasks(*, by, specs, project, assignee, customer, source=None):
+    from ..models import PhoneCall
+
     source_type = ContentType.objects.get_for_model(source) if source is not None else None
     tasks = []
     for spec in specs:
@@ -39,6 +134,8 @@ def _create_tasks(*, by, specs, project, assignee, customer, source=None):
             source_type=source_type,
             source_id=source.pk if source is not None else None,
         )
+        if isinstance(source, PhoneCall):
+            task.calls.add(source)
         record_event(
             by=by,
             verb="reception.task_created",
@@ -238,3 +335,123 @@ def task_add(
         by=by, specs=[spec], project=project, assignee=assignee, customer=customer
     )
     return task
+
+
+# --- rules driven by visits and opportunities (issue 9 item 7) ---------------------------------
+
+
+def _close_open(*, by, tasks, status, outcome, verb, details):
+    """Close open tasks as the system does (no handler check: a rule closes them)."""
+    now = timezone.now()
+    closed = []
+    for task in tasks:
+        task.status = status
+        task.done_at = now
+        task.outcome = outcome
+        validate_fields(task, ["outcome"])
+        task.save(update_fields=["status", "done_at", "outcome", "updated_at"])
+        record_event(by=by, verb=verb, target=task, subject=task.customer, details=details)
+        closed.append(task)
+    return closed
+
+
+def _open_tasks(**filters):
+    return list(
+        FollowUpTask.objects.unscoped("a rule closes the customer's open tasks")
+        .select_for_update()
+        .select_related("customer")
+        .filter(status=TaskStatus.OPEN, **filters)
+        .order_by("id")
+    )
+
+
+def tasks_after_visit(*, by, visit, follow_up: bool = True):
+    """A visit closes the customer's open invitation/confirmation/follow-up calls and makes
+    the post-visit follow-up (issue 9 item 7), unless ``follow_up`` is False (the caller
+    makes another). Returns (closed, created)."""
+    customer = visit.customer
+    arrived = timezone.localtime(visit.arrived_at)
+    closed = _close_open(
+        by=by,
+        tasks=_open_tasks(customer=customer, rule__in=followup_rules.CLOSED_BY_VISIT),
+        status=TaskStatus.DONE,
+        outcome=_("The customer visited on %(when)s.") % {"when": f"{arrived:%Y-%m-%d %H:%M}"},
+        verb="reception.task_closed_by_visit",
+        details={"visit": visit.pk},
+    )
+    if not follow_up:
+        return closed, []
+    spec = followup_rules.post_visit_spec(visit, timing=timing_for(visit.company_id))
+    created = _create_tasks(
+        by=by,
+        specs=[spec],
+        project=visit.project,
+        assignee=customer.owner or visit.consultant,
+        customer=customer,
+        source=visit,
+    )
+    return closed, created
+
+
+def tasks_after_loss(*, by, opportunity, reason_name: str):
+    """An opportunity lost: the customer's open tasks in its project are cancelled with the
+    reason, unless another open opportunity there still needs them (issue 9 item 7)."""
+    from ..models import OPEN_STAGES, Opportunity
+
+    still_open = (
+        Opportunity.objects.unscoped("other open opportunities of the customer")
+        .filter(customer_id=opportunity.customer_id, project_id=opportunity.project_id)
+        .filter(stage__in=OPEN_STAGES)
+        .exclude(pk=opportunity.pk)
+        .exists()
+    )
+    if still_open:
+        return []
+    return _close_open(
+        by=by,
+        tasks=_open_tasks(customer_id=opportunity.customer_id, project_id=opportunity.project_id),
+        status=TaskStatus.CANCELLED,
+        outcome=_("Opportunity lost: %(reason)s") % {"reason": reason_name},
+        verb="reception.task_cancelled",
+        details={"reason": reason_name, "opportunity": opportunity.pk},
+    )
+
+
+@transaction.atomic
+def followup_settings_update(*, by, company, **values) -> FollowUpSettings:
+    """Change a company's timings of the follow-up rules (managers, management)."""
+    from anju.core.permissions import require_perm
+    from anju.core.roles import Perm
+
+    require_perm(by, Perm.VIEW_REPORTS, company=company.pk)
+    fields = [
+        f
+        for f in (
+            "invitation_days",
+            "confirmation_days_before",
+            "no_intent_days",
+            "post_visit_days",
+        )
+        if f in values
+    ]
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise ApplicationError(_("Unknown setting."), field=sorted(unknown)[0])
+    row = (
+        FollowUpSettings.objects.unscoped("the company's own settings row")
+        .select_for_update()
+        .filter(company=company)
+        .first()
+    ) or FollowUpSettings(company=company)
+    changes = {}
+    for name in fields:
+        value = _count(values[name], field_name=name, maximum=999)
+        if getattr(row, name) != value:
+            changes[name] = {"from": getattr(row, name), "to": value}
+        setattr(row, name, value)
+    validate_fields(row, fields)
+    if not changes:
+        return row
+    row.save()
+    record_event(by=by, verb="reception.followup_settings_changed", target=row, details=changes)
+    return row

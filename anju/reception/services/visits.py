@@ -33,7 +33,7 @@ from ._common import (
     _require_reception,
 )
 from .calls import _protected_customer_for_owner, owner_label_for_caller
-from .tasks import _create_tasks
+from .tasks import _create_tasks, tasks_after_visit
 
 MAX_WAIT_RECORDED = 12 * 3600
 
@@ -45,6 +45,9 @@ class VisitResult:
     missing_risk_factors: list = field(default_factory=list)
     message: str = ""
     protected_elsewhere: bool = False  # a colleague's customer: the receiver cannot open it
+
+    tasks_closed: list = field(default_factory=list)
+    tasks: list = field(default_factory=list)
 
 
 def protected_visit_message(owner) -> str:
@@ -302,6 +305,9 @@ def visit_register(
             "club_invited": visit.club_invited,
         },
     )
+    # A colleague's customer: his owner gets the same-day task below, which is the
+    # follow-up; a second one for the next day would be duplicate work (issue 9 item 2).
+    closed, created = tasks_after_visit(by=by, visit=visit, follow_up=not protected)
     if protected:
         _notify_owner(by=by, visit=visit, customer=customer, receiver=consultant)
     parts = [_("Visit registered.")]
@@ -310,13 +316,21 @@ def visit_register(
             _("Not all risk factors were disclosed: %(list)s.")
             % {"list": "、".join(f.title for f in missing)}
         )
+    if closed and not protected:  # the receiver learns nothing of the owner's work
+        parts.append(
+            _("Open invitation and confirmation calls closed: %(n)d.") % {"n": len(closed)}
+        )
+    for task in created:
+        parts.append(_("Post-visit follow-up due %(day)s.") % {"day": f"{task.due_date:%Y-%m-%d}"})
     if message:
         parts.append(message)
     if protected:
         visit.customer_visible = False
         return VisitResult(visit, None, missing, " ".join(parts), protected_elsewhere=True)
     visit.customer_visible = True
-    return VisitResult(visit, customer, missing, " ".join(parts))
+    return VisitResult(
+        visit, customer, missing, " ".join(parts), tasks_closed=closed, tasks=created
+    )
 
 
 def _notify_owner(*, by, visit, customer, receiver):

@@ -29,7 +29,9 @@ def bearer(user):
 @pytest.fixture
 def protected(world, log_call):
     """李娜 (consultant, 滨海花园) registered 张三丰 by a call: his owner, with live tasks."""
-    result = log_call(visit_wanted=True, questions="问价格")
+    # Yesterday: a colleague's call today makes new tasks (same-day calls fold, issue 9 item 2).
+    yesterday = timezone.localtime() - timedelta(days=1)
+    result = log_call(visit_wanted=True, questions="问价格", called_at=yesterday)
     customer = result.customer
     customer.refresh_from_db()
     assert customer.owner_id == world.users["consultant"].pk and customer.protected_until

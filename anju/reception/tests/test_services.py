@@ -96,7 +96,8 @@ def test_colleagues_protected_caller_is_logged_and_followed_up_by_the_owner(worl
     The caller learns only that the number is protected, by 李* (issue 7 item 1): the result
     carries no customer and no tasks, the message no name, code or expiry.
     """
-    first = log_call(visit_wanted=True)  # consultant 李娜 owns 13812340001 in sz
+    # consultant 李娜 owns 13812340001 in sz since yesterday (today's calls would fold)
+    first = log_call(visit_wanted=True, called_at=timezone.now() - timedelta(days=1))
     result = log_call(who="consultant2", project="yunjing", visit_wanted=True)
     assert result.call.consultant_id == world.users["consultant2"].pk
     assert result.call.customer_id == first.customer.pk

@@ -35,7 +35,7 @@ def test_merge_handler_moves_reception_records(world, log_call):
     a = log_call(phone="13812348001", name="甲").customer
     b = log_call(phone="13812348002", name="甲").customer
     moved = move_reception_records(duplicate=b, survivor=a)
-    assert moved["phonecall"] == 1 and moved["followuptask"] == 1
+    assert moved["phonecall"] == 1 and moved["followuptask"] == 2  # thank-you SMS, follow-up
     assert PhoneCall.objects.filter(customer=b).count() == 0
-    assert FollowUpTask.objects.filter(customer=a).count() == 2
+    assert FollowUpTask.objects.filter(customer=a).count() == 4
     assert move_reception_records(duplicate=b, survivor=a)["phonecall"] == 0
