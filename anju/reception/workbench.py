@@ -24,7 +24,8 @@ CONSULTANT_ROLES = (Role.SALES_CONSULTANT, Role.KEY_ACCOUNT_REP)
 
 
 def names_unit_q(unit) -> Q:
-    """Opportunities of the unit's project whose products of interest name the unit.
+    """Opportunities of the unit's project interested in the unit: picked from the inventory
+    (``units_of_interest``) or named in the products of interest.
 
     Opportunities keep what interests the customer as free text ("1栋 1201 三房"), so a unit
     is named by its building and number written together, with a space, a dash or "·".
@@ -41,7 +42,12 @@ def names_unit_q(unit) -> Q:
     named = Q()
     for text in spellings:
         named |= Q(products_of_interest__icontains=text)
-    return Q(project_id=unit.project_id) & named
+    # Or picked from the inventory (a visit's units shown carried into its opportunity):
+    # a subquery, so an opportunity naming the unit both ways is listed once.
+    from .models import Opportunity
+
+    picked = Opportunity.units_of_interest.through.objects.filter(unit_id=unit.pk)
+    return Q(project_id=unit.project_id) & (named | Q(pk__in=picked.values("opportunity_id")))
 
 
 # --- links: the list behind each figure ----------------------------------------------------------

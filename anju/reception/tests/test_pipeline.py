@@ -179,6 +179,30 @@ def test_unit_link_lists_the_opportunities_naming_the_unit(world, login, log_cal
     assert "看房甲" in response.content.decode()
 
 
+def test_unit_link_lists_the_opportunities_that_picked_the_unit(world, login, log_call, unit):
+    """Units picked from the inventory (a visit's units shown, carried into the
+    opportunity) count too, whatever the text says; listed once if both."""
+    consultant = world.users["consultant"]
+    picked = services.opportunity_open(
+        by=consultant,
+        customer=log_call(phone="139 0000 7703", name="看房丙").customer,
+        products_of_interest="三房，南向",
+        expected_value="4000000",
+    )
+    picked.units_of_interest.add(unit)
+    both = services.opportunity_open(
+        by=consultant,
+        customer=log_call(phone="139 0000 7704", name="看房丁").customer,
+        products_of_interest="1栋 1801",
+        expected_value="4000000",
+    )
+    both.units_of_interest.add(unit)
+    client = login(world.users["manager"])
+    response = client.get(f"/reception/opportunities/?state=all&unit={unit.pk}")
+    shown = [o.pk for o in response.context["page"]]
+    assert picked.pk in shown and shown.count(both.pk) == 1
+
+
 def test_unit_filter_of_a_unit_out_of_sight_is_refused(world, login, unit):
     response = login(world.users["consultant_zh"]).get(
         f"/reception/opportunities/?state=all&unit={unit.pk}"
