@@ -8,6 +8,7 @@ access logging, issue 7 item 2). Invalid filters give no rows, never the whole l
 """
 
 import inspect
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
@@ -24,7 +25,7 @@ from anju.core.errors import ApplicationError, NotFound
 from anju.org.selectors import companies_visible_to, projects_visible_to
 
 from . import selectors
-from .models import CustomerStatus, Grade
+from .models import SOURCE_CODE_PATTERN, CustomerStatus, Grade
 from .sources import SourceCode, source_choices
 
 # The API names its id filters ``owner_id`` / ``project_id`` (reception lists also
@@ -258,7 +259,17 @@ def filter_errors(filterset, names=None) -> ApplicationError:
         # A well-formed id of a project or consultant the user cannot see: as for any row
         # outside the scope, "not found" (404), never a hint that it exists.
         return NotFound(_("Not found."), field=field)
+    if first is not None and _names_an_unknown_source(filterset, first):
+        # A well-formed source code that is not on the user's companies' lists (404, as in a
+        # request body: customers.sources.check_source).
+        return NotFound(_("Unknown source channel."), field=field, code="unknown_source")
     return ApplicationError("; ".join(parts), field=field, code="invalid_filter")
+
+
+def _names_an_unknown_source(filterset, name) -> bool:
+    if not isinstance(filterset.filters.get(name), SourceFilter):
+        return False
+    return re.fullmatch(SOURCE_CODE_PATTERN, str(filterset.data.get(name, ""))) is not None
 
 
 def _names_a_row_out_of_sight(filterset, name) -> bool:

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
-from anju.core.errors import ApplicationError, Conflict
+from anju.core.errors import ApplicationError, Conflict, NotFound
 from anju.core.events import record_event
 from anju.core.permissions import require_perm
 from anju.core.roles import Perm
@@ -79,11 +79,12 @@ def source_choices(company_ids, *, include_retired=False) -> list[tuple[str, str
 
 
 def check_source(company_id, code, *, field="source") -> str:
-    """The code if it is an active channel of the company, else a clear 422."""
+    """The code if it is an active channel of the company, else a clear 404: like an id, the
+    code names a row of the company's list, and that row is not there (or retired)."""
     code = (code or "").strip()
     table = {c: active for c, _n, active in source_table(company_id)}
     if not table.get(code):
-        raise ApplicationError(
+        raise NotFound(
             _("Unknown source channel “%(code)s”. Use one of: %(codes)s.")
             % {"code": code[:40], "codes": ", ".join(c for c, a in table.items() if a)},
             field=field,
@@ -199,7 +200,7 @@ def _api_type():
                 "A code from the company's list of source channels (managed per company: "
                 "advertising, referral, walk_by, online, exhibition, owner_referral, "
                 "key_account, hotline, douyin, xiaohongshu, beike, anjuke, tongcheng58, other "
-                "by default). An unknown or retired code is a 422 (code unknown_source)."
+                "by default). An unknown or retired code is a 404 (code unknown_source)."
             ),
             examples=["douyin"],
         ),

@@ -1,6 +1,6 @@
 """Issue 9 item 12: source channels are a managed list per company.
 
-The list feeds the customer forms, the list filter, the API (a code pattern, 422 for an
+The list feeds the customer forms, the list filter, the API (a code pattern, 404 for an
 unknown code), exports and imports (an unknown channel is a row error or "other").
 """
 
@@ -93,7 +93,7 @@ def test_a_retired_channel_stays_on_its_customers_but_takes_no_new_ones(world):
         )
 
 
-def test_the_api_speaks_codes_with_a_pattern_and_answers_422_for_an_unknown_one(world, client):
+def test_the_api_speaks_codes_with_a_pattern_and_answers_404_for_an_unknown_one(world, client):
     auth = bearer(world.users["consultant"])
     body = {"project_id": world.projects["binhai"].pk, "phone": "13700009007", "name": "王先生"}
     ok = client.post(
@@ -108,7 +108,8 @@ def test_the_api_speaks_codes_with_a_pattern_and_answers_422_for_an_unknown_one(
         "application/json",
         **auth,
     )
-    assert bad.status_code == 422
+    # the code names a row of the company's list that is not there: 404, as an id would
+    assert bad.status_code == 404
     assert bad.json()["code"] == "unknown_source" and bad.json()["field"] == "source"
     malformed = client.post(
         "/api/v1/customers",
@@ -133,7 +134,8 @@ def test_list_filter_page_api_and_export_use_the_channel(world, login, client):
     rows = client.get("/api/v1/customers?source=anjuke", **auth).json()["items"]
     assert rows and {r["source"] for r in rows} == {"anjuke"}
     unknown = client.get("/api/v1/customers?source=tiktok", **auth)
-    assert unknown.status_code == 422 and unknown.json()["field"] == "source"
+    assert unknown.status_code == 404 and unknown.json()["field"] == "source"
+    assert unknown.json()["code"] == "unknown_source"
     export = page.get("/customers/import/export.csv?source=anjuke")
     text = b"".join(export.streaming_content).decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text)))

@@ -64,7 +64,11 @@ def opportunity_open(
     """Open an opportunity (SAL-4). From a visit (issue 9 item 10) it carries the units and
     layouts shown there: the products default to the visit's, the units are linked."""
     if visit is not None and visit.customer_id != customer.pk:
-        raise ApplicationError(_("This visit is another customer's."), field="visit")
+        # two rows named together that do not belong together: a conflict (409), as
+        # company_mismatch is
+        raise Conflict(
+            _("This visit is another customer's."), field="visit", code="customer_mismatch"
+        )
     project = project or (visit.project if visit is not None else None) or customer.project
     if project is None:
         raise ApplicationError(_("Choose the project."), field="project")

@@ -130,8 +130,10 @@ def _booked_call(customer, arrived_at, booked_call):
     booked a visit), else the customer's call that booked a visit on the arrival day."""
     if booked_call is not None:
         if booked_call.customer_id != customer.pk or booked_call.visit_booked_for is None:
-            raise ApplicationError(
-                _("This call did not book a visit of this customer."), field="booked_call"
+            raise Conflict(  # the call named does not go with this visit (409)
+                _("This call did not book a visit of this customer."),
+                field="booked_call",
+                code="booking_mismatch",
             )
         return booked_call
     day = timezone.localtime(arrived_at).date()
