@@ -95,7 +95,9 @@ def test_pipeline_board_drag_and_drop(world, page, browser_login, screenshot):
     page.wait_for_selector(f"[data-testid=column-negotiation] #opp-{opp.pk}")
     opp.refresh_from_db()
     assert opp.stage == Stage.NEGOTIATION
-    assert f"¥{opp.expected_value:,.0f}" in page.inner_text("[data-testid=total-negotiation]")
+    negotiating = Opportunity.objects.filter(consultant=consultant, stage=Stage.NEGOTIATION)
+    total = sum(o.expected_value for o in negotiating)
+    assert f"¥{total:,.0f}" in page.inner_text("[data-testid=total-negotiation]")
     # a drop on "won" needs a reason: refused, the card stays in its column with the message
     page.drag_and_drop(f"#opp-{opp.pk}", "[data-testid=column-won]")
     page.wait_for_selector(

@@ -130,7 +130,9 @@ def test_team_table_is_a_fixed_number_of_queries(world, log_call):
 
     count()  # the user's roles are read once and kept on him
     queries, size = count()
-    assert queries <= 6  # the consultants, then one grouped query per figure
+    # the consultants, one grouped query per figure, and the new-customer figure's filter
+    # reading the companies' source channels once (issue 9 item 12)
+    assert queries <= 8
     for i in range(3):
         _new_consultant(world, f"extra{i}")
         _month_of_work(world, log_call, who="consultant", n=1, phone_base=7400 + i * 10)
@@ -195,7 +197,11 @@ def test_one_click_complete_swaps_the_row(world, login):
 
 
 def test_one_click_complete_refused_says_why_and_changes_nothing(world, login):
-    task = _open_task(world, kind="call") or _open_task(world, kind="visit_confirmation")
+    task = (
+        _open_task(world, kind="call")
+        or _open_task(world, kind="visit_confirmation")
+        or _open_task(world, kind="follow_up")
+    )
     client = login(world.users["consultant"])
     response = client.post(f"/reception/tasks/{task.pk}/complete/", {"outcome": ""}, **HTMX)
     assert response.status_code == 422
