@@ -188,7 +188,9 @@ def test_visit_form_for_a_known_customer(world, login, customer):
     client = login(world.users["consultant"])
     url = f"/reception/visits/new/?customer={customer.pk}&project={customer.project_id}"
     body = client.get(url).content.decode()
-    assert 'data-testid="known-customer"' in body and customer.phone not in body
+    # the visit form shows him as its chosen customer (the desk's search, issue 9 item 6)
+    assert 'data-testid="chosen-customer"' in body and customer.phone not in body
+    assert customer.name in body and 'name="phone"' not in body
     now = timezone.localtime().replace(microsecond=0)
     response = client.post(
         url,
