@@ -24,6 +24,17 @@ def _minutes(seconds):
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def _call_title(call):
+    """'Phone call (rings: 2, duration 4:00)'; a figure nobody noted says so, never a bare '?'."""
+    rings = _("rings not recorded") if call.rings is None else _("rings: %(n)s") % {"n": call.rings}
+    duration = (
+        _("duration not recorded")
+        if call.duration_seconds is None
+        else _("duration %(d)s") % {"d": _minutes(call.duration_seconds)}
+    )
+    return _("Phone call (%(rings)s, %(duration)s)") % {"rings": rings, "duration": duration}
+
+
 def calls_timeline(user, customer, limit):
     for call in selectors.customer_calls(user, customer, limit):
         body = call.questions
@@ -33,13 +44,7 @@ def calls_timeline(user, customer, limit):
         yield TimelineEntry(
             when=call.called_at,
             kind="call",
-            title=_("Phone call (%(rings)s rings, %(duration)s)")
-            % {
-                "rings": "?" if call.rings is None else call.rings,
-                "duration": "?"
-                if call.duration_seconds is None
-                else _minutes(call.duration_seconds),
-            },
+            title=_call_title(call),
             body=body,
             url=_url(user, call, "reception:call_detail"),
             actor=str(call.consultant),

@@ -4,6 +4,7 @@
 import pytest
 
 from anju.customers.sources import source_choices
+from anju.reception.followup_rules import rules_table
 from anju.reception.services import timing_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -15,7 +16,7 @@ def test_manager_sets_rule_timings_and_adds_a_source_channel(
     browser_login("manager")
     page.click('nav >> text="跟进规则"')
     page.wait_for_selector("[data-testid=rules]")
-    assert page.locator("[data-testid=rules] tbody tr").count() == 11
+    assert page.locator("[data-testid=rules] tbody tr").count() == len(rules_table())
     page.fill("input[name=no_intent_days]", "5")
     page.click("button[type=submit] >> text=保存时间设置")
     page.wait_for_selector(".alert-success, [role=alert]")

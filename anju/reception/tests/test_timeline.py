@@ -39,3 +39,20 @@ def test_merge_handler_moves_reception_records(world, log_call):
     assert PhoneCall.objects.filter(customer=b).count() == 0
     assert FollowUpTask.objects.filter(customer=a).count() == 4
     assert move_reception_records(duplicate=b, survivor=a)["phonecall"] == 0
+
+
+def test_a_call_s_unrecorded_figures_read_as_not_recorded(world, log_call):
+    """The 360° timeline said '通话 ?' for a duration nobody noted (issue 9 walk): it says so."""
+    from django.utils.translation import override
+
+    consultant = world.users["consultant"]
+    noted = log_call(phone="13812348011", rings=2, duration_seconds=245).customer
+    unnoted = log_call(phone="13812348012", rings=None, duration_seconds=None).customer
+    with override("zh-hans"):
+        [call] = [e for e in timeline_for(consultant, noted) if e.kind == "call"]
+        assert call.title == "来电（铃响 2 声，通话 4:05）"
+        [call] = [e for e in timeline_for(consultant, unnoted) if e.kind == "call"]
+        assert call.title == "来电（铃响次数未记录，通话时长未记录）"
+    with override("en"):
+        [call] = [e for e in timeline_for(consultant, unnoted) if e.kind == "call"]
+        assert "?" not in call.title and "not recorded" in call.title
