@@ -321,9 +321,7 @@ def _customer_by_number_for_owner(project, phone):
     colleague's customer goes to his consultant. Only his owner is used, and only masked for a
     receptionist who cannot see the customer (issue 7 item 1); nothing else comes back."""
     from anju.customers.models import Customer, CustomerPhone
-    from anju.customers.phones import normalise_phone
 
-    phone = normalise_phone(phone, field="q")
     holders = (
         CustomerPhone.objects.unscoped("the desk: whose customer is this number")
         .filter(company_id=project.company_id, phone=phone)
@@ -338,6 +336,21 @@ def _customer_by_number_for_owner(project, phone):
     if customer is not None and customer.merged_into_id:
         customer = customer.merged_into  # a merged duplicate's number: the survivor's owner
     return customer
+
+
+def _by_number(by, project, phone):
+    """The customer holding the number typed at the desk. The look-up is the receptionist's
+    phone search, logged as one (SEC-2); a customer he cannot see is then read for his owner's
+    sake only."""
+    from anju.customers.phones import normalise_phone
+    from anju.customers.selectors import customer_by_phone
+
+    phone = normalise_phone(phone, field="q")
+    if by is not None:
+        seen = customer_by_phone(by, project.company_id, phone)
+        if seen is not None and not seen.merged_into_id:
+            return seen
+    return _customer_by_number_for_owner(project, phone)
 
 
 def _his_consultant(project, customer):
@@ -363,7 +376,7 @@ def desk_walk_in(*, by, project, customer=None, phone=None, at=None) -> DeskWalk
     _require_desk(by, project)
     hidden = False
     if phone:
-        customer = _customer_by_number_for_owner(project, phone)
+        customer = _by_number(by, project, phone)
         hidden = customer is not None and by is not None and not can_see(by, customer)
     elif customer is not None:
         if by is not None and not can_see(by, customer):
