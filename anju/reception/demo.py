@@ -592,7 +592,8 @@ def _bulk(world, count, now):
 def _seed_desk(world, now):
     """Two weeks of 滨海花园's reception order (接待顺序, issue 9 item 3), through the
     services: the manager's order each morning, walk-ins in turn, now and then a skip, a
-    customer asking for his consultant. Past days only: today's order is the manager's to set.
+    customer asking for his consultant, a returning customer looked up and handed to his own
+    consultant. Past days only: today's order is the manager's to set.
     """
     project = world["projects"].get("binhai")
     users = world["users"]
@@ -600,6 +601,11 @@ def _seed_desk(world, now):
     if project is None or len(team) < 2 or "manager" not in users:
         return 0
     manager = users["manager"]
+    returning = [
+        c
+        for c in world.data.get("customers", [])
+        if c.project_id == project.pk and c.owner_id in {u.pk for u in team}
+    ][:5]
     turns = 0
     for days_ago in range(14, 0, -1):
         day = timezone.localdate(now) - timedelta(days=days_ago)
@@ -622,6 +628,15 @@ def _seed_desk(world, now):
                 )
                 turns += 1
             services.desk_take_next(by=manager, project=project, at=at + timedelta(seconds=30))
+            turns += 1
+        if days_ago % 3 == 1 and returning:
+            # a returning customer, looked up at the desk: he goes to his own consultant
+            services.desk_walk_in(
+                by=manager,
+                project=project,
+                customer=returning[days_ago % len(returning)],
+                at=opening + timedelta(hours=2),
+            )
             turns += 1
         if days_ago % 5 == 0:
             services.desk_asked_for(

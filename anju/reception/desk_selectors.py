@@ -10,7 +10,10 @@ from django.utils import timezone
 
 from .models import DeskDay, DeskTurn, DutyStatus, TurnKind
 from .selectors import _period
+from .services.calls import owner_label_for_caller as mask_owner
 
+# Turns where the one at the desk seats the customer until his own consultant arrives.
+_RECEIVED_KINDS = (TurnKind.ASKED_FOR, TurnKind.RETURNING)
 _STATUS_ORDER = {DutyStatus.ON_DUTY: 0, DutyStatus.STEPPED_OUT: 1, DutyStatus.OFF: 2}
 
 
@@ -30,9 +33,13 @@ class DeskBoard:
         return {s.consultant_id for s in self.slots if s.status != DutyStatus.OFF}
 
 
-def desk_board(user, project, *, day=None, turns=30) -> DeskBoard:
+def desk_board(user, project, *, day=None, turns=30, sees_owners=False) -> DeskBoard:
     """Today's order of ``project`` as ``user`` may see it; an empty board if not opened yet.
-    Three queries whatever the size: the day, its slots, its latest turns."""
+    Three queries whatever the size: the day, its slots, its latest turns.
+
+    A returning customer's turn names his owner, which tells who owns the customer: the book
+    shows that name masked (李*) to anyone but the owner himself, unless ``sees_owners`` (the
+    office's managers, who see its customers anyway)."""
     day = day or timezone.localdate()
     board = DeskBoard(project=project, day=day)
     desk_day = DeskDay.objects.visible_to(user).filter(project=project, day=day).first()
@@ -44,6 +51,13 @@ def desk_board(user, project, *, day=None, turns=30) -> DeskBoard:
     board.turns = list(
         desk_day.turns.select_related("consultant", "received_by").order_by("-at", "-id")[:turns]
     )
+    for turn in board.turns:
+        masked = (
+            turn.kind == TurnKind.RETURNING
+            and not sees_owners
+            and turn.consultant_id != getattr(user, "pk", None)
+        )
+        turn.consultant_label = mask_owner(turn.consultant) if masked else str(turn.consultant)
     return board
 
 
@@ -53,6 +67,7 @@ class FairnessRow:
     name: str
     in_order: int = 0
     asked_for: int = 0
+    returning: int = 0  # returning customers looked up at the desk and handed to him
     skipped: int = 0
     received_for_colleague: int = 0
     share: float | None = None  # of the walk-ins handed out in order
@@ -60,8 +75,9 @@ class FairnessRow:
 
 def desk_fairness(user, *, project=None, date_from=None, date_to=None) -> list[FairnessRow]:
     """Per consultant, over a period: walk-ins given in order, customers who asked for him,
-    skips, and customers he received for a colleague (seated until the hand-over). Two
-    aggregate queries whatever the size."""
+    returning customers the desk handed to him, skips, and customers he received for a
+    colleague (asked-for or returning, seated until the hand-over). Two aggregate queries
+    whatever the size."""
     turns = DeskTurn.objects.visible_to(user)
     if project:
         turns = turns.filter(project=project)
@@ -78,18 +94,20 @@ def desk_fairness(user, *, project=None, date_from=None, date_to=None) -> list[F
         .annotate(
             in_order=Count("id", filter=Q(kind=TurnKind.IN_ORDER)),
             asked_for=Count("id", filter=Q(kind=TurnKind.ASKED_FOR)),
+            returning=Count("id", filter=Q(kind=TurnKind.RETURNING)),
             skipped=Count("id", filter=Q(kind=TurnKind.SKIPPED)),
         )
     )
     for r in per_consultant:
         target = row(r, "consultant_id", "consultant")
-        target.in_order, target.asked_for, target.skipped = (
+        target.in_order, target.asked_for, target.returning, target.skipped = (
             r["in_order"],
             r["asked_for"],
+            r["returning"],
             r["skipped"],
         )
     received = (
-        turns.filter(kind=TurnKind.ASKED_FOR, received_by__isnull=False)
+        turns.filter(kind__in=_RECEIVED_KINDS, received_by__isnull=False)
         .exclude(received_by=F("consultant"))  # his own customer: not a favour to a colleague
         .order_by()
         .values("received_by_id", "received_by__display_name", "received_by__username")

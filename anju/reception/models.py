@@ -527,12 +527,16 @@ class DutySlot(ProjectOwned):
 class TurnKind(models.TextChoices):
     IN_ORDER = "in_order", _("Walk-in, next in order")  # 轮排
     ASKED_FOR = "asked_for", _("Customer asked for his consultant")  # 指定
+    # Looked up at the desk and known: he goes to his own consultant (issue 9 item 3).
+    RETURNING = "returning", _("Returning customer, goes to his consultant")  # 老客户
     SKIPPED = "skipped", _("Skipped")  # 跳过
 
 
 class DeskTurn(ProjectOwned):
     """One entry of the reception desk's book: a walk-in handed to a consultant, or a
-    consultant skipped (with the reason). The fairness table counts these."""
+    consultant skipped (with the reason). The fairness table counts these. A returning
+    customer's turn names his owner; the customer himself is the subject of its event only,
+    so the book never shows who he is."""
 
     desk_day = models.ForeignKey(DeskDay, on_delete=models.CASCADE, related_name="turns")
     kind = models.CharField(_("kind"), max_length=12, choices=TurnKind.choices)
@@ -542,7 +546,8 @@ class DeskTurn(ProjectOwned):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    # For a customer who asked for his consultant: who seated him and stayed until hand-over.
+    # For a customer who asked for his consultant or a returning customer: who seated him and
+    # stayed with him until the hand-over.
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("received by"),

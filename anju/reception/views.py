@@ -15,7 +15,13 @@ from anju.core.exports import export_response
 from anju.core.pagination import paginate
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm
-from anju.customers.selectors import customer_by_phone, customer_detail, customer_list
+from anju.customers.phones import normalise_phone
+from anju.customers.selectors import (
+    customer_by_phone,
+    customer_detail,
+    customer_list,
+    is_phone_search,
+)
 from anju.customers.services import may_reveal
 from anju.inventory import selectors as inventory_selectors
 from anju.org.selectors import companies_visible_to, projects_visible_to
@@ -820,6 +826,8 @@ def _desk_action(request, project):
             by=by, project=project, consultant=consultant, reason=request.POST.get("reason", "")
         )
         return _("%(name)s skipped.") % {"name": consultant}
+    if action == "returning" or "returning" in request.POST:
+        return _desk_walk_in(request, project)
     if action == "asked_for":
         consultant = _desk_choice(
             services.company_consultants(project), request.POST.get("consultant")
@@ -850,13 +858,54 @@ def _desk_action(request, project):
     raise ApplicationError(_("Unknown desk action."))
 
 
+def _desk_walk_in(request, project):
+    """A looked-up walk-in: a customer found (``returning`` = his id, one the receptionist
+    sees) or the full number typed (``q``, POSTed back: it may be a colleague's customer).
+    The service decides: his consultant, or the next in order."""
+    raw = request.POST.get("returning")
+    if raw:
+        customer = customer_detail(request.user, _int_or_none(raw) or 0)
+        result = services.desk_walk_in(by=request.user, project=project, customer=customer)
+    else:
+        phone = (request.POST.get("q") or "").strip()[:SEARCH_MAX]
+        if not is_phone_search(phone):
+            raise ApplicationError(_("Enter the visitor's full mobile number."), field="q")
+        result = services.desk_walk_in(by=request.user, project=project, phone=phone)
+    return result.message
+
+
+def _desk_lookup(request, project):
+    """The desk's look-up (the visit form's search): the customers found, masked numbers."""
+    results, error = _find_customers(request, project)
+    q = (request.POST.get("q") or "").strip()[:SEARCH_MAX]
+    return {
+        "searched": True,
+        "q": q,
+        "results": results,
+        "search_error": error,
+        # Not among the customers the receptionist sees: the number may still be a
+        # colleague's customer, whom the service hands to his owner (masked).
+        "by_number": not results and not error and _full_number(q),
+    }
+
+
+def _full_number(text):
+    try:
+        return is_phone_search(text) and len(text) > 4 and bool(normalise_phone(text))
+    except ApplicationError:
+        return False
+
+
 @login_required
 def desk(request):
     """The reception desk (前台): today's order, who greets the next walk-in, the day's book."""
     project, projects = _project_from(request, projects_visible_to(request.user))
     if project is None:
         raise NotPermitted(_("No project is assigned to you."))
-    if request.method == "POST":
+    lookup = {}
+    if request.method == "POST" and request.POST.get("action") == "find":
+        lookup = _desk_lookup(request, project)  # rendered, not redirected: no phone in a URL
+    elif request.method == "POST":
         try:
             messages.success(request, _desk_action(request, project))
         except ApplicationError as exc:
@@ -864,10 +913,10 @@ def desk(request):
                 raise
             messages.error(request, str(exc.message))
         return redirect(f"{request.path}?project={project.pk}")
-    board = desk_selectors.desk_board(request.user, project)
     is_manager = has_perm(
         request.user, Perm.VIEW_REPORTS, company=project.company_id, project=project
     )
+    board = desk_selectors.desk_board(request.user, project, sees_owners=is_manager)
     places = {s.consultant_id: i for i, s in enumerate(board.slots, 1) if s.status != "off"}
     consultants = list(services.desk_consultants(project))
     for consultant in consultants:
@@ -884,5 +933,6 @@ def desk(request):
             "company_consultants": services.company_consultants(project),
             "skip_reasons": [_("Receiving a customer"), _("On the phone"), _("In a meeting")],
             "tab": "desk",
+            **lookup,
         },
     )

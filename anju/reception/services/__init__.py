@@ -21,6 +21,7 @@ a test, patch it in the module that looks it up (e.g. ``anju.reception.services.
 
 from .calls import CallResult, call_log, owner_label_for_caller, protected_call_message
 from .desk import (
+    DeskWalkIn,
     company_consultants,
     desk_asked_for,
     desk_consultants,
@@ -28,6 +29,7 @@ from .desk import (
     desk_set_status,
     desk_skip,
     desk_take_next,
+    desk_walk_in,
 )
 from .managed_lists import (
     reason_create,
@@ -53,12 +55,14 @@ __all__ = [
     "VisitResult",
     "call_log",
     "company_consultants",
+    "DeskWalkIn",
     "desk_asked_for",
     "desk_consultants",
     "desk_set_order",
     "desk_set_status",
     "desk_skip",
     "desk_take_next",
+    "desk_walk_in",
     "followup_settings_update",
     "opportunity_advance",
     "opportunity_close",

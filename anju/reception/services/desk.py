@@ -11,19 +11,23 @@ the other and never get the same consultant. Every turn and every skip is a ``De
 and an event.
 """
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.errors import ApplicationError, Conflict, NotPermitted
 from anju.core.events import record_event
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm, Role
+from anju.core.scope import can_see
 from anju.core.validation import validate_fields
 
 from ..models import DeskDay, DeskTurn, DutySlot, DutyStatus, TurnKind
 from ._common import _require_project
+from .calls import owner_label_for_caller
 
 # Who may be in a sales office's reception order: the roles that receive customers.
 DESK_ROLES = (Role.SALES_CONSULTANT, Role.KEY_ACCOUNT_REP)
@@ -187,7 +191,7 @@ def desk_set_status(*, by, project, consultant, status, day=None) -> DutySlot:
     return slot
 
 
-def _turn(*, by, desk_day, kind, consultant, at, reason="", received_by=None):
+def _turn(*, by, desk_day, kind, consultant, at, reason="", received_by=None, subject=None):
     turn = DeskTurn(
         company_id=desk_day.company_id,
         project_id=desk_day.project_id,
@@ -205,6 +209,7 @@ def _turn(*, by, desk_day, kind, consultant, at, reason="", received_by=None):
         by=by,
         verb=f"reception.desk_{kind}",
         target=turn,
+        subject=subject,
         details={
             "consultant": consultant.pk,
             "received_by": received_by.pk if received_by else None,
@@ -296,3 +301,122 @@ def desk_asked_for(*, by, project, consultant, received_by=None, at=None) -> Des
         received_by=received_by,
         at=at,
     )
+
+
+# --- a walk-in looked up first: a returning customer goes to his consultant ------------------
+
+
+@dataclass(frozen=True)
+class DeskWalkIn:
+    """What the desk did with a walk-in: who greets him, and how the desk may name him."""
+
+    turn: DeskTurn
+    returning: bool  # a known customer, handed to his owner; the order did not move
+    consultant_label: str  # the consultant as the receptionist may know him (masked or not)
+    message: str
+
+
+def _customer_by_number_for_owner(project, phone):
+    """SYSTEM READ, unscoped on purpose: the company's customer holding ``phone``, so that a
+    colleague's customer goes to his consultant. Only his owner is used, and only masked for a
+    receptionist who cannot see the customer (issue 7 item 1); nothing else comes back."""
+    from anju.customers.models import Customer, CustomerPhone
+
+    holders = (
+        CustomerPhone.objects.unscoped("the desk: whose customer is this number")
+        .filter(company_id=project.company_id, phone=phone)
+        .values("customer_id")
+    )
+    customer = (
+        Customer.objects.unscoped("the desk: whose customer is this number; never shown")
+        .filter(pk__in=holders)
+        .select_related("owner", "merged_into__owner")
+        .first()
+    )
+    if customer is not None and customer.merged_into_id:
+        customer = customer.merged_into  # a merged duplicate's number: the survivor's owner
+    return customer
+
+
+def _by_number(by, project, phone):
+    """The customer holding the number typed at the desk. The look-up is the receptionist's
+    phone search, logged as one (SEC-2); a customer he cannot see is then read for his owner's
+    sake only."""
+    from anju.customers.phones import normalise_phone
+    from anju.customers.selectors import customer_by_phone
+
+    phone = normalise_phone(phone, field="q")
+    if by is not None:
+        seen = customer_by_phone(by, project.company_id, phone)
+        if seen is not None and not seen.merged_into_id:
+            return seen
+    return _customer_by_number_for_owner(project, phone)
+
+
+def _his_consultant(project, customer):
+    """The customer's owner if he can greet him: an active consultant of the company."""
+    if customer is None or customer.owner_id is None or customer.archived_at is not None:
+        return None
+    if not company_consultants(project).filter(pk=customer.owner_id).exists():
+        return None  # left the company, or no longer receives customers
+    return customer.owner
+
+
+@transaction.atomic
+def desk_walk_in(*, by, project, customer=None, phone=None, at=None) -> DeskWalkIn:
+    """A walk-in the desk looked up first (issue 9 item 3, seed 001).
+
+    A known customer of this company with an owner goes to his consultant: a RETURNING turn
+    for the owner, received by the one at the desk until the hand-over, and nobody's place in
+    the order moves. Anyone else (not found, no owner, owner gone) is greeted by the next in
+    order, as ``desk_take_next``. ``customer`` is one the receptionist found (and sees);
+    ``phone`` a full number typed at the desk: it may be a colleague's customer the
+    receptionist cannot see, who then learns only the owner's masked name.
+    """
+    _require_desk(by, project)
+    hidden = False
+    if phone:
+        customer = _by_number(by, project, phone)
+        hidden = customer is not None and by is not None and not can_see(by, customer)
+    elif customer is not None:
+        if by is not None and not can_see(by, customer):
+            raise NotPermitted()
+        if customer.company_id != project.company_id:
+            raise Conflict(
+                _("The customer belongs to another company."),
+                field="customer",
+                code="company_mismatch",
+            )
+    owner = _his_consultant(project, customer)
+    if owner is None:
+        turn = desk_take_next(by=by, project=project, at=at)
+        message = _("%(name)s greets the walk-in.") % {"name": turn.consultant}
+        if customer is not None and not hidden:
+            message = _("No consultant of his receives customers here: %(rest)s") % {
+                "rest": message
+            }
+        return DeskWalkIn(turn, False, str(turn.consultant), message)
+    at = at or timezone.now()
+    desk_day = _lock_day(project, timezone.localtime(at).date())
+    received_by = by if by is not None and by.pk != owner.pk else None
+    turn = _turn(
+        by=by,
+        desk_day=desk_day,
+        kind=TurnKind.RETURNING,
+        consultant=owner,
+        received_by=received_by,
+        at=at,
+        subject=customer,
+    )
+    label = owner_label_for_caller(owner) if hidden else str(owner)
+    if hidden:
+        message = _(
+            "This visitor is another consultant's customer (%(owner)s): call that consultant "
+            "and stay with the visitor until the hand-over. The order does not move."
+        ) % {"owner": label}
+    else:
+        message = _(
+            "Returning customer: call %(owner)s and stay with the customer until the "
+            "hand-over. The order does not move."
+        ) % {"owner": label}
+    return DeskWalkIn(turn, True, label, message)

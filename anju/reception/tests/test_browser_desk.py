@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from anju.customers.services import customer_register
 from anju.inventory.models import Unit
 from anju.reception.models import DeskTurn, FollowUpTask, TaskKind, Visit
 from anju.reception.services import call_log, visit_register
@@ -16,6 +17,7 @@ from anju.reception.services import call_log, visit_register
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = "13812345518"
+RETURNING = "13812345521"
 
 
 def _second_consultant(world):
@@ -80,6 +82,24 @@ def test_a_consultant_s_day_at_the_desk(world, page, browser_login, screenshot):
     assert today.filter(kind="skipped", reason="正在接听电话").count() == 1
     screenshot("reception-desk-order")
 
+    # a returning visitor: 陈晨's customer, whom 李娜 cannot see, looked up by his number
+    # first: he goes to 陈晨 (masked for her), and nobody's place in the order moves
+    customer_register(
+        by=chen, company=world.companies["sz"], project=project, phone=RETURNING, name="司马老客"
+    )
+    page.fill("#desk-q", RETURNING)
+    page.click("[data-testid=desk-find]")
+    page.wait_for_selector("[data-testid=desk-by-number]")
+    assert "司马老客" not in page.inner_text("main")
+    page.click("[data-testid=desk-by-number]")
+    page.wait_for_selector(".alert-success")
+    assert "陈*" in page.inner_text(".alert-success")
+    assert "司马老客" not in page.content() and RETURNING not in page.url
+    assert page.inner_text("[data-testid=next-name]") == "置业顾问·李娜"  # order unchanged
+    assert "陈*" in page.inner_text("[data-testid=desk-book] li >> nth=0")
+    assert today.filter(kind="returning", consultant=chen, received_by=li).count() == 1
+    screenshot("reception-desk-returning")
+
     # 李娜's booked customer arrives: found by the last 4 digits, the visit linked to the call
     page.click("text=来访登记")
     page.fill("#visit-q", PHONE[-4:])
@@ -133,4 +153,6 @@ def test_a_consultant_s_day_at_the_desk(world, page, browser_login, screenshot):
     assert page.locator("[data-testid=waits-missing]").is_visible()
     fairness = page.inner_text("[data-testid=desk-fairness]")
     assert "置业顾问·陈晨" in fairness and "置业顾问·李娜" in fairness
+    chen_row = page.locator("[data-testid=desk-fairness] tr", has_text="置业顾问·陈晨")
+    assert chen_row.locator("[data-testid=fairness-returning]").inner_text() == "1"
     screenshot("reception-metrics-missing")
