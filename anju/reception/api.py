@@ -300,6 +300,14 @@ class VisitRegistered(Schema):
     message: str
 
 
+_VISIT_API_FIELDS = {
+    "risk_factors": "risk_factor_ids",
+    "units_shown": "unit_ids",
+    "layouts_shown": "layouts",
+    "booked_call": "booked_call_id",
+}
+
+
 @router.post("/visits", response={201: VisitRegistered}, openapi_extra=may_answer(409))
 def register_visit(request, payload: VisitIn):
     """Register a visit (SAL-3) with the risk factors disclosed; missing ones are listed."""
@@ -322,8 +330,8 @@ def register_visit(request, payload: VisitIn):
             **data,
         )
     except ApplicationError as exc:
-        if exc.field == "risk_factors":
-            exc.field = "risk_factor_ids"  # the form's field, by the API's name
+        # the form's fields, by the API's names
+        exc.field = _VISIT_API_FIELDS.get(exc.field, exc.field)
         raise
     return Status(
         201,
@@ -407,6 +415,12 @@ class OpportunityIn(Input):
 
     model_config = ConfigDict(
         json_schema_extra={
+            # "products_of_interest is required unless visit_id …" as JSON Schema says it
+            "if": {"properties": {"visit_id": {"type": "integer"}}, "required": ["visit_id"]},
+            "else": {
+                "properties": {"products_of_interest": {"pattern": r"\S"}},
+                "required": ["products_of_interest"],
+            },
             "examples": [
                 {
                     "customer_id": 1,
@@ -414,7 +428,7 @@ class OpportunityIn(Input):
                     "expected_value": "5800000.00",
                     "stage": "needs",
                 }
-            ]
+            ],
         }
     )
 

@@ -111,6 +111,12 @@ def filter_body(context, body) -> bool:
             return False  # "not in the future"
         if body.get("visit_booked_for") is not None:
             return False  # after the call and within a year: the generated times are past
+    if (
+        path.endswith("/opportunities")
+        and body.get("visit_id") is None
+        and not str(body.get("products_of_interest") or "").strip()
+    ):
+        return False  # the schema's if/else: products of interest, unless from a visit
     role = body.get("role")
     if role in PROJECT_BOUND_ROLES and body.get("project_id") is None:
         return False  # the schema's if/then: a project role needs its project

@@ -87,6 +87,14 @@ def opportunity_open(
     products = (products_of_interest or "").strip()
     if not products and visit is not None:
         products = _fit(visit.products_shown, PRODUCTS_LENGTH)
+    if not products and visit is not None:
+        # the visit named showed nothing to carry over: the stored visit, not the request's
+        # values, stands in the way (409)
+        raise Conflict(
+            _("Describe the units or layouts of interest: the visit showed none."),
+            field="products_of_interest",
+            code="nothing_shown",
+        )
     if not products:
         raise ApplicationError(
             _("Describe the units or layouts of interest."), field="products_of_interest"

@@ -102,7 +102,7 @@ def _units_shown(project, values):
         .order_by("building__code", "-floor", "position")
     )
     if len(units) != len(ids):
-        raise ApplicationError(
+        raise NotFound(  # an id naming nothing the visit may use (as risk factors)
             _("A chosen unit is not in this project's inventory."), field="units_shown"
         )
     return units
@@ -111,7 +111,7 @@ def _units_shown(project, values):
 def _layouts_shown(project, values):
     layouts = list(dict.fromkeys(str(v).strip() for v in values or () if str(v).strip()))
     if set(layouts) - set(project_layouts(project)):
-        raise ApplicationError(
+        raise NotFound(  # a layout the project's inventory does not have: names nothing
             _("A chosen layout is not in this project's inventory."), field="layouts_shown"
         )
     return layouts

@@ -201,7 +201,8 @@ def test_api_visit_with_inventory_products_booked_call_and_opportunity(world, lo
         ),
         content_type="application/json",
     )
-    assert bad.status_code == 422 and bad.json()["field"] == "layouts_shown"
+    # a layout the inventory does not have names nothing: 404, under the API's field name
+    assert bad.status_code == 404 and bad.json()["field"] == "layouts"
     response = client.post(
         "/api/v1/opportunities",
         json.dumps(
