@@ -128,30 +128,23 @@ def call_log(
             raise ApplicationError(
                 _("Enter the caller's name, or tick “declined to give details”."), field="name"
             )
-        try:
-            registration = _register_customer(
-                by=by,
-                project=project,
-                consultant=consultant,
-                phone=phone,
-                name=name,
-                gender=gender,
-                source=source,
-            )
-        except ApplicationError as exc:
-            if exc.code != "protected_by_colleague":
-                raise
+        customer, message, protected = register_or_find_protected(
+            by=by,
+            project=project,
+            consultant=consultant,
+            phone=phone,
+            name=name,
+            gender=gender,
+            source=source,
+        )
+        if protected:
             # 撞单: a colleague's protected customer called. The call is still logged (SAL-1),
             # on that customer, and his follow-ups go to his owner; ownership stays (CUS-4).
-            # The caller may not see that customer (issue 7 item 1): he learns only that the
-            # number is protected, never the customer, the expiry or the owner's tasks.
-            customer = _protected_customer_for_owner(exc.extra["customer_id"])
+            # The caller learns only that the number is protected, never the customer, the
+            # expiry or the owner's tasks.
             followed_up_by = customer.owner
             hidden_from_caller = True
             message = protected_call_message(customer.owner)
-        else:
-            customer = registration.customer
-            message = registration.message
         phone = normalise_phone(phone)
     is_repeat = bool(phone) and (
         PhoneCall.objects.unscoped("repeat-call flag")
@@ -245,6 +238,30 @@ def _summary(created, folded) -> str:
     if not created:
         parts.insert(0, _("Call logged."))
     return " ".join(parts)
+
+
+def register_or_find_protected(*, by, project, consultant, phone, name, gender, source):
+    """The customer of a new caller or visitor: ``(customer, message, protected)``.
+
+    Registered (or found) as ``consultant``'s; or, when the number is a colleague's protected
+    customer (撞单), that customer, read for his owner's sake with ``protected`` True: the
+    caller may not see him (issue 7 item 1), so nothing of him may reach the caller.
+    """
+    try:
+        registration = _register_customer(
+            by=by,
+            project=project,
+            consultant=consultant,
+            phone=phone,
+            name=name,
+            gender=gender,
+            source=source,
+        )
+    except ApplicationError as exc:
+        if exc.code != "protected_by_colleague":
+            raise
+        return _protected_customer_for_owner(exc.extra["customer_id"]), "", True
+    return registration.customer, registration.message, False
 
 
 def _protected_customer_for_owner(customer_id):

@@ -28,11 +28,10 @@ from ._common import (
     _count,
     _form_opened_at,
     _not_in_future,
-    _register_customer,
     _require_project,
     _require_reception,
 )
-from .calls import _protected_customer_for_owner, owner_label_for_caller
+from .calls import owner_label_for_caller, register_or_find_protected
 from .tasks import _create_tasks, tasks_after_visit
 
 MAX_WAIT_RECORDED = 12 * 3600
@@ -225,28 +224,20 @@ def visit_register(
     if customer is None:
         if not (phone or "").strip():
             raise ApplicationError(_("Enter the customer's mobile number."), field="phone")
-        try:
-            registration = _register_customer(
-                by=by,
-                project=project,
-                consultant=consultant,
-                phone=phone,
-                name=name,
-                gender=gender,
-                source=source,
-            )
-        except ApplicationError as exc:
-            if exc.code != "protected_by_colleague":
-                raise
+        customer, message, protected = register_or_find_protected(
+            by=by,
+            project=project,
+            consultant=consultant,
+            phone=phone,
+            name=name,
+            gender=gender,
+            source=source,
+        )
+        if protected:
             # 撞单 at the door: the visit is not lost. It goes on the protected customer, is
-            # credited to his owner (CUS-4), and the receiver stays recorded; the receiver may
-            # not see the customer, so nothing of him comes back (issue 7 item 1).
-            customer = _protected_customer_for_owner(exc.extra["customer_id"])
-            protected = True
+            # credited to his owner (CUS-4), and the receiver stays recorded; nothing of the
+            # customer comes back to the receiver.
             message = protected_visit_message(customer.owner)
-        else:
-            customer = registration.customer
-            message = registration.message
     elif by is not None and not can_see(by, customer):
         raise NotPermitted()
     elif customer.company_id != project.company_id:
