@@ -109,7 +109,7 @@ def start_export(request, payload: Body[ExportIn]):
 
 
 @router.get(
-    "/exports/{job_id}/download",
+    "/exports/{int:job_id}/download",
     url_name="export_download",
     response={200: None},
     openapi_extra={

@@ -106,7 +106,7 @@ def list_jobs(request):
     )
 
 
-@router.get("/jobs/{job_id}", response=JobOut)
+@router.get("/jobs/{int:job_id}", response=JobOut)
 def get_job(request, job_id: Id):
     """A job's status and progress: poll it until ``status`` is succeeded or failed."""
     return job_for(request.user, job_id)

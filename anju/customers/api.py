@@ -325,12 +325,14 @@ def lookup_by_phone(request, payload: PhoneLookupIn):
     return customer
 
 
-@router.get("/customers/{customer_id}", response=CustomerDetailOut)
+@router.get("/customers/{int:customer_id}", response=CustomerDetailOut)
 def get_customer(request, customer_id: Id):
     return selectors.customer_detail(request.user, customer_id)
 
 
-@router.patch("/customers/{customer_id}", response=CustomerDetailOut, openapi_extra=may_answer(409))
+@router.patch(
+    "/customers/{int:customer_id}", response=CustomerDetailOut, openapi_extra=may_answer(409)
+)
 def update_customer(request, customer_id: Id, payload: CustomerPatch):
     customer = selectors.customer_detail(request.user, customer_id)
     changes = payload.dict(exclude_unset=True)
@@ -341,13 +343,15 @@ def update_customer(request, customer_id: Id, payload: CustomerPatch):
 _NULLABLE = {"birth_date", "area_min", "area_max", "budget_min", "budget_max"}
 
 
-@router.post("/customers/{customer_id}/claim", response=CustomerOut, openapi_extra=may_answer(409))
+@router.post(
+    "/customers/{int:customer_id}/claim", response=CustomerOut, openapi_extra=may_answer(409)
+)
 def claim_customer(request, customer_id: Id):
     customer = selectors.customer_detail(request.user, customer_id)
     return services.customer_claim(by=request.user, customer=customer)
 
 
-@router.post("/customers/{customer_id}/reveal/{field}", response=RevealOut)
+@router.post("/customers/{int:customer_id}/reveal/{field}", response=RevealOut)
 def reveal_personal_data(request, customer_id: Id, field: Literal["phone", "id_number"]):
     """The full phone or ID number: roles that may see personal data in full, and for the phone
     the customer's consultant or the holder of an open follow-up task about him; logged (SEC-2).

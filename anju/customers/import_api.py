@@ -233,14 +233,14 @@ def upload_customer_import(request, file: File[UploadedFile], payload: Form[Impo
     return Status(201, _import_out(request, job))
 
 
-@router.get("/customer-imports/{job_id}", response=ImportOut)
+@router.get("/customer-imports/{int:job_id}", response=ImportOut)
 def get_customer_import(request, job_id: Id):
     """An import: its job, and its preview until it is started."""
     return _import_out(request, imports.import_job_for(request.user, job_id))
 
 
 @router.post(
-    "/customer-imports/{job_id}/start", response={202: ImportOut}, openapi_extra=may_answer(409)
+    "/customer-imports/{int:job_id}/start", response={202: ImportOut}, openapi_extra=may_answer(409)
 )
 def start_customer_import(request, job_id: Id):
     """Check every row and import (in the background); poll ``GET /jobs/{job_id}``.
@@ -252,7 +252,7 @@ def start_customer_import(request, job_id: Id):
 
 
 @router.get(
-    "/customer-imports/{job_id}/errors",
+    "/customer-imports/{int:job_id}/errors",
     url_name="customer_import_errors",
     response=list[RowErrorOut],
 )
@@ -273,7 +273,7 @@ def list_customer_import_errors(request, job_id: Id):
 
 
 @router.get(
-    "/customer-imports/{job_id}/errors.csv",
+    "/customer-imports/{int:job_id}/errors.csv",
     url_name="customer_import_errors_csv",
     response={200: None},
     openapi_extra={

@@ -83,7 +83,7 @@ def _package_job(request, job_id):
 
 
 @router.post(
-    "/customers/{customer_id}/data-package",
+    "/customers/{int:customer_id}/data-package",
     response={202: PackageJobOut},
     openapi_extra=may_answer(409),
 )
@@ -96,13 +96,13 @@ def start_data_package(request, customer_id: Id):
     return Status(202, _package_out(job))
 
 
-@router.get("/data-packages/{job_id}", response=PackageJobOut)
+@router.get("/data-packages/{int:job_id}", response=PackageJobOut)
 def data_package_status(request, job_id: Id):
     return _package_out(_package_job(request, job_id))
 
 
 @router.get(
-    "/data-packages/{job_id}/download",
+    "/data-packages/{int:job_id}/download",
     url_name="privacy_package_download",
     response={200: None},
     openapi_extra={
@@ -121,7 +121,7 @@ def download_data_package(request, job_id: Id):
 
 
 @router.post(
-    "/customers/{customer_id}/erasure-requests",
+    "/customers/{int:customer_id}/erasure-requests",
     response={201: ErasureRequestOut},
     openapi_extra=may_answer(409),
 )
@@ -137,13 +137,13 @@ def list_erasure_requests(request, status: ErasureStatus | None = None):
     return selectors.erasure_requests(request.user, status=status)
 
 
-@router.get("/erasure-requests/{request_id}", response=ErasureRequestOut)
+@router.get("/erasure-requests/{int:request_id}", response=ErasureRequestOut)
 def get_erasure_request(request, request_id: Id):
     return selectors.erasure_request_detail(request.user, request_id)
 
 
 @router.post(
-    "/erasure-requests/{request_id}/approve",
+    "/erasure-requests/{int:request_id}/approve",
     response=ErasureRequestOut,
     openapi_extra=may_answer(409),
 )
@@ -154,7 +154,7 @@ def approve_erasure(request, request_id: Id, payload: DecisionIn):
 
 
 @router.post(
-    "/erasure-requests/{request_id}/reject",
+    "/erasure-requests/{int:request_id}/reject",
     response=ErasureRequestOut,
     openapi_extra=may_answer(409),
 )

@@ -97,7 +97,7 @@ class TimelineItemOut(Schema):
         return obj.actor or ""
 
 
-@router.get("/customers/{customer_id}/timeline", response=list[TimelineItemOut])
+@router.get("/customers/{int:customer_id}/timeline", response=list[TimelineItemOut])
 @paginate(TimelinePagination)
 def customer_timeline(request, customer_id: Id):
     """The customer's history, newest first: calls, visits, tasks, opportunities and

@@ -62,7 +62,7 @@ def list_buildings(request, project_id: Id | None = None):
     return selectors.buildings_visible_to(request.user, project=project_id)
 
 
-@router.get("/buildings/{building_id}/board", response=BoardOut)
+@router.get("/buildings/{int:building_id}/board", response=BoardOut)
 def building_board(request, building_id: Id):
     board = selectors.sales_board(request.user, building_id)
     return {
@@ -86,7 +86,7 @@ def list_units(
     )
 
 
-@router.get("/units/{unit_id}", response=UnitOut)
+@router.get("/units/{int:unit_id}", response=UnitOut)
 def get_unit(request, unit_id: Id):
     return selectors.unit_detail(request.user, unit_id)
 
@@ -98,7 +98,7 @@ class PriceChangeIn(Input):
     reason: Text(500, required=True)
 
 
-@router.post("/units/{unit_id}/price", response=UnitOut, openapi_extra=may_answer(409))
+@router.post("/units/{int:unit_id}/price", response=UnitOut, openapi_extra=may_answer(409))
 def change_unit_price(request, unit_id: Id, payload: PriceChangeIn):
     """Change a unit's list price (needs the inventory-management permission; audited)."""
     unit = selectors.unit_detail(request.user, unit_id)

@@ -31,7 +31,7 @@ def list_companies(request):
     return selectors.companies_visible_to(request.user)
 
 
-@router.get("/companies/{company_id}", response=CompanyOut)
+@router.get("/companies/{int:company_id}", response=CompanyOut)
 def get_company(request, company_id: Id):
     return get_visible_or_404(Company, request.user, pk=company_id)
 
@@ -42,6 +42,6 @@ def list_projects(request, company_id: Id | None = None):
     return selectors.projects_visible_to(request.user, company=company_id)
 
 
-@router.get("/projects/{project_id}", response=ProjectOut)
+@router.get("/projects/{int:project_id}", response=ProjectOut)
 def get_project(request, project_id: Id):
     return get_visible_or_404(Project, request.user, pk=project_id)

@@ -296,13 +296,13 @@ def create_staff(request, payload: StaffIn):
     return Status(201, _reread(request, staff.pk))
 
 
-@router.get("/staff/{staff_id}", response=StaffOut)
+@router.get("/staff/{int:staff_id}", response=StaffOut)
 def get_staff(request, staff_id: Id):
     """One staff account with its role assignments (inactive accounts too)."""
     return selectors.staff_detail(request.user, staff_id)
 
 
-@router.patch("/staff/{staff_id}", response=StaffOut)
+@router.patch("/staff/{int:staff_id}", response=StaffOut)
 def update_staff(request, staff_id: Id, payload: StaffPatch):
     """Change names and contact details; only the fields sent change (null clears text)."""
     staff = selectors.staff_detail(request.user, staff_id)
@@ -313,7 +313,7 @@ def update_staff(request, staff_id: Id, payload: StaffPatch):
     return _reread(request, staff_id)
 
 
-@router.post("/staff/{staff_id}/deactivate", response=StaffOut, openapi_extra=may_answer(409))
+@router.post("/staff/{int:staff_id}/deactivate", response=StaffOut, openapi_extra=may_answer(409))
 def deactivate_staff(request, staff_id: Id):
     """A leaver: he can no longer log in (sessions and API tokens stop working); his
     records and roles stay. Already inactive, or your own account: 409."""
@@ -322,7 +322,7 @@ def deactivate_staff(request, staff_id: Id):
     return _reread(request, staff_id)
 
 
-@router.post("/staff/{staff_id}/reactivate", response=StaffOut, openapi_extra=may_answer(409))
+@router.post("/staff/{int:staff_id}/reactivate", response=StaffOut, openapi_extra=may_answer(409))
 def reactivate_staff(request, staff_id: Id):
     """Let a deactivated account log in again, with the roles it still holds. Active: 409."""
     staff = selectors.staff_detail(request.user, staff_id)
@@ -333,7 +333,7 @@ def reactivate_staff(request, staff_id: Id):
 # --- role assignments -----------------------------------------------------------------------
 
 
-@router.get("/staff/{staff_id}/roles", response=list[RoleAssignmentOut])
+@router.get("/staff/{int:staff_id}/roles", response=list[RoleAssignmentOut])
 @paginate(Pagination, page_size=50)
 def list_staff_roles(request, staff_id: Id):
     """The roles a staff member holds, and where."""
@@ -342,7 +342,7 @@ def list_staff_roles(request, staff_id: Id):
 
 
 @router.post(
-    "/staff/{staff_id}/roles", response={201: RoleAssignmentOut}, openapi_extra=may_answer(409)
+    "/staff/{int:staff_id}/roles", response={201: RoleAssignmentOut}, openapi_extra=may_answer(409)
 )
 def assign_role(request, staff_id: Id, payload: RoleIn):
     """Give a role. Project roles (scope level own or project) need ``project_id`` (else 422,
@@ -358,7 +358,9 @@ def assign_role(request, staff_id: Id, payload: RoleIn):
 
 
 @router.delete(
-    "/staff/{staff_id}/roles/{assignment_id}", response={204: None}, openapi_extra=may_answer(409)
+    "/staff/{int:staff_id}/roles/{int:assignment_id}",
+    response={204: None},
+    openapi_extra=may_answer(409),
 )
 def revoke_role(request, staff_id: Id, assignment_id: Id):
     """Take a role away; the staff member's scope narrows at his next request."""

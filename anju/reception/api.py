@@ -205,7 +205,7 @@ def list_calls(request, filters: Query[CallQuery]):
     return _rows(request, CallFilter, filters)
 
 
-@router.get("/calls/{call_id}", response=CallOut)
+@router.get("/calls/{int:call_id}", response=CallOut)
 def get_call(request, call_id: Id):
     return selectors.call_detail(request.user, call_id)
 
@@ -351,7 +351,7 @@ def list_visits(request, filters: Query[VisitQuery]):
     return _rows(request, VisitFilter, filters)
 
 
-@router.get("/visits/{visit_id}", response=VisitOut)
+@router.get("/visits/{int:visit_id}", response=VisitOut)
 def get_visit(request, visit_id: Id):
     return selectors.visit_detail(request.user, visit_id)
 
@@ -386,13 +386,13 @@ class TaskCompleteIn(Input):
     needs_changed: Flag | None = None
 
 
-@router.post("/tasks/{task_id}/complete", response=TaskOut, openapi_extra=may_answer(409))
+@router.post("/tasks/{int:task_id}/complete", response=TaskOut, openapi_extra=may_answer(409))
 def complete_task(request, task_id: Id, payload: TaskCompleteIn):
     task = selectors.task_detail(request.user, task_id)
     return services.task_complete(by=request.user, task=task, **payload.dict())
 
 
-@router.get("/tasks/{task_id}", response=TaskOut)
+@router.get("/tasks/{int:task_id}", response=TaskOut)
 def get_task(request, task_id: Id):
     return selectors.task_detail(request.user, task_id)
 
@@ -401,7 +401,7 @@ class TaskCancelIn(Input):
     reason: Text(500, required=True)
 
 
-@router.post("/tasks/{task_id}/cancel", response=TaskOut, openapi_extra=may_answer(409))
+@router.post("/tasks/{int:task_id}/cancel", response=TaskOut, openapi_extra=may_answer(409))
 def cancel_task(request, task_id: Id, payload: TaskCancelIn):
     task = selectors.task_detail(request.user, task_id)
     return services.task_cancel(by=request.user, task=task, reason=payload.reason)
@@ -483,7 +483,7 @@ def list_opportunities(request, filters: Query[OpportunityQuery]):
     return _rows(request, OpportunityFilter, filters)
 
 
-@router.get("/opportunities/{opportunity_id}", response=OpportunityOut)
+@router.get("/opportunities/{int:opportunity_id}", response=OpportunityOut)
 def get_opportunity(request, opportunity_id: Id):
     return selectors.opportunity_detail(request.user, opportunity_id)
 
@@ -493,7 +493,9 @@ class StageIn(Input):
 
 
 @router.post(
-    "/opportunities/{opportunity_id}/stage", response=OpportunityOut, openapi_extra=may_answer(409)
+    "/opportunities/{int:opportunity_id}/stage",
+    response=OpportunityOut,
+    openapi_extra=may_answer(409),
 )
 def move_opportunity(request, opportunity_id: Id, payload: StageIn):
     """Move an open opportunity to another open stage (SAL-4); closing has its own endpoint."""
@@ -512,7 +514,9 @@ class CloseIn(Input):
 
 
 @router.post(
-    "/opportunities/{opportunity_id}/close", response=OpportunityOut, openapi_extra=may_answer(409)
+    "/opportunities/{int:opportunity_id}/close",
+    response=OpportunityOut,
+    openapi_extra=may_answer(409),
 )
 def close_opportunity(request, opportunity_id: Id, payload: CloseIn):
     """Close as won or lost; ``reason_id`` from the company's win or loss reasons (SAL-4)."""

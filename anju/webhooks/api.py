@@ -175,13 +175,13 @@ def create_webhook_subscription(request, response: HttpResponse, payload: Subscr
     return Status(201, subscription)
 
 
-@router.get("/webhooks/subscriptions/{subscription_id}", response=SubscriptionOut)
+@router.get("/webhooks/subscriptions/{int:subscription_id}", response=SubscriptionOut)
 def get_webhook_subscription(request, subscription_id: Id):
     """One subscription (secret masked)."""
     return selectors.subscription_detail(request.user, subscription_id)
 
 
-@router.patch("/webhooks/subscriptions/{subscription_id}", response=SubscriptionOut)
+@router.patch("/webhooks/subscriptions/{int:subscription_id}", response=SubscriptionOut)
 def update_webhook_subscription(request, subscription_id: Id, payload: SubscriptionPatch):
     """Change the name, URL, events, active flag or ``may_unmask`` (the fields sent)."""
     subscription = selectors.subscription_detail(request.user, subscription_id)
@@ -191,7 +191,7 @@ def update_webhook_subscription(request, subscription_id: Id, payload: Subscript
     return services.subscription_update(by=request.user, subscription=subscription, **changes)
 
 
-@router.delete("/webhooks/subscriptions/{subscription_id}", response={204: None})
+@router.delete("/webhooks/subscriptions/{int:subscription_id}", response={204: None})
 def delete_webhook_subscription(request, subscription_id: Id):
     """Delete the subscription and its delivery log."""
     subscription = selectors.subscription_detail(request.user, subscription_id)
@@ -200,7 +200,7 @@ def delete_webhook_subscription(request, subscription_id: Id):
 
 
 @router.post(
-    "/webhooks/subscriptions/{subscription_id}/rotate-secret", response=SubscriptionSecretOut
+    "/webhooks/subscriptions/{int:subscription_id}/rotate-secret", response=SubscriptionSecretOut
 )
 def rotate_webhook_secret(request, response: HttpResponse, subscription_id: Id):
     """A new signing secret, in full in this answer only; the old one stops at once."""
@@ -210,14 +210,14 @@ def rotate_webhook_secret(request, response: HttpResponse, subscription_id: Id):
     return rotated
 
 
-@router.post("/webhooks/subscriptions/{subscription_id}/ping", response={202: DeliveryOut})
+@router.post("/webhooks/subscriptions/{int:subscription_id}/ping", response={202: DeliveryOut})
 def ping_webhook(request, subscription_id: Id):
     """Queue a signed ``webhook.ping`` to the URL (tried once); its delivery shows the result."""
     subscription = selectors.subscription_detail(request.user, subscription_id)
     return Status(202, services.subscription_ping(by=request.user, subscription=subscription))
 
 
-@router.get("/webhooks/subscriptions/{subscription_id}/deliveries", response=list[DeliveryOut])
+@router.get("/webhooks/subscriptions/{int:subscription_id}/deliveries", response=list[DeliveryOut])
 @paginate(Pagination)
 def list_webhook_deliveries(request, subscription_id: Id, status: DeliveryStatus | None = None):
     """The subscription's delivery log, newest first: attempts, last answer, next attempt."""
@@ -225,7 +225,7 @@ def list_webhook_deliveries(request, subscription_id: Id, status: DeliveryStatus
 
 
 @router.post(
-    "/webhooks/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver",
+    "/webhooks/subscriptions/{int:subscription_id}/deliveries/{int:delivery_id}/redeliver",
     response={202: DeliveryOut},
     openapi_extra=may_answer(409),
 )

@@ -105,6 +105,13 @@ def test_a_row_that_is_not_there_is_404_in_the_shape(client, spec, admin_auth):
         assert answer["code"] == "not_found"
 
 
+def test_a_path_id_that_is_not_a_number_names_nothing_404(client, admin_auth):
+    """A null id fed into a path (a generated link from an answer's null customer_id) names
+    no row: 404 in the shape, not a 422 about the path."""
+    response = client.get("/api/v1/customers/None/timeline", **admin_auth)
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
 def test_an_unreadable_body_is_400_and_an_unknown_field_422(client, spec, admin_auth):
     for method, path, operation in _operations(spec):
         content = operation.get("requestBody", {}).get("content", {})
