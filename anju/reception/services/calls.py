@@ -128,7 +128,7 @@ def call_log(
             raise ApplicationError(
                 _("Enter the caller's name, or tick “declined to give details”."), field="name"
             )
-        customer, message, protected = register_or_find_protected(
+        customer, message, protected = _register_or_find_protected(
             by=by,
             project=project,
             consultant=consultant,
@@ -240,7 +240,7 @@ def _summary(created, folded) -> str:
     return " ".join(parts)
 
 
-def register_or_find_protected(*, by, project, consultant, phone, name, gender, source):
+def _register_or_find_protected(*, by, project, consultant, phone, name, gender, source):
     """The customer of a new caller or visitor: ``(customer, message, protected)``.
 
     Registered (or found) as ``consultant``'s; or, when the number is a colleague's protected

@@ -31,7 +31,7 @@ from ._common import (
     _require_project,
     _require_reception,
 )
-from .calls import owner_label_for_caller, register_or_find_protected
+from .calls import _register_or_find_protected, owner_label_for_caller
 from .tasks import _create_tasks, tasks_after_visit
 
 MAX_WAIT_RECORDED = 12 * 3600
@@ -224,7 +224,7 @@ def visit_register(
     if customer is None:
         if not (phone or "").strip():
             raise ApplicationError(_("Enter the customer's mobile number."), field="phone")
-        customer, message, protected = register_or_find_protected(
+        customer, message, protected = _register_or_find_protected(
             by=by,
             project=project,
             consultant=consultant,
