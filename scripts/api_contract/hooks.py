@@ -257,3 +257,18 @@ def map_case(context, case):
         if mapped is not case.body:  # assigning marks the body changed, to be judged again
             case.body = mapped
     return case
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response) -> bool:
+    """Keep every failure but one this file makes itself: schemathesis judges again any body
+    a hook changed, and counts a body holding bytes as schema-invalid, so the import whose
+    file part map_body filled with the customer sheet can be reported as a "schema-violating
+    request accepted" (seen in the stateful phase). Its other fields are multipart text,
+    typeless on the wire (see filter_case); nothing else is dropped."""
+    if getattr(failure, "code", "") != "ST201" or not case.operation.path.endswith(
+        "/customer-imports"
+    ):
+        return True
+    file = case.body.get("file") if isinstance(case.body, dict) else None
+    return getattr(file, "data", file) != _SHEET
