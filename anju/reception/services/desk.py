@@ -11,6 +11,7 @@ the other and never get the same consultant. Every turn and every skip is a ``De
 and an event.
 """
 
+from contextlib import suppress
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -86,11 +87,10 @@ def _lock_day(project, day):
     rows = DeskDay.objects.unscoped("the desk's own lock row").select_for_update()
     desk_day = rows.filter(project=project, day=day).first()
     if desk_day is None:
-        try:
-            with transaction.atomic():
-                DeskDay.objects.create(company_id=project.company_id, project=project, day=day)
-        except IntegrityError:
-            pass  # opened at the same moment by another desk: take that one
+        # Another desk may open the day at the same moment: its row is then the day's one,
+        # read and locked below (the unique constraint decides which create wins).
+        with suppress(IntegrityError), transaction.atomic():
+            DeskDay.objects.create(company_id=project.company_id, project=project, day=day)
         desk_day = rows.get(project=project, day=day)
     return desk_day
 
