@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .api_errors import PATTERN_MESSAGES
-from .pagination import COUNT_CAP, capped_count
+from .pagination import COUNT_CAP, MAX_PAGE, capped_count
 from .validation import (
     CONTROL_CHARS_MULTI_LINE,
     CONTROL_CHARS_SINGLE_LINE,
@@ -35,8 +35,7 @@ from .validation import (
 )
 
 MAX_ID = 2**53  # beyond any real row, and inside every database's integer range
-MAX_PAGE = 100_000
-MAX_PAGE_SIZE = 500
+MAX_PAGE_SIZE = 500  # pages: MAX_PAGE as on the list pages (issue 10 item 3); deeper, filter
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
@@ -45,7 +44,9 @@ class Pagination(PageNumberPagination):
     """Page-number pagination with bounded page and page size (default 50, at most 500)."""
 
     class Input(Schema):
-        page: int = Field(1, ge=1, le=MAX_PAGE)
+        page: int = Field(
+            1, ge=1, le=MAX_PAGE, description=f"1 to {MAX_PAGE}; beyond, narrow the filters"
+        )
         page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE)
 
     class Output(Schema):

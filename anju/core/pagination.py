@@ -53,9 +53,13 @@ class Page:
 
 
 def capped_count(queryset) -> int:
-    """Rows of ``queryset``, counted up to COUNT_CAP + 1 (more means "10,000+")."""
+    """Rows of ``queryset``, counted up to COUNT_CAP + 1 (more means "10,000+").
+
+    Only the primary key is selected: a list's annotations (the source channel's name is a
+    subquery per row) and joins would otherwise run for every counted row (issue 10).
+    """
     try:
-        return queryset.order_by()[: COUNT_CAP + 1].count()
+        return queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
     except AttributeError:  # a list
         return len(queryset)
 

@@ -71,6 +71,7 @@ def grants_for(user) -> list[Grant]:
 def forget_grants(user) -> None:
     """Call after changing a user's roles so the next check reads them again."""
     user.__dict__.pop("_anju_grants", None)
+    getattr(user, "_prefetched_objects_cache", {}).pop("role_assignments", None)
 
 
 def sees_everything(user) -> bool:
@@ -282,13 +283,33 @@ def get_visible_or_404(queryset, user, **lookup):
     if isinstance(queryset, type) and issubclass(queryset, models.Model):
         queryset = queryset.objects.all()
     try:
-        return queryset.visible_to(user).get(**lookup)
+        obj = queryset.visible_to(user).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
         raise Http404("not found") from exc
+    _seen_by(obj)[getattr(user, "pk", None)] = True  # read through visible_to just now
+    return obj
 
 
-def can_see(user, obj) -> bool:
-    return type(obj).objects.visible_to(user).filter(pk=obj.pk).exists()
+def can_see(user, obj, *, remember=False) -> bool:
+    """Does ``visible_to(user)`` include ``obj``?
+
+    A row read through ``get_visible_or_404`` is known to be visible: no query (issue 10,
+    the 360° page asked three times). ``remember=True`` keeps the answer on the row for the
+    rest of the request — for reads; a service deciding a write asks the database afresh.
+    """
+    seen = _seen_by(obj)
+    key = getattr(user, "pk", None)
+    if key in seen:
+        return seen[key]
+    visible = type(obj).objects.visible_to(user).filter(pk=obj.pk).exists()
+    if remember:
+        seen[key] = visible
+    return visible
+
+
+def _seen_by(obj) -> dict:
+    """{user id: visible?} remembered on the loaded row (dies with the row, i.e. the request)."""
+    return obj.__dict__.setdefault("_seen_by", {})
 
 
 def sees_loaded(user, obj) -> bool:

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from anju.core.models import CompanyOwned
@@ -90,6 +91,36 @@ class Purpose(models.TextChoices):
     SELF_USE = "self_use", _("Own use")  # 自住
     INVESTMENT = "investment", _("Investment")  # 投资
     BOTH = "both", _("Both")
+
+
+# A list shows customers that are not merged into another and, by default, not archived.
+LIVE = Q(merged_into__isnull=True)
+LIVE_UNARCHIVED = Q(merged_into__isnull=True, archived_at__isnull=True)
+
+
+def _newest_first_indexes(*prefixes):
+    return [
+        models.Index(
+            fields=[*([p] if p else []), "-created_at", "-id"],
+            condition=LIVE,
+            name=f"cust_new_{p or 'all'}",
+        )
+        for p in prefixes
+    ]
+
+
+def _filter_indexes(*prefixes):
+    indexes = []
+    for prefix in prefixes:
+        fields = list(prefix) if isinstance(prefix, tuple) else [prefix] if prefix else []
+        indexes.append(
+            models.Index(
+                fields=[*fields, "status", "grade", "source", "-created_at", "-id"],
+                condition=LIVE_UNARCHIVED,
+                name=f"cust_filter_{fields[0] if fields else 'all'}",
+            )
+        )
+    return indexes
 
 
 class Customer(CompanyOwned):
@@ -214,10 +245,15 @@ class Customer(CompanyOwned):
         indexes = [
             models.Index(fields=["company", "phone"]),
             models.Index(fields=["company", "phone_last4"]),
-            models.Index(fields=["owner", "-created_at"]),
-            models.Index(fields=["project", "-created_at"]),
-            models.Index(fields=["company", "-created_at"]),
             models.Index(fields=["company", "status"]),
+            # The list, newest first, at every scope level (issue 10 item 1): the group (no
+            # prefix), a company, a project, a consultant's own. Partial on "not merged"
+            # like every list; archived rows are few and filtered on the way.
+            *_newest_first_indexes(None, "company", "project", "owner"),
+            # The list's filters (status, grade, source) at every level, newest first too:
+            # the capped count is read from the index alone, and a rare combination's first
+            # page does not walk the company (EXPLAIN at 1M: 360 ms → 1 ms).
+            *_filter_indexes(None, "company", "project", ("owner", "company")),
         ]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")

@@ -17,6 +17,7 @@ from anju.core.permissions import has_perm
 from anju.core.roles import ROLE_PERMS, ROLE_SCOPE, Perm, ScopeLevel
 from anju.core.scope import get_visible_or_404
 from anju.core.services import personal_data_access_log
+from anju.org.selectors import companies_visible_to
 
 from .models import Customer, CustomerPhone, CustomerRelation
 from .phones import normalise_phone
@@ -29,12 +30,17 @@ _CODE = re.compile(r"^[a-zA-Z][a-zA-Z0-9]{1,5}\d{7,}$")  # company code (org) + 
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
 
 
-def _phone_owner_ids(phone, company=None):
-    """Customer ids holding ``phone`` — a subquery, so no join and no DISTINCT (benchmarks)."""
+def _phone_owner_ids(phone, company=None, *, user=None):
+    """Customer ids holding ``phone`` — a subquery, so no join and no DISTINCT (benchmarks).
+
+    Always bounded by company — the one given, else the companies the user sees — so the
+    unique (company, phone) index answers it; a bare ``phone =`` read every phone row of
+    the group (issue 10 item 1).
+    """
     phones = CustomerPhone.objects.filter(phone=phone)
     if company is not None:
-        phones = phones.filter(company=company)
-    return phones.values("customer_id")
+        return phones.filter(company=company).values("customer_id")
+    return phones.filter(company__in=companies_visible_to(user).values("pk")).values("customer_id")
 
 
 def _normalised_or_none(text):
@@ -174,7 +180,7 @@ def _phone_q(user, search: PhoneSearch, *, company=None) -> Q:
     _log_phone_search(user, search, company=company)
     if search.kind == "last4":
         return Q(phone_last4=search.digits)
-    return Q(pk__in=_phone_owner_ids(search.digits, company))
+    return Q(pk__in=_phone_owner_ids(search.digits, company, user=user))
 
 
 def _search_q(text: str, user) -> Q:
@@ -262,7 +268,7 @@ def customer_by_phone(user, company, phone: str) -> Customer | None:
     _log_phone_search(user, PhoneSearch("full", phone), company=company)
     return (
         Customer.objects.visible_to(user)
-        .filter(pk__in=_phone_owner_ids(phone, company))
+        .filter(pk__in=_phone_owner_ids(phone, company, user=user))
         .select_related("owner", "project")
         .first()
     )
@@ -335,7 +341,13 @@ def consultants_visible_to(user, *, company=None):
     qs = staff_visible_to(user, company=company).filter(
         role_assignments__role__in=[Role.SALES_CONSULTANT, Role.KEY_ACCOUNT_REP]
     )
-    return qs.distinct().order_by("display_name", "username")
+    # a choice list: the name only, not every column of every consultant (DISTINCT sorts them)
+    return (
+        qs.select_related(None)
+        .distinct()
+        .only("pk", "display_name", "first_name", "last_name", "username")
+        .order_by("display_name", "username")
+    )
 
 
 def find_customer(user, text: str, *, company=None) -> Customer | None:
@@ -351,7 +363,7 @@ def find_customer(user, text: str, *, company=None) -> Customer | None:
     except ApplicationError:
         return None
     _log_phone_search(user, PhoneSearch("full", phone), company=company)
-    return qs.filter(pk__in=_phone_owner_ids(phone, company)).first()
+    return qs.filter(pk__in=_phone_owner_ids(phone, company, user=user)).first()
 
 
 def owners_of_visible_customers(user):

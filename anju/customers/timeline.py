@@ -64,7 +64,7 @@ def timeline_for(user, customer, *, limit: int = 200) -> list[TimelineEntry]:
     """Newest first; empty for a customer outside the user's scope (ORG-2), whatever asks."""
     from anju.core.scope import can_see
 
-    if not can_see(user, customer):
+    if not can_see(user, customer, remember=True):
         return []
     entries: list[TimelineEntry] = []
     for provider in _PROVIDERS:

@@ -99,6 +99,8 @@ class PhoneCall(ProjectOwned):
             models.Index(fields=["consultant", "-called_at"]),
             models.Index(fields=["project", "-called_at"]),
             models.Index(fields=["company", "-called_at"]),
+            # the group's list has no company prefix (issue 10 item 1)
+            models.Index(fields=["-called_at", "-id"], name="call_newest_all"),
         ]
         verbose_name = _("phone call")
         verbose_name_plural = _("phone calls")
@@ -191,6 +193,7 @@ class Visit(ProjectOwned):
             models.Index(fields=["consultant", "-arrived_at"]),
             models.Index(fields=["project", "-arrived_at"]),
             models.Index(fields=["company", "-arrived_at"]),
+            models.Index(fields=["-arrived_at", "-id"], name="visit_newest_all"),  # the group
         ]
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
@@ -287,6 +290,9 @@ class FollowUpTask(ProjectOwned):
             models.Index(fields=["assignee", "status", "due_date"]),
             models.Index(fields=["project", "status", "due_date"]),
             models.Index(fields=["company", "status", "due_date"]),
+            # the group's list, all tasks or by status (issue 10 item 1)
+            models.Index(fields=["due_date", "id"], name="task_due_all"),
+            models.Index(fields=["status", "due_date", "id"], name="task_status_due_all"),
             models.Index(fields=["customer", "-due_date"]),
             models.Index(fields=["source_type", "source_id"]),
         ]
@@ -451,6 +457,11 @@ class Opportunity(ProjectOwned):
             models.Index(fields=["project", "stage"]),
             models.Index(fields=["company", "stage"]),
             models.Index(fields=["company", "closed_at"]),
+            # the list, newest first, at every scope level (issue 10 item 1)
+            models.Index(fields=["-created_at", "-id"], name="opp_newest_all"),
+            models.Index(fields=["company", "-created_at", "-id"], name="opp_newest_company"),
+            models.Index(fields=["project", "-created_at", "-id"], name="opp_newest_project"),
+            models.Index(fields=["consultant", "-created_at", "-id"], name="opp_newest_consultant"),
         ]
         verbose_name = _("sales opportunity")
         verbose_name_plural = _("sales opportunities")
