@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from anju.core.scope import sees_loaded
-from anju.customers.timeline import TimelineEntry
+from anju.customers.timeline import TimelineEntry, newest_first
 
 from . import selectors
 from .models import TaskStatus
@@ -75,10 +75,12 @@ def tasks_timeline(user, customer, limit):
 
     from django.utils import timezone
 
-    for task in selectors.customer_tasks(user, customer, limit):
-        when = task.done_at or timezone.make_aware(datetime.combine(task.due_date, time(9)))
+    def when(task):
+        return task.done_at or timezone.make_aware(datetime.combine(task.due_date, time(9)))
+
+    for task in newest_first(selectors.customer_tasks(user, customer, limit), when):
         yield TimelineEntry(
-            when=when,
+            when=when(task),
             kind="task",
             title=f"{task.title} · {task.get_status_display()}",
             body=task.outcome if task.status != TaskStatus.OPEN else task.message,
@@ -90,9 +92,12 @@ def tasks_timeline(user, customer, limit):
 
 
 def opportunities_timeline(user, customer, limit):
-    for opp in selectors.customer_opportunities(user, customer, limit):
+    def when(opp):
+        return opp.closed_at or opp.created_at
+
+    for opp in newest_first(selectors.customer_opportunities(user, customer, limit), when):
         yield TimelineEntry(
-            when=opp.closed_at or opp.created_at,
+            when=when(opp),
             kind="opportunity",
             title=_("Opportunity: %(products)s · %(stage)s")
             % {"products": opp.products_of_interest, "stage": opp.get_stage_display()},
