@@ -45,8 +45,11 @@ def server_env(database_url: str) -> dict:
 
 
 @contextmanager
-def gunicorn(database_url: str, *, workers: int = 4, port: int | None = None, log=None):
-    """Run gunicorn for the duration of the block; yields the base URL."""
+def gunicorn(
+    database_url: str, *, workers: int = 4, port: int | None = None, log=None, access_log=None
+):
+    """Run gunicorn for the duration of the block; yields the base URL. ``access_log``: a
+    file for gunicorn's access log, whose last field is the server's time per request."""
     port = port or free_port()
     env = server_env(database_url)
     py = sys.executable
@@ -69,6 +72,7 @@ def gunicorn(database_url: str, *, workers: int = 4, port: int | None = None, lo
             "120",
             "--backlog",
             "2048",
+            *(["--access-logfile", str(access_log)] if access_log else []),
         ],
         cwd=ROOT,
         env=env,
