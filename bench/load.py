@@ -152,7 +152,8 @@ def make_user_class(consultants, company_phones, per_user_rate):
             return self.rng.choice(sz_phones) if sz_phones else "13800000000"
 
         def _new_caller(self):
-            phone = f"1{self.rng.choice('3578')}{self.rng.randrange(10**9):09d}"
+            prefix = self.rng.choice(["138", "139", "136", "150", "158", "186", "188"])
+            phone = f"{prefix}{self.rng.randrange(10**8):08d}"
             name = self.rng.choice(SURNAMES) + self.rng.choice(GIVEN) + self.rng.choice(GIVEN)
             return phone, name
 
