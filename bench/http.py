@@ -135,6 +135,9 @@ def discover():
             "phone", flat=True
         )[:300]
     )
+    project_phones = list(
+        Customer.objects.filter(project__code="binhai", pk__in=ids).values_list("phone", flat=True)
+    )
     own = list(
         Customer.objects.filter(owner=users["consultant"])
         .order_by("-pk")
@@ -147,6 +150,7 @@ def discover():
         "long_id": long_id,
         "phones": phones or ["13800000000"],
         "own_phones": own or phones or ["13800000000"],
+        "project_phones": project_phones or phones or ["13800000000"],
         "customers": Customer.objects.count(),
     }
 
@@ -159,7 +163,8 @@ def cases(d):
         return lambda i: pool[i % len(pool)]
 
     for role, _label in ROLES:
-        mine = own if role in ("consultant",) else phones
+        # numbers the role may find: his own, his project's (the manager), his company's
+        mine = {"consultant": own, "manager": d["project_phones"]}.get(role, phones)
         p = pick(mine)
         out += [
             Case("customers page 1", role, "page", "GET", "/customers/"),
@@ -261,7 +266,7 @@ def run_http(base, sessions, case_list, runs, warmup, log, access_log=None):
             "path": case.path,
             "status": status,
         }
-        if status != 200:
+        if status != 200 and not (case.kind == "lookup" and status == 404):
             row["skipped"] = f"HTTP {status}"
             results.append(row)
             log(f"  {case.role:11} {case.name}: HTTP {status}")
@@ -482,6 +487,8 @@ def judge(rows, queries, base_rows):
     for r in rows:
         q, status = queries.get((r["role"], r["case"]), (None, None))
         r["queries"] = q
+        if status not in (None, 200, 404):
+            r["queries_status"] = status  # the in-process run was answered otherwise
         if "p95" not in r:
             r["target"], r["pass"] = "-", None
             continue
@@ -501,6 +508,13 @@ def judge(rows, queries, base_rows):
             )
             r["pass"] = (server_p95 if server_p95 is not None else r["p95"]) < TIMELINE_SERVER_P95
     return bound
+
+
+def queries_cell(r):
+    q = r.get("queries")
+    if q is None:
+        return "–"
+    return f"{q} (HTTP {r['queries_status']})" if r.get("queries_status") else str(q)
 
 
 def markdown(doc):
@@ -523,7 +537,7 @@ def markdown(doc):
         verdict = {True: "✓", False: "✗", None: ""}[r.get("pass")]
         lines.append(
             f"| {r['role']} | {r['case']} | {r['p50']} | {r['p95']} | {r['max']} | "
-            f"{server_p95} | {r.get('queries') if r.get('queries') is not None else '–'} | "
+            f"{server_p95} | {queries_cell(r)} | "
             f"{r.get('target', '')} | {verdict} |"
         )
     for q in doc.get("queue", []):
