@@ -35,8 +35,10 @@ messages: $(STAMP)
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
 	$(PY) scripts/compile_messages.py
 
+## bench: selectors and real HTTP (gunicorn) at 100k and 1M, or at $DATABASE_URL when set
+##        (BENCH_ARGS="--build 1000000" fills that database first; "--load" adds the load test)
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean-db:
 	rm -f var/anju.sqlite3
