@@ -163,7 +163,6 @@ def customer_register(
         project=project,
         owner=owner,
         protected_until=_protection_end(company, now) if owner else None,
-        code=_customer_code(company),
         name=name,
         name_pinyin=name_pinyin(name),
         name_initials=name_initials(name),
@@ -175,6 +174,9 @@ def customer_register(
     validate_profile(profile)
     validate_fields(customer, {"name", *profile})
     customer.completeness = completeness_of(customer)
+    # The code last: allocating locks the company's counter until this transaction commits,
+    # so every registration in the company waits behind this one (issue 10: 500 at once).
+    customer.code = _customer_code(company)
     customer.save()
     try:
         with transaction.atomic():
