@@ -38,7 +38,10 @@ class RequestIdFilter(logging.Filter):
         from .request_context import current_request_id
 
         if not getattr(record, "request_id", None):
-            record.request_id = current_request_id() or "-"
+            # django.request logs a 404/500 after the middleware finished; its record
+            # carries the request, which carries the id.
+            request = getattr(record, "request", None)
+            record.request_id = current_request_id() or getattr(request, "request_id", None) or "-"
         return True
 
 

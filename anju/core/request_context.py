@@ -74,6 +74,7 @@ class RequestContextMiddleware:
 
         started = time.perf_counter()
         request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        request.request_id = request_id  # for django.request's lines, logged after us
         ip_token = _client_ip.set(request.META.get("REMOTE_ADDR") or None)
         id_token = _request_id.set(request_id)
         try:

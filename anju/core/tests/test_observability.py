@@ -128,6 +128,14 @@ def test_every_log_line_within_a_request_names_it(json_log, monkeypatch):
     assert {line["request_id"] for line in lines} == {response[REQUEST_ID_HEADER]}
 
 
+def test_djangos_own_404_line_carries_the_id(json_log):
+    """django.request logs "Not Found" after the middleware; the line still names the id."""
+    response = Client().get("/no-such-page/")
+    lines = json_log()
+    assert [line["logger"] for line in lines] == ["anju.request", "django.request"]
+    assert {line["request_id"] for line in lines} == {response[REQUEST_ID_HEADER]}
+
+
 def test_the_text_format_names_the_request():
     from anju.settings import logging_config
 
