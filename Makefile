@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv lint format messages clean-db bench
+.PHONY: run serve test venv lint format messages clean-db bench
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,17 @@ venv: $(STAMP)
 ## run: migrate, load demo data once, start web + worker + scheduler (Ctrl-C stops all)
 run: $(STAMP)
 	$(PY) scripts/run_dev.py
+
+## serve: the production profile (docs/operations.md): DEBUG off, static files collected for
+## whitenoise, refuses to start on a schema without this code's migrations (run
+## `manage.py migrate` once per release, not on every web host), then gunicorn with
+## ANJU_WEB_WORKERS workers on ANJU_BIND. Needs ANJU_SECRET_KEY (or its file) like production.
+serve: export ANJU_DEBUG = 0
+serve: export PROMETHEUS_MULTIPROC_DIR ?= $(or $(ANJU_VAR_DIR),var)/prometheus
+serve: $(STAMP)
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	@$(PY) manage.py migrate --check >/dev/null || { echo "make serve: the database lacks migrations; run 'manage.py migrate' first" >&2; exit 1; }
+	$(VENV)/bin/gunicorn anju.wsgi -c gunicorn.conf.py
 
 ## test: the whole suite (browser tests run when /usr/bin/chromium exists)
 test: $(STAMP)

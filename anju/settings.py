@@ -10,8 +10,12 @@ ANJU_HTTPS            "1" when served over HTTPS (behind a proxy that sets X-For
                       secure cookies, HSTS for a year, redirect to https.
 ANJU_SESSION_IDLE_MINUTES / ANJU_SESSION_MAX_HOURS   idle timeout (120) and absolute cap (12).
 ANJU_LOGIN_FAILURE_LIMIT / ANJU_LOGIN_COOLOFF_MINUTES  lockout after 10 failures for 30 min.
+ANJU_CONN_MAX_AGE / ANJU_PGBOUNCER   database connections (database_config below).
+ANJU_LOG_FORMAT / ANJU_LOG_LEVEL     "json" for one JSON object per line; the root level.
+ANJU_METRICS_ALLOW / ANJU_METRICS_TOKEN  who may read /metrics (core/metrics.py).
 """
 
+import ipaddress
 import os
 import secrets
 import sys
@@ -119,11 +123,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer (a redirect to https too) gets a request id, a log line, a latency.
+    "anju.core.request_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "anju.core.api_errors.ApiErrorShapeMiddleware",  # every /api/ error in one shape (issue 8)
     "anju.core.api_deprecation.ApiDeprecationMiddleware",  # Deprecation/Sunset headers
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "anju.core.request_context.RequestContextMiddleware",  # client IP for the access log
     "django.contrib.sessions.middleware.SessionMiddleware",
     "anju.core.middleware.LanguageMiddleware",  # cookie or zh-hans, never Accept-Language
     "django.middleware.common.CommonMiddleware",
@@ -160,19 +165,42 @@ TEMPLATES = [
     },
 ]
 
+
+def database_config(environ, *, default_url: str) -> dict:
+    """The default database from the environment (issue 10 item 3).
+
+    PostgreSQL keeps each process's connection for ANJU_CONN_MAX_AGE seconds (default 60):
+    a new connection costs ~8 ms per request. A health check before reuse replaces one the
+    server or a failover closed. ANJU_PGBOUNCER=1 is for PgBouncer in transaction mode,
+    where consecutive transactions of one client may run on different server connections:
+    no server-side cursors (``.iterator()`` would open one in a transaction and fetch from it
+    in another), no prepared statements (psycopg prepares a query after 5 runs, on one
+    server connection), and no persistent connections (PgBouncer keeps the pool). SQLite
+    opens a file, so it keeps 0.
+    """
+    config = dj_database_url.parse(environ.get("DATABASE_URL", default_url))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL + a busy timeout let the web process, the worker and the scheduler share the file.
+        config["OPTIONS"] = {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        config["CONN_MAX_AGE"] = int(environ.get("ANJU_CONN_MAX_AGE", "0"))
+        return config
+    pgbouncer = environ.get("ANJU_PGBOUNCER", "0") == "1"
+    default_age = "0" if pgbouncer else "60"
+    config["CONN_MAX_AGE"] = int(environ.get("ANJU_CONN_MAX_AGE", default_age))
+    config["CONN_HEALTH_CHECKS"] = True
+    if pgbouncer:
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        config.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    return config
+
+
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'anju.sqlite3'}"),
-        conn_max_age=int(os.environ.get("ANJU_CONN_MAX_AGE", "0")),
-    )
+    "default": database_config(os.environ, default_url=f"sqlite:///{VAR_DIR / 'anju.sqlite3'}")
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + a busy timeout let the web process, the worker and the scheduler share the file.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
@@ -236,36 +264,55 @@ AUDITLOG_USE_BASE_MANAGER = True  # the old row for a diff, whoever may see it (
 
 MESSAGE_TAGS = {40: "danger"}
 
-# Every handler masks mobiles and ID numbers before a line is written (issue 7 item 9). The
-# "django" and "django.server" loggers are re-declared so that Django's default handlers
-# (which have no filter) never write a request line: both end in filtered handlers here.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"mask_personal_data": {"()": "anju.core.logging.MaskPersonalDataFilter"}},
-    "formatters": {
-        "django.server": {
-            "()": "django.utils.log.ServerFormatter",
-            "format": "[{server_time}] {message}",
-            "style": "{",
-        }
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]},
-        "django.server": {
-            "class": "logging.StreamHandler",
-            "formatter": "django.server",
-            "filters": ["mask_personal_data"],
+
+def logging_config(environ) -> dict:
+    """LOGGING: every handler masks personal numbers and names the request (issue 10 item 4).
+
+    Every handler masks mobiles and ID numbers before a line is written (issue 7 item 9). The
+    "django" and "django.server" loggers are re-declared so that Django's default handlers
+    (which have no filter) never write a request line: both end in filtered handlers here.
+    ANJU_LOG_FORMAT=json writes one JSON object per line (for a log shipper); every line
+    carries the request id that the response's X-Request-ID header shows. ``anju.request``
+    writes one line per request with its duration (core/request_context.py).
+    """
+    json_lines = environ.get("ANJU_LOG_FORMAT", "text") == "json"
+    filters = ["request_id", "mask_personal_data"]  # the id first: the masking sees it all
+    line = "json" if json_lines else "text"
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": "anju.core.logging.RequestIdFilter"},
+            "mask_personal_data": {"()": "anju.core.logging.MaskPersonalDataFilter"},
         },
-    },
-    "root": {"handlers": ["console"], "level": os.environ.get("ANJU_LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
-        "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},  # not a line per successful login
-    },
-}
+        "formatters": {
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+            "json": {"()": "anju.core.logging.JsonFormatter"},
+            "django.server": {
+                "()": "django.utils.log.ServerFormatter",
+                "format": "[{server_time}] {message}",
+                "style": "{",
+            },
+        },
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": line, "filters": filters},
+            "django.server": {
+                "class": "logging.StreamHandler",
+                "formatter": "json" if json_lines else "django.server",
+                "filters": filters,
+            },
+        },
+        "root": {"handlers": ["console"], "level": environ.get("ANJU_LOG_LEVEL", "INFO")},
+        "loggers": {
+            "django": {"handlers": [], "level": "INFO", "propagate": True},
+            "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+            "django.db.backends": {"level": "WARNING"},
+            "axes": {"level": "WARNING"},  # not a line per successful login
+        },
+    }
+
+
+LOGGING = logging_config(os.environ)
 
 # Business settings
 ANJU_PAGE_SIZE = 50
@@ -274,6 +321,20 @@ ANJU_PAGE_SIZE = 50
 ANJU_PHONE_SEARCHES_PER_HOUR = int(os.environ.get("ANJU_PHONE_SEARCHES_PER_HOUR", "120"))
 # Webhooks (INT-2) may target private, loopback and link-local addresses only in a test run,
 # a debug server, or where ANJU_WEBHOOK_ALLOW_PRIVATE_TARGETS=1 (an intranet receiver).
+
+
+def metrics_networks(value: str) -> list:
+    """ANJU_METRICS_ALLOW: the networks that may read /metrics without the token."""
+    try:
+        return [ipaddress.ip_network(n.strip()) for n in value.split(",") if n.strip()]
+    except ValueError as error:
+        raise ImproperlyConfigured(f"ANJU_METRICS_ALLOW: {error}") from None
+
+
+# /metrics (issue 10 item 4): from these networks (a direct client, not via a proxy) or with
+# "Authorization: Bearer <ANJU_METRICS_TOKEN>"; everyone else gets a 404.
+ANJU_METRICS_ALLOW = metrics_networks(os.environ.get("ANJU_METRICS_ALLOW", "127.0.0.1/32,::1/128"))
+ANJU_METRICS_TOKEN = os.environ.get("ANJU_METRICS_TOKEN", "").strip()
 ANJU_WEBHOOK_ALLOW_PRIVATE_TARGETS = (
     os.environ.get("ANJU_WEBHOOK_ALLOW_PRIVATE_TARGETS", "0") == "1" or DEBUG or TESTING
 )

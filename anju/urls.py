@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from anju.core import views as core_views
+from anju.core.metrics import metrics_view
 
 from . import views
 from .api import api
@@ -29,6 +30,8 @@ urlpatterns = [
     path("privacy/", include("anju.customers.privacy_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    # Prometheus: outside /api/, for allowed networks or a token only (404 to anyone else).
+    path("metrics", metrics_view, name="metrics"),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
 ]
 

@@ -185,6 +185,9 @@ REQUIRES = {
     "api:openapi-view": PUBLIC,
     "api:api-root": PUBLIC,
     "api/docs": PUBLIC,
+    # No login: Prometheus scrapes it. Answered only to allowed networks or the bearer token,
+    # 404 to anyone else (core/metrics.py); the test client's 127.0.0.1 is allowed.
+    "metrics": PUBLIC,
     # --- inventory ----------------------------------------------------------------------------
     "inventory:index": OPEN,
     "inventory:board": OPEN,

@@ -5,7 +5,10 @@ string, an IntegrityError naming a number, a debug message with an ID number —
 reaches a log file in full. Mobiles become 138****5678, ID numbers 4403**********1234.
 """
 
+import json
 import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from .masking import mask_text
 
@@ -26,3 +29,54 @@ class MaskPersonalDataFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = mask_text(record.exc_text)
         return True
+
+
+class RequestIdFilter(logging.Filter):
+    """Give every record the id of the request being served ("-" outside one, issue 10)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .request_context import current_request_id
+
+        if not getattr(record, "request_id", None):
+            # django.request logs a 404/500 after the middleware finished; its record
+            # carries the request, which carries the id.
+            request = getattr(record, "request", None)
+            record.request_id = current_request_id() or getattr(request, "request_id", None) or "-"
+        return True
+
+
+# What the request-summary line (``anju.request``) adds to a record, in this order.
+REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "view", "user_id")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (ISO, Asia/Shanghai), level, logger, message, request_id.
+
+    A request-summary record adds ``REQUEST_FIELDS``; an exception adds ``exc``. The message
+    and the exception were masked by ``MaskPersonalDataFilter`` on the handler; the path is
+    masked here too (a mistyped URL may hold a number).
+    """
+
+    def __init__(self, *args, time_zone: str = "Asia/Shanghai", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = ZoneInfo(time_zone)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, self.zone).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        for name in REQUEST_FIELDS:
+            if hasattr(record, name):
+                value = getattr(record, name)
+                line[name] = mask_text(value) if isinstance(value, str) else value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = mask_text(self.formatException(record.exc_info))
+        if record.exc_text:
+            line["exc"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False, default=str)

@@ -40,6 +40,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from anju.core.masking import mask_text
+from anju.core.metrics import record_webhook_delivery
 from anju.core.models import Event, PersonalDataAccess
 
 from .models import (
@@ -330,14 +331,18 @@ def record_outcome(delivery, *, status, answer=b"", error="", now=None) -> bool:
     }
     if ok:
         changes.update(status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None)
+        outcome = "delivered"
     elif delivery.attempts >= limit:
         changes.update(status=DeliveryStatus.FAILED, next_attempt_at=None)
+        outcome = "failed"
     else:
         changes.update(next_attempt_at=now + BACKOFF[delivery.attempts - 1])
+        outcome = "retry"
     # Only the attempt this dispatcher claimed (a redelivery since then starts afresh).
     WebhookDelivery.objects.unscoped("webhooks: the dispatcher records its own attempt").filter(
         pk=delivery.pk, attempts=delivery.attempts, status=DeliveryStatus.PENDING
     ).update(**changes)
+    record_webhook_delivery(outcome)  # /metrics (issue 10 item 4)
     if not ok:
         log.info(
             "webhook delivery %s attempt %s failed: %s", delivery.uuid, delivery.attempts, error

@@ -340,3 +340,23 @@ def test_the_documented_receiver_example_verifies_a_real_delivery(world, receive
     assert verify_example(subscription.secret, request.headers, request.body)
     assert not verify_example("whsec_wrong", request.headers, request.body)
     assert not verify_example(subscription.secret, request.headers, request.body + b"\n")
+
+
+def test_each_attempt_outcome_is_counted_for_metrics(world, receiver):
+    """anju_webhook_deliveries_total{outcome} (issue 10 item 4): one per finished attempt."""
+    from prometheus_client import REGISTRY
+
+    def count(outcome):
+        name = "anju_webhook_deliveries_total"
+        return REGISTRY.get_sample_value(name, {"outcome": outcome}) or 0.0
+
+    before = {o: count(o) for o in ("delivered", "failed", "retry")}
+    subscription = subscribe(world, receiver)
+    delivery = services.subscription_ping(by=world.users["admin"], subscription=subscription)
+    tasks.webhooks_deliver.call(delivery.pk)
+    receiver.then = 500
+    delivery = services.subscription_ping(by=world.users["admin"], subscription=subscription)
+    tasks.webhooks_deliver.call(delivery.pk)  # a ping is tried once: failed
+    assert count("delivered") == before["delivered"] + 1
+    assert count("failed") == before["failed"] + 1
+    assert count("retry") == before["retry"]
