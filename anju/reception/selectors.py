@@ -189,34 +189,48 @@ def task_detail(user, task_id) -> FollowUpTask:
     return get_visible_or_404(_tasks_qs(user), user, pk=task_id)
 
 
+# A bucket shows its first rows and says how many there are: a consultant with thousands of
+# overdue tasks (an import, a leaver's book) must not get a page of thousands (issue 10).
+TASKS_SHOWN = 100
+
+
 @dataclass
 class TaskBuckets:
     overdue: list = field(default_factory=list)
     today: list = field(default_factory=list)
     upcoming: list = field(default_factory=list)
     done_recently: list = field(default_factory=list)
+    overdue_count: int = 0
+    today_count: int = 0
+    upcoming_count: int = 0
 
     @property
     def open_count(self):
-        return len(self.overdue) + len(self.today) + len(self.upcoming)
+        return self.overdue_count + self.today_count + self.upcoming_count
 
 
-def my_tasks(user, *, today=None, upcoming_days=14) -> TaskBuckets:
-    """The consultant's open tasks split into overdue / today / upcoming (2 queries)."""
+def my_tasks(user, *, today=None, upcoming_days=14, shown=None) -> TaskBuckets:
+    """The consultant's open tasks split into overdue / today / upcoming: the counts in one
+    query, then the first ``shown`` of each non-empty bucket in due order, and the tasks
+    done today."""
     today = today or local_today()
-    buckets = TaskBuckets()
+    shown = shown or TASKS_SHOWN
     open_tasks = _tasks_qs(user).filter(
         assignee=user,
         status=TaskStatus.OPEN,
         due_date__lte=today + timedelta(days=upcoming_days),
     )
-    for task in open_tasks.order_by("due_date", "id"):
-        if task.due_date < today:
-            buckets.overdue.append(task)
-        elif task.due_date == today:
-            buckets.today.append(task)
-        else:
-            buckets.upcoming.append(task)
+    splits = {
+        "overdue": Q(due_date__lt=today),
+        "today": Q(due_date=today),
+        "upcoming": Q(due_date__gt=today),
+    }
+    counts = open_tasks.aggregate(**{k: Count("pk", filter=q) for k, q in splits.items()})
+    buckets = TaskBuckets(**{f"{k}_count": n for k, n in counts.items()})
+    for name, condition in splits.items():
+        if counts[name]:
+            rows = open_tasks.filter(condition).order_by("due_date", "id")[:shown]
+            setattr(buckets, name, list(rows))
     buckets.done_recently = list(
         _tasks_qs(user)
         .filter(assignee=user, status=TaskStatus.DONE, done_at__gte=day_start(today))

@@ -350,7 +350,7 @@ def tasks(request):
 @login_required
 def team_tasks(request):
     _require_reports(request.user)
-    overdue = list(selectors.team_overdue_tasks(request.user)[:500])
+    overdue = paginate(selectors.team_overdue_tasks(request.user), request.GET.get("page"))
     return render(
         request,
         "reception/team_tasks.html",

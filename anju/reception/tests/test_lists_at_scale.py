@@ -29,3 +29,47 @@ def test_reception_lists_stay_within_the_query_budget(world, login, role):
         sqls = [q["sql"] for q in ctx.captured_queries]
         assert len(sqls) <= budget, (url, [s[:100] for s in sqls])
         assert sum('FROM "org_roleassignment"' in s for s in sqls) == 1, url
+
+
+def test_my_tasks_shows_the_first_of_each_bucket_and_counts_them_all(world, login, monkeypatch):
+    """A consultant with more overdue tasks than a page holds sees the first ones in due
+    order and the true count, not a page of thousands (issue 10, pagination everywhere)."""
+    from datetime import timedelta
+
+    from anju.customers.models import Customer
+    from anju.reception import selectors
+    from anju.reception.models import FollowUpTask, TaskStatus
+    from anju.reception.services import task_add
+
+    consultant = world.users["consultant"]
+    customer = Customer.objects.filter(owner=consultant).first()
+    today = selectors.local_today()
+    before = selectors.my_tasks(consultant)
+    for n in range(7):
+        task = task_add(by=consultant, customer=customer, title=f"逾期{n}", due_date=today)
+        FollowUpTask.objects.filter(pk=task.pk).update(due_date=today - timedelta(days=30 + n))
+    monkeypatch.setattr(selectors, "TASKS_SHOWN", before.overdue_count + 3)
+
+    buckets = selectors.my_tasks(consultant)
+    assert buckets.overdue_count == before.overdue_count + 7
+    assert len(buckets.overdue) == before.overdue_count + 3
+    assert [t.due_date for t in buckets.overdue] == sorted(t.due_date for t in buckets.overdue)
+    assert all(t.status == TaskStatus.OPEN for t in buckets.overdue)
+    assert buckets.open_count == before.open_count + 7
+
+    page = login(consultant).get("/reception/tasks/").content.decode()
+    assert f"共 {buckets.overdue_count} 条" in page
+    assert page.count('data-testid="bucket-overdue-more"') == 1
+
+
+def test_team_overdue_tasks_are_paged(world, login, monkeypatch):
+    from django.conf import settings
+
+    monkeypatch.setattr(settings, "ANJU_PAGE_SIZE", 1)
+    client = login(world.users["manager"])
+    first = client.get("/reception/tasks/team/")
+    assert first.status_code == 200
+    page = first.context["overdue"]
+    assert len(page.object_list) <= 1
+    if page.has_next:
+        assert client.get("/reception/tasks/team/?page=2").status_code == 200
