@@ -124,7 +124,6 @@ class PeriodicScheduler:
     def tick(self) -> list[tuple[str, datetime]]:
         """One turn: renew or seek the lease when due; if held, enqueue the due firings."""
         now = self.clock()
-        close_old_connections()  # a long-lived process: drop a connection the server closed
         if self.last_try is None or now - self.last_try >= RENEW:  # holder and standby alike
             self._take_or_renew(now)
         if not self.holds_lease(now):
@@ -181,6 +180,7 @@ class PeriodicScheduler:
         try:
             while not stop.is_set():
                 try:
+                    close_old_connections()  # long-lived: drop a connection the server closed
                     self.tick()
                 except Exception:  # the database was away: keep trying, fire nothing meanwhile
                     log.exception("scheduler %s: tick failed", self.holder)
