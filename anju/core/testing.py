@@ -100,7 +100,7 @@ class TaskQueue:
 
 
 @task()
-def double_for_tests(number: int) -> int:
+def double_for_tests(number: int = 1) -> int:
     """A task for the queue's own tests (importable by a worker)."""
     return 2 * number
 

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django_tasks import default_task_backend
+from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from anju.core.models import PeriodicFiring, SchedulerLease
@@ -144,6 +146,19 @@ def test_a_nightly_job_is_not_fired_by_a_scheduler_starting_hours_later(db, sett
     a = PeriodicScheduler([nightly], holder="a", clock=FakeClock(START))
     assert a.tick() == []
     assert not PeriodicFiring.objects.exists()
+
+
+@pytest.mark.tasks
+def test_a_firing_waits_in_the_configured_queue_until_a_worker_runs_it(task_queue):
+    clock = FakeClock(START)
+    a, b = (PeriodicScheduler([EVERY_MINUTE], holder=n, clock=clock) for n in "ab")
+    assert a.tick() == [(EVERY_MINUTE.name, START.replace(second=0))]
+    assert b.tick() == []  # standing by
+    assert task_queue.queued() == [EVERY_MINUTE.task.module_path]
+    task_queue.run()
+    firing = PeriodicFiring.objects.get()
+    assert default_task_backend.get_result(firing.task_id).status == TaskResultStatus.SUCCESSFUL
+    assert task_queue.queued() == []
 
 
 # --- real threads on PostgreSQL ---------------------------------------------------------------
