@@ -161,6 +161,27 @@ def test_a_firing_waits_in_the_configured_queue_until_a_worker_runs_it(task_queu
     assert task_queue.queued() == []
 
 
+@pytest.mark.parametrize("queue", ["database", "other"])
+def test_old_firing_records_are_pruned_with_the_task_results(db, settings, queue):
+    from anju.core.tasks import prune_finished_task_results
+
+    if queue == "database":
+        settings.TASKS = DB_QUEUE
+        done = double_for_tests.enqueue()
+        DBTaskResult.objects.filter(id=done.id).update(
+            status="SUCCESSFUL", finished_at=START - timedelta(days=15)
+        )
+
+    old, recent = (
+        PeriodicFiring.objects.create(job="j", fire_time=START + timedelta(minutes=m), holder="a")
+        for m in (0, 1)
+    )
+    PeriodicFiring.objects.filter(pk=old.pk).update(created_at=START - timedelta(days=15))
+    prune_finished_task_results.call()
+    assert list(PeriodicFiring.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not DBTaskResult.objects.exists()
+
+
 # --- real threads on PostgreSQL ---------------------------------------------------------------
 
 
