@@ -14,7 +14,7 @@ from django_tasks.base import TaskResultStatus
 
 from anju.core import task_queue as tq
 from anju.core.scheduler import lease_take
-from anju.core.testing import double_for_tests, fail_for_tests
+from anju.core.testing import double_for_tests, fail_for_tests, requires_postgres
 
 DOUBLE = "anju.core.testing.double_for_tests"
 
@@ -77,3 +77,43 @@ def test_heartbeat_is_the_last_renewal_of_the_lease(db):
     assert lease_take("one", now - timedelta(seconds=30))
     assert lease_take("one", now)
     assert tq.scheduler_heartbeat() == now
+
+
+@requires_postgres
+@pytest.mark.tasks
+def test_make_runs_worker_command_runs_a_task_in_its_own_process(task_queue, tmp_path):
+    """The worker `make run` starts (and docs/operations.md gives), as its own process,
+    in burst mode: RQ's forking worker or db_worker, against this test database."""
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    from anju.core.tests.test_settings_security import ROOT
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import run_dev
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    result = double_for_tests.enqueue(5)
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "ANJU_DEBUG": "1",
+        "ANJU_VAR_DIR": str(tmp_path),
+    }
+    command = run_dev.worker_command(os.environ)
+    command.append("--burst" if command[0] == "rqworker" else "--batch")
+    worker = subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert worker.returncode == 0, worker.stderr
+    assert default_task_backend.get_result(result.id).return_value == 10
