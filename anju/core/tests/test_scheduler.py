@@ -249,3 +249,64 @@ def test_two_holders_racing_for_one_firing_enqueue_it_once(settings):
         t.join(10)
     assert len(results) == 4 and sum(r is not None for r in results) == 1
     assert DBTaskResult.objects.filter(task_path=EVERY_MINUTE.task.module_path).count() == 1
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_run_scheduler_processes_one_holds_and_a_clean_stop_hands_over(tmp_path):
+    """The real command, twice, as separate processes: one takes the lease (its heartbeat
+    shows), the other stands by; SIGTERM on the holder releases the lease at once and the
+    standby takes it over within its next try (15 s)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from django.utils import timezone
+
+    from anju.core.tests.test_settings_security import ROOT
+
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "ANJU_DEBUG": "1",
+        "ANJU_VAR_DIR": str(tmp_path),
+    }
+
+    def start():
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "run_scheduler"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def holder_within(seconds, other_than=None):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            lease = SchedulerLease.objects.filter(expires_at__gt=timezone.now()).first()
+            if lease and lease.holder != other_than:
+                return lease.holder
+            time.sleep(0.2)
+        return None
+
+    first = start()
+    second = None
+    try:
+        holder = holder_within(30)
+        assert holder and holder.endswith(f":{first.pid}:" + holder.rsplit(":", 1)[1])
+        second = start()
+        time.sleep(5)  # the second is up and standing by
+        assert SchedulerLease.objects.get().holder == holder
+        first.send_signal(signal.SIGTERM)
+        out, _err = first.communicate(timeout=20)
+        assert first.returncode == 0 and "stopped" in out
+        assert f":{second.pid}:" in (holder_within(25, other_than=holder) or "")
+    finally:
+        for process in (first, second):
+            if process and process.poll() is None:
+                process.kill()
+                process.wait(10)
