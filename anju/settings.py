@@ -249,12 +249,36 @@ STORAGES = {
     },
 }
 
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get("ANJU_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "messaging", "reports"],
-    }
-}
+# --- background tasks (issue 10 item 5) -------------------------------------------------------
+# ANJU_TASKS=db (the default): the queue is a table of this database, run by `manage.py
+# db_worker`; nothing else to install. ANJU_TASKS=rq with REDIS_URL: the queue is Redis
+# (django-tasks-rq), run by `manage.py rqworker --job-class django_tasks_rq.Job <queues>`.
+# Task code is the same either way. The scheduler's lease and its record of firings stay in
+# the database in both cases (anju/core/scheduler.py).
+TASK_QUEUES = ["default", "messaging", "reports"]
+ANJU_TASKS = os.environ.get("ANJU_TASKS", "").strip().lower() or "db"
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if "ANJU_TASK_BACKEND" in os.environ:
+    # The old variable named a backend path; a site still setting it must not silently get
+    # the database queue instead of the Redis one it asked for.
+    raise ImproperlyConfigured(
+        "ANJU_TASK_BACKEND is no longer read: set ANJU_TASKS=db, or ANJU_TASKS=rq with REDIS_URL."
+    )
+if ANJU_TASKS == "db":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
+elif ANJU_TASKS == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("ANJU_TASKS=rq needs REDIS_URL, e.g. redis://127.0.0.1:6379/0.")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {name: {"URL": REDIS_URL} for name in TASK_QUEUES}
+    RQ_SHOW_ADMIN_LINK = False  # no RQ dashboard in the admin: /healthz and metrics report queues
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
+else:
+    raise ImproperlyConfigured(f"ANJU_TASKS={ANJU_TASKS!r}: use db or rq.")
+# /healthz fails when the scheduler's last heartbeat (lease renewal) is older than this.
+ANJU_SCHEDULER_MAX_SILENCE = timedelta(
+    seconds=int(os.environ.get("ANJU_SCHEDULER_MAX_SILENCE_SECONDS", "120"))
+)
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_STORE_JSON_CHANGES = True

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from anju.core import health
 from anju.core import views as core_views
 from anju.core.metrics import metrics_view
 
@@ -11,6 +12,7 @@ from .api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),  # load balancers: no login (issue 10)
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="registration/login.html"),

@@ -45,6 +45,14 @@ def demo_environ(environ) -> dict:
     return env
 
 
+def worker_command(environ) -> list[str]:
+    """The task worker: the database queue's, or RQ's with ANJU_TASKS=rq (and REDIS_URL)."""
+    if environ.get("ANJU_TASKS", "").strip().lower() == "rq":
+        queues = ["default", "messaging", "reports"]  # settings.TASK_QUEUES
+        return ["rqworker", "--job-class", "django_tasks_rq.Job", "--with-scheduler", *queues]
+    return ["db_worker", "--queue-name", "*"]
+
+
 def manage(*args, **kwargs):
     return subprocess.run([PY, "manage.py", *args], cwd=ROOT, check=True, **kwargs)
 
@@ -77,7 +85,7 @@ def main():
     ]
     procs = [
         subprocess.Popen([PY, "manage.py", "runserver", f"{HOST}:{PORT}"], cwd=ROOT),
-        subprocess.Popen([PY, "manage.py", "db_worker", "--queue-name", "*"], cwd=ROOT),
+        subprocess.Popen([PY, "manage.py", *worker_command(os.environ)], cwd=ROOT),
         subprocess.Popen([PY, "manage.py", "run_scheduler"], cwd=ROOT),
     ]
     time.sleep(2)

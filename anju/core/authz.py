@@ -62,6 +62,8 @@ class Rule:
     ``refused``: the status for a role that may see the object but not do this (403; 404
     where the refusal must not even confirm the object, e.g. an import's file).
     ``post_only``: the URL answers only POST (GET is 405). ``public``: no login needed.
+    ``may_answer``: statuses of 500 and above that a public URL gives on purpose (the health
+    check's 503 when a dependency fails).
     ``body``: a valid body for a write (JSON for the API, form fields for a page), so the
     permission check itself is reached rather than the input check. ``get_status``: what a
     POST-only URL answers to GET (405, or 302 where it sends the user back to the record).
@@ -77,6 +79,7 @@ class Rule:
     refused: int = 403
     post_only: bool = False
     public: bool = False
+    may_answer: tuple = ()
     body: dict | None = None
     get_status: int = 405
     note: str = ""
@@ -173,6 +176,7 @@ REQUIRES = {
     "login": PUBLIC,
     "logout": PUBLIC,
     "set_language": PUBLIC,
+    "healthz": Rule(public=True, may_answer=(503,), note="health check: 503 when a check fails"),
     "profile": OPEN,
     "password_change": OPEN,
     "token_revoke": POST,

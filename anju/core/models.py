@@ -260,3 +260,49 @@ class Job(ScopedModel, TimeStamped):
         if not self.progress_total:
             return 0
         return min(100, int(100 * self.progress_done / self.progress_total))
+
+
+class SchedulerLease(models.Model):
+    """Which `run_scheduler` process may enqueue periodic jobs (issue 10 item 5).
+
+    One row per lease name. A process holds it while ``expires_at`` is in the future and
+    renews it every few seconds; taking and renewing are one conditional UPDATE, so two
+    processes can never both succeed for the same moment. ``renewed_at`` is the scheduler's
+    heartbeat (/healthz). ``core.scheduler`` is the only writer.
+    """
+
+    name = models.CharField(max_length=40, primary_key=True)
+    holder = models.CharField(max_length=200, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    renewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduler lease")
+
+    def __str__(self):
+        return f"{self.name} held by {self.holder or '-'} until {self.expires_at}"
+
+
+class PeriodicFiring(models.Model):
+    """One cron firing of a periodic job, recorded before its task is enqueued.
+
+    Unique on (job, fire_time): a scheduler that lost its lease without knowing it, or a
+    standby looking back after a failover, cannot enqueue the same firing twice (a birthday
+    greeting is sent at most once). Pruned with the task results (``core.tasks``).
+    """
+
+    job = models.CharField(max_length=200)
+    fire_time = models.DateTimeField()
+    holder = models.CharField(max_length=200)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "fire_time"], name="uniq_periodic_firing")
+        ]
+        indexes = [models.Index(fields=["created_at"])]
+        verbose_name = _("periodic job firing")
+
+    def __str__(self):
+        return f"{self.job} @ {self.fire_time:%Y-%m-%d %H:%M}"

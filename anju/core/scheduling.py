@@ -6,8 +6,9 @@ An app registers a task with a cron schedule in its tasks.py::
     @task()
     def archive_stale_leads(): ...
 
-The scheduler only *enqueues* the task at the given time; workers run it. So several web
-processes and workers can run, but exactly one scheduler should (docs/operations.md).
+The scheduler only *enqueues* the task at the given time; workers run it. Several scheduler
+processes may run: one holds a lease and fires, each firing is enqueued at most once
+(``core.scheduler``, docs/operations.md).
 """
 
 from dataclasses import dataclass

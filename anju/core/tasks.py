@@ -9,8 +9,20 @@ from .scheduling import periodic
 @periodic(cron="40 3 * * *")
 @task()
 def prune_finished_task_results():
-    """Keep the task table small: drop results of tasks finished more than 14 days ago."""
-    call_command("prune_db_task_results", "--min-age-days", "14", verbosity=0)
+    """Keep the task tables small: drop results of tasks finished more than 14 days ago, and
+    the scheduler's record of firings as old (it only has to outlive the look-back of an
+    hour). On Redis, RQ expires its own results (and keeps failed ones a year)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks import task_backends
+    from django_tasks_db import DatabaseBackend
+
+    from .models import PeriodicFiring
+
+    if isinstance(task_backends["default"], DatabaseBackend):  # the command refuses other backends
+        call_command("prune_db_task_results", "--min-age-days", "14", verbosity=0)
+    PeriodicFiring.objects.filter(created_at__lt=timezone.now() - timedelta(days=14)).delete()
 
 
 @periodic(cron="50 3 * * *")

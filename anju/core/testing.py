@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.db import connection
+from django_tasks import task
 
 requires_postgres = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
@@ -13,3 +14,97 @@ requires_postgres = pytest.mark.skipif(
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+# --- the real task queue in tests (issue 10 item 5) --------------------------------------------
+# Most tests run tasks with the immediate backend (anju/conftest.py). Tests of the queue itself
+# take the `task_queue` fixture and the `tasks` marker: they enqueue into the backend
+# ANJU_TASKS selects (the database, or Redis with REDIS_URL) and run a real worker in burst
+# mode. CI runs `-m tasks` once more with ANJU_TASKS=rq against the machine's Redis.
+
+
+class TaskQueue:
+    """The configured queue as a test sees it: what is queued, and a worker to run it."""
+
+    def __init__(self, kind: str):
+        self.kind = kind  # "db" or "rq"
+
+    def _redis(self):
+        from anju.core.task_queue import redis_connection
+
+        connection = redis_connection()
+        if not connection.connection_pool.connection_kwargs.get("db"):
+            pytest.fail("REDIS_URL must name a spare database (e.g. /15): the tests flush it")
+        return connection
+
+    def flush(self) -> None:
+        """Empty the queue (Redis keeps jobs across tests; the database is emptied anyway)."""
+        if self.kind == "rq":
+            self._redis().flushdb()
+
+    def queued(self, prefix: str = "anju.") -> list[str]:
+        """Paths of the tasks ready to run, oldest first, those starting with ``prefix``."""
+        if self.kind == "rq":
+            from django.conf import settings
+            from rq import Queue
+
+            connection = self._redis()
+            jobs = [
+                job
+                for name in settings.TASK_QUEUES
+                for job in Queue(name, connection=connection).get_jobs()
+            ]
+            paths = [job.func_name for job in sorted(jobs, key=lambda j: j.enqueued_at)]
+        else:
+            from django_tasks_db.models import DBTaskResult
+
+            rows = DBTaskResult.objects.ready().order_by("enqueued_at")
+            paths = list(rows.values_list("task_path", flat=True))
+        return [p for p in paths if p.startswith(prefix)]
+
+    def run(self) -> None:
+        """Run a worker in burst mode until no task is ready (tasks it enqueues run too).
+
+        RQ: `manage.py rqworker --burst` with django-tasks-rq's job class; SimpleWorker runs
+        each job in this process instead of a forked child, so it uses the test database.
+        """
+        import io
+
+        from django.conf import settings
+        from django.core.management import call_command
+
+        quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
+        if self.kind == "rq":
+            call_command(
+                "rqworker",
+                *settings.TASK_QUEUES,
+                "--burst",
+                "--job-class",
+                "django_tasks_rq.Job",
+                "--worker-class",
+                "rq.worker.SimpleWorker",
+                verbosity=0,
+                **quiet,
+            )
+        else:
+            call_command(
+                "db_worker",
+                "--batch",
+                "--queue-name",
+                "*",
+                "--no-reload",
+                "--no-startup-delay",
+                verbosity=0,
+                **quiet,
+            )
+
+
+@task()
+def double_for_tests(number: int = 1) -> int:
+    """A task for the queue's own tests (importable by a worker)."""
+    return 2 * number
+
+
+@task()
+def fail_for_tests() -> None:
+    raise RuntimeError("failed on purpose")

@@ -366,7 +366,7 @@ def check(endpoint, world, clients):
     if rule.public:
         for who, client in [("anonymous", Client()), ("admin", clients["admin"])]:
             response = send(client, endpoint, url_of(endpoint, {}), {})
-            if response.status_code >= 500:
+            if response.status_code >= 500 and response.status_code not in rule.may_answer:
                 bad.append((who, "public", response.status_code))
         return bad
 

@@ -322,3 +322,28 @@ def test_a_refused_phone_search_fails_the_job_with_the_reason_and_is_logged(
     assert not job.result.get("file")
     new = PersonalDataAccess._base_manager.exclude(pk__in=before)
     assert [(e.action, e.record_count) for e in new] == [("search", 0)]  # refused, no export
+
+
+@pytest.mark.tasks
+def test_an_export_job_runs_on_the_configured_queue(world, customers, client, task_queue):
+    """The job's task waits in the real queue (database or Redis) until a worker runs it:
+    409 before, the file after (issue 10 item 5)."""
+    auth = bearer(world.users["consultant"])
+    response = client.post(
+        "/api/v1/exports", {"kind": "customers"}, content_type="application/json", **auth
+    )
+    assert response.status_code == 202
+    job_id = response.json()["id"]
+    assert task_queue.queued() == ["anju.core.tasks.export_task"]
+    assert client.get(f"/api/v1/exports/{job_id}/download", **auth).status_code == 409
+
+    task_queue.run()
+
+    assert Job.objects.get(pk=job_id).status == Job.Status.SUCCEEDED
+    download = client.get(f"/api/v1/exports/{job_id}/download", **auth)
+    assert download.status_code == 200
+    codes = {row[0][0] for row in _xlsx(_streamed(download))[1:]}
+    assert {customers["13900001111"].code, customers["13900002222"].code} <= codes
+    assert (
+        customers["13900003333"].code not in codes
+    )  # another project's consultant's  # header + the consultant's two customers

@@ -50,28 +50,6 @@ def test_profile_token_needs_a_name_and_others_tokens_are_404(world, login):
     assert ApiToken.objects.get(pk=other.pk).revoked_at is None
 
 
-@pytest.mark.django_db(transaction=True)
-def test_database_task_queue_runs_enqueued_work(settings):
-    """The configured backend really queues in the database and db_worker runs it."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    from django_tasks_db.models import DBTaskResult
-
-    from anju.core.tasks import prune_finished_task_results
-
-    result = prune_finished_task_results.enqueue()
-    assert DBTaskResult.objects.filter(id=result.id, status="READY").exists()
-    call_command(
-        "db_worker",
-        "--batch",
-        "--queue-name",
-        "*",
-        "--no-reload",
-        stdout=io.StringIO(),
-        stderr=io.StringIO(),
-    )
-    assert DBTaskResult.objects.get(id=result.id).status == "SUCCESSFUL"
-
-
 def test_scheduler_lists_periodic_jobs():
     out = io.StringIO()
     call_command("run_scheduler", "--list", stdout=out)
