@@ -12,12 +12,11 @@ streams and builds only the entries it shows (issue 10 item 2).
 """
 
 import heapq
-from itertools import islice
-from operator import attrgetter
-
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
+from operator import attrgetter
 
 from django.utils.translation import gettext_lazy as _
 
