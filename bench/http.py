@@ -470,6 +470,38 @@ def queue_kernel(n=500, max_connections=60):
     }
 
 
+def queue_kernel_pooled(n=500, threads=8):
+    """``allocate_number`` ``n`` times from ``threads`` threads that keep their connections,
+    as web workers with persistent connections do: what the numbering itself costs, a
+    transaction and its commit each, without opening a connection per number."""
+    from django.db import connections, transaction
+
+    from anju.core.numbering import allocate_number
+
+    scope = f"bench:{time.time_ns()}"
+
+    def one(_):
+        with transaction.atomic():
+            return allocate_number(kind="bench_queue", scope=scope)
+
+    def warm(_):
+        connections["default"].ensure_connection()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(warm, range(threads)))
+        started = time.perf_counter()
+        numbers = sorted(pool.map(one, range(n)))
+        wall = time.perf_counter() - started
+        pool.map(lambda _: connections.close_all(), range(threads))
+    return {
+        "case": f"allocate_number {n} times from {threads} threads with persistent connections",
+        "requests": n,
+        "wall_s": round(wall, 3),
+        "rate_per_s": round(n / wall, 1),
+        "exactly_1_to_n": numbers == list(range(1, n + 1)),
+    }
+
+
 # --- verdicts and output -----------------------------------------------------------------------
 
 
@@ -597,6 +629,7 @@ def main(argv=None):
     if not args.no_queue:
         log("queue numbers, kernel …")
         queue.append(queue_kernel(args.queue_size))
+        queue.append(queue_kernel_pooled(args.queue_size))
     queries = {} if args.no_queries else count_queries(d, case_list)
     bound = judge(rows, queries, base_rows)
     doc = {

@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .api_errors import PATTERN_MESSAGES
-from .pagination import COUNT_CAP, MAX_PAGE, capped_count
+from .pagination import COUNT_CAP, MAX_PAGE, first_page_or_count
 from .validation import (
     CONTROL_CHARS_MULTI_LINE,
     CONTROL_CHARS_SINGLE_LINE,
@@ -62,9 +62,11 @@ class Pagination(PageNumberPagination):
         # list pages do (core/pagination.py, measured in docs/benchmarks.md).
         page_size = self._get_page_size(pagination.page_size)
         offset = (pagination.page - 1) * page_size
-        count = capped_count(queryset)
+        rows, count = first_page_or_count(queryset, pagination.page, page_size)
         return {
-            "items": queryset[offset : offset + page_size],
+            "items": rows[:page_size]
+            if rows is not None
+            else queryset[offset : offset + page_size],
             "count": min(count, COUNT_CAP),
             "count_capped": count > COUNT_CAP,
         }

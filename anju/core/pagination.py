@@ -64,6 +64,18 @@ def capped_count(queryset) -> int:
         return len(queryset)
 
 
+def first_page_or_count(queryset, number: int, per_page: int):
+    """(rows, count) for page 1 — rows read first, and a list that fits on one page needs
+    no COUNT query (a search, a narrow filter: issue 10); (None, count) for later pages,
+    whose number is checked against the count before the rows are read."""
+    if number == 1:
+        rows = list(queryset[: per_page + 1])
+        if len(rows) <= per_page:
+            return rows, len(rows)
+        return rows, capped_count(queryset)
+    return None, capped_count(queryset)
+
+
 def paginate(queryset, page_param, *, per_page=None) -> Page:
     """Page ``page_param`` (any user input) of ``queryset``: two queries, whatever the size."""
     per_page = per_page or settings.ANJU_PAGE_SIZE
@@ -72,12 +84,13 @@ def paginate(queryset, page_param, *, per_page=None) -> Page:
     except (TypeError, ValueError):
         number = 1
     number = min(max(number, 1), MAX_PAGE)
-    count = capped_count(queryset)
+    rows, count = first_page_or_count(queryset, number, per_page)
     capped = count > COUNT_CAP
     last_page = max(1, -(-min(count, COUNT_CAP) // per_page))
     number = min(number, last_page) if not capped else number
-    offset = (number - 1) * per_page
-    rows = list(queryset[offset : offset + per_page + 1])
+    if rows is None:
+        offset = (number - 1) * per_page
+        rows = list(queryset[offset : offset + per_page + 1])
     return Page(
         object_list=rows[:per_page],
         number=number,

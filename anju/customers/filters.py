@@ -22,11 +22,11 @@ from pydantic import create_model
 
 from anju.core.api_types import MAX_ID, Flag, Id, Input, IsoDate, RefId, Text
 from anju.core.errors import ApplicationError, NotFound
-from anju.org.selectors import companies_visible_to, projects_visible_to
+from anju.org.selectors import projects_visible_to
 
 from . import selectors
 from .models import SOURCE_CODE_PATTERN, CustomerStatus, Grade
-from .sources import SourceCode, source_choices
+from .sources import SourceCode, filter_source_choices
 
 # The API names its id filters ``owner_id`` / ``project_id`` (reception lists also
 # ``consultant_id`` / ``unit_id``); the page and export ``owner`` / ``project`` … Same
@@ -223,9 +223,7 @@ class CustomerFilter(ListFilter):
         self.filters["project"].queryset = projects_visible_to(user)
         # A callable: read only when a source is given or the select is drawn, so the API's
         # unfiltered list costs no query for it (issue 10: ≤ 6 queries per list API).
-        self.filters["source"].extra["choices"] = lambda: source_choices(
-            companies_visible_to(user).values_list("pk", flat=True), include_retired=True
-        )
+        self.filters["source"].extra["choices"] = lambda: filter_source_choices(user)
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(selectors._search_q(value, self.user))

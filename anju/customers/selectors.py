@@ -267,7 +267,7 @@ def customer_by_phone(user, company, phone: str) -> Customer | None:
     phone = normalise_phone(phone)
     _log_phone_search(user, PhoneSearch("full", phone), company=company)
     return (
-        Customer.objects.visible_to(user)
+        with_source_names(Customer.objects.visible_to(user))
         .filter(pk__in=_phone_owner_ids(phone, company, user=user))
         .select_related("owner", "project")
         .first()
