@@ -262,11 +262,13 @@ class Customer(CompanyOwned):
         return f"{self.name} ({self.code})"
 
     def get_source_display(self) -> str:
-        """The source channel's name in the company's list; lists annotate ``source_name``."""
-        from .sources import source_name
+        """The source channel's name in the company's list; lists annotate the company's
+        own name (``sources.with_source_names``), so they need no query per row."""
+        from .sources import DEFAULT_SOURCE_NAMES, source_name
 
-        annotated = getattr(self, "source_name", None)
-        return annotated or source_name(self.company_id, self.source)
+        if hasattr(self, "own_source_name"):
+            return self.own_source_name or DEFAULT_SOURCE_NAMES.get(self.source, self.source)
+        return source_name(self.company_id, self.source)
 
 
 class SourceChannel(CompanyOwned):

@@ -230,19 +230,18 @@ SourceCode = _api_type()
 
 
 def with_source_names(queryset):
-    """Annotate ``source_name`` in SQL (no query per row): the company's name for the code,
-    else the default name, else the code."""
-    from django.db.models import Case, CharField, OuterRef, Subquery, Value, When
-    from django.db.models.functions import Coalesce
+    """Annotate ``own_source_name``: the company's name for the code, or NULL (no query per
+    row); ``Customer.get_source_display`` falls back to the default name, then the code, in
+    Python. A CASE over the defaults in SQL cost ~3 ms to build per query (issue 10)."""
+    from django.db.models import CharField, OuterRef, Subquery
 
     own = Subquery(
         SourceChannel.objects.filter(company_id=OuterRef("company_id"), code=OuterRef("source"))
         .order_by()
-        .values("name")[:1]
-    )
-    default = Case(
-        *(When(source=code, then=Value(name)) for code, name in DEFAULT_SOURCES),
-        default="source",
+        .values("name")[:1],
         output_field=CharField(),
     )
-    return queryset.annotate(source_name=Coalesce(own, default, output_field=CharField()))
+    return queryset.annotate(own_source_name=own)
+
+
+DEFAULT_SOURCE_NAMES = dict(DEFAULT_SOURCES)
