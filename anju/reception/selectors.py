@@ -191,7 +191,7 @@ def task_detail(user, task_id) -> FollowUpTask:
 
 # A bucket shows its first rows and says how many there are: a consultant with thousands of
 # overdue tasks (an import, a leaver's book) must not get a page of thousands (issue 10).
-TASKS_SHOWN = 100
+TASKS_SHOWN = 50
 
 
 @dataclass
