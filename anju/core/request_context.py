@@ -48,6 +48,10 @@ def request_id_from(incoming: str | None) -> str:
 def view_label(request) -> str:
     """The route's name, never the raw path: a bounded set of values for logs and metrics."""
     match = getattr(request, "resolver_match", None)
+    if match is not None and match.route.startswith("api/"):
+        # django-ninja names a path's URL after its first operation (GET /customers would
+        # read "register_customer"); the route pattern names all of them rightly.
+        return match.route
     if match is not None:
         return match.view_name or match.route or "unnamed"
     if request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):

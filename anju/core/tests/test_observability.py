@@ -290,3 +290,20 @@ def test_metrics_add_up_across_gunicorn_workers(tmp_path):
     assert _sample(run.stdout, "anju_http_request_duration_seconds_count", **labels) == 2
     assert _sample(run.stdout, "anju_messages_sent_total", channel="sms", kind="birthday") == 2
     assert _sample(run.stdout, "anju_task_queue_depth", queue="default") == 1
+
+
+def test_an_api_operation_is_labelled_by_its_route_not_its_neighbours_name(world, login):
+    """GET and POST /api/v1/customers share one URL, which django-ninja names after the
+    first operation; the label is the route pattern, bounded and right for both."""
+    from django.urls import resolve
+
+    from anju.core.request_context import view_label
+
+    class Request:
+        path = "/api/v1/customers"
+        resolver_match = resolve("/api/v1/customers")
+
+    assert view_label(Request()) == "api/v1/customers"
+    detail = type("R", (), {"path": "/api/v1/customers/5", "resolver_match": None})()
+    detail.resolver_match = resolve("/api/v1/customers/5")
+    assert view_label(detail) == "api/v1/customers/<int:customer_id>"
