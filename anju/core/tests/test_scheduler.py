@@ -58,7 +58,7 @@ class Killable(PeriodicScheduler):
         return fired
 
     def release(self):
-        pass  # a killed process releases nothing
+        """Killed, the process releases nothing: its lease must run out on its own."""
 
     def run_in_thread(self):
         def target():
