@@ -211,5 +211,19 @@ api.add_router("/", "anju.org.staff_api.router")  # issue 8 item 3
 api.add_router("/", "anju.customers.timeline_api.router")  # issue 8 item 3
 api.add_router("/", "anju.webhooks.api.router")  # issue 8 item 4, INT-2
 api.add_router("/", "anju.core.jobs_api.router")  # issue 8 item 3: job status
+api.add_router("/", "anju.deals.sales_api.router")  # issue 12: queue numbers, subscriptions
 api.add_router("/", "anju.customers.import_api.router")  # issue 8 item 3: import
 api.add_router("/", "anju.core.exports_api.router")  # issue 8 item 3: exports as jobs
+api.add_router("/", "anju.membership.api.router")  # issue 11: the customer club (MEM-1 … MEM-3)
+api.add_router("/", "anju.approvals.api.router")  # issue 12 item 6: one approval mechanism
+api.add_router("/", "anju.membership.events_api.router")  # issue 11 item 3: club events
+api.add_router("/", "anju.messaging.api.router")  # issue 11: templates, messages, consent
+# issue 11 item 11: what SMS providers push (delivery reports, replies); a shared secret, no login
+api.add_router("/messaging/callbacks", "anju.messaging.gateways.callbacks_api.router")
+api.add_router("/", "anju.messaging.care_api.router")  # MSG-4 scheduled care
+api.add_router("/", "anju.messaging.campaign_api.router")  # issue 11 item 5: campaigns (MSG-2)
+api.add_router(
+    "/", "anju.deals.api.router"
+)  # issue 12: signing, payments (SUB-4), sales changes (SUB-5)
+api.add_router("/", "anju.core.notifications_api.router")  # issue 13 item 7: staff notices
+api.add_router("/", "anju.service.api.router")  # issue 13 item 8: service tickets (SVC-1 … SVC-5)

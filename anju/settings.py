@@ -117,7 +117,12 @@ INSTALLED_APPS = [
     "anju.org",
     "anju.inventory",
     "anju.customers",
+    "anju.approvals",  # kernel-level: apps register their kinds of approval (issue 12/6)
     "anju.reception",
+    "anju.messaging",
+    "anju.membership",  # issue 11: the customer club (万客会), MEM-1 … MEM-4
+    "anju.deals",  # issue 12: queue numbers, launch day, subscriptions, contracts (QUE-1, SUB-*)
+    "anju.service",  # issue 13: tickets, the complaint loop, SLA, delivery and repairs (SVC-*)
     "anju.webhooks",  # INT-2: after every app whose events it publishes
     "anju.site",  # project level: seed_demo (knows every app)
 ]
@@ -278,6 +283,34 @@ else:
 # /healthz fails when the scheduler's last heartbeat (lease renewal) is older than this.
 ANJU_SCHEDULER_MAX_SILENCE = timedelta(
     seconds=int(os.environ.get("ANJU_SCHEDULER_MAX_SILENCE_SECONDS", "120"))
+)
+
+# --- messaging gateways (issue 11, MSG-5) ------------------------------------------------------
+# ANJU_SMS_GATEWAY / ANJU_EMAIL_GATEWAY: "dev" (default: writes var/messages/dev-gateway.jsonl,
+# shown at /messaging/dev-outbox/), a registered adapter's name, or a Gateway class's dotted
+# path. Credentials are read by the adapters from their own environment variables.
+ANJU_MESSAGE_GATEWAYS = {
+    "sms": os.environ.get("ANJU_SMS_GATEWAY", "").strip() or "dev",
+    "email": os.environ.get("ANJU_EMAIL_GATEWAY", "").strip() or "dev",
+}
+# Messages per second each channel's gateway may take, shared by every worker (0: no limit).
+ANJU_MESSAGE_RATES = {
+    "sms": float(os.environ.get("ANJU_SMS_RATE", "") or 50),
+    "email": float(os.environ.get("ANJU_EMAIL_RATE", "") or 10),
+}
+# A worker's claim on a row lasts this long; a row still SENDING after it (the worker died) is
+# sent again with the same idempotency key. Retryable failures back off from BACKOFF seconds.
+ANJU_MESSAGE_LEASE_SECONDS = int(os.environ.get("ANJU_MESSAGE_LEASE_SECONDS", "") or 120)
+ANJU_MESSAGE_BACKOFF_SECONDS = float(os.environ.get("ANJU_MESSAGE_BACKOFF_SECONDS", "") or 30)
+ANJU_MESSAGE_MAX_ATTEMPTS = int(os.environ.get("ANJU_MESSAGE_MAX_ATTEMPTS", "") or 8)
+# The shared secret gateway callbacks (delivery reports, replies) prove: an HMAC signature or
+# ?token= in the URL set in the provider's console (gateways/callbacks.py). Empty: callbacks off.
+ANJU_SMS_CALLBACK_SECRET = os.environ.get("ANJU_SMS_CALLBACK_SECRET", "").strip()
+# The public web form (issue 13 item 6) proves the phone with an SMS code ("sms") or, where
+# messaging is absent, a self-made picture ("captcha"); "auto": SMS when the SMS gateway above
+# can be built (the dev gateway writes var/messages/), else the picture.
+ANJU_PUBLIC_FORM_VERIFICATION = (
+    os.environ.get("ANJU_PUBLIC_FORM_VERIFICATION", "").strip() or "auto"
 )
 
 AUDITLOG_INCLUDE_ALL_MODELS = False

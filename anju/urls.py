@@ -26,10 +26,19 @@ urlpatterns = [
     path("inventory/", include("anju.inventory.urls")),
     path("jobs/", include("anju.core.job_urls")),
     path("access-log/", include("anju.core.access_log_urls")),
+    path("notifications/", include("anju.core.notifications_urls")),  # issue 13 item 7
     path("customers/import/", include("anju.customers.import_urls")),
     path("customers/", include("anju.customers.urls")),
     path("reception/", include("anju.reception.urls")),
+    path("club/", include("anju.membership.urls")),
+    path("messaging/", include("anju.messaging.urls")),
     path("privacy/", include("anju.customers.privacy_urls")),
+    path("campaigns/", include("anju.messaging.campaign_urls")),
+    path("approvals/", include("anju.approvals.urls")),
+    path("membership/events/", include("anju.membership.events_urls")),  # MEM-4
+    path("deals/", include("anju.deals.urls")),  # issue 12: queue, launch day, subscriptions
+    path("service/", include("anju.service.urls")),  # issue 13: tickets, SLA, delivery (SVC-*)
+    path("s/", include("anju.service.urls_public")),  # issue 13 item 6: the public form, no login
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     # Prometheus: outside /api/, for allowed networks or a token only (404 to anyone else).

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
 
 from .errors import NotPermitted
+from .scope_middleware import load_role_assignments_once
 from .services import api_token_authenticate
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -24,6 +25,9 @@ class TokenAuth(HttpBearer):
                 code="token_read_only",
             )
         user = api_token.user
+        # One read of his roles for the whole request, as ScopeMiddleware does for a session's
+        # user: scope and permission checks then ask this list (issue 12: it was read twice).
+        load_role_assignments_once(user)
         request.user = user  # so selectors and services see the token's owner
         request.api_token = api_token
         _set_audit_actor(user)

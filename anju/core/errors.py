@@ -61,6 +61,13 @@ class BadRequest(ApplicationError):
     default_code = "bad_request"
 
 
+class TooLarge(ApplicationError):
+    """The request body is larger than the server reads (413)."""
+
+    status_code = 413
+    default_code = "too_large"
+
+
 class RateLimited(ApplicationError):
     """Too many requests of this kind; the API answers 429 with ``Retry-After``."""
 

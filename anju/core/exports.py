@@ -239,6 +239,22 @@ def xlsx_file(lines, title):
     return out
 
 
+def xlsx_book_file(sheets):
+    """An .xlsx temporary file with one sheet per ``(title, lines)`` (a report's tables),
+    every cell made safe; titles are cut to Excel's 31 characters."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    for title, lines in sheets:
+        sheet = book.create_sheet(title=str(title)[:31] or "Sheet")
+        for line in lines:
+            xlsx_append(sheet, line)
+    out = tempfile.TemporaryFile()  # noqa: SIM115 – FileResponse closes it
+    book.save(out)
+    out.seek(0)
+    return out
+
+
 def _stored_headers(columns) -> str:
     """The personal columns as the log stores them: in English, whatever the exporter's
     language, so the log reader translates them into the reader's (issue 7 item 10)."""

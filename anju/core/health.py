@@ -2,7 +2,8 @@
 
 GET /healthz               database (SELECT 1), task queue (reachable, depth), scheduler
                            (heartbeat younger than ANJU_SCHEDULER_MAX_SILENCE_SECONDS):
-                           200 {"status": "ok", ...} when all pass, else 503 "fail".
+                           200 {"status": "ok", ...} when all pass, else 503 "fail";
+                           working_days only informs (holiday data missing for a year).
 GET /healthz?probe=live    the process answers at all (a liveness probe): always 200, touches
                            nothing, so a database outage does not get every web process
                            restarted by its supervisor.
@@ -50,7 +51,26 @@ def _scheduler() -> dict:
     return {"status": "ok", **answer}
 
 
-CHECKS = {"database": _database, "task_queue": _task_queue, "scheduler": _scheduler}
+def _working_days() -> dict:
+    """Informational, never a failure: revisit due dates still count Monday–Friday for a
+    year the installed chinese-calendar has no holidays for (upgrade the package)."""
+    from .workdays import missing_years
+
+    missing = missing_years(timezone.localdate())
+    answer = {"status": "ok", "missing_years": missing}
+    if missing:
+        answer["warning"] = "upgrade chinese-calendar: no holiday data for " + ", ".join(
+            str(y) for y in missing
+        )
+    return answer
+
+
+CHECKS = {
+    "database": _database,
+    "task_queue": _task_queue,
+    "scheduler": _scheduler,
+    "working_days": _working_days,
+}
 
 
 def _run(check) -> dict:

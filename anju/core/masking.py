@@ -58,6 +58,23 @@ def mask_text(text: str) -> str:
     return _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
 
 
+def mask_email(address: str | None) -> str:
+    """w***@example.com: the first letter and the domain (the outbox, consent, errors)."""
+    local, _at, domain = (address or "").strip().partition("@")
+    return f"{local[:1]}***@{domain}" if local and domain else "***"
+
+
+# An e-mail address inside free text (a provider's error reply quotes the recipient).
+_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def mask_contact_text(text: str) -> str:
+    """``mask_text`` and every e-mail address too: for text from outside (gateway errors)."""
+    if not text:
+        return text
+    return mask_text(_EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group()), text))
+
+
 def mask_for_audit(value: str) -> str:
     """django-auditlog's mask for fields registered with ``mask_fields`` (phones, ID numbers).
 

@@ -306,3 +306,30 @@ class PeriodicFiring(models.Model):
 
     def __str__(self):
         return f"{self.job} @ {self.fire_time:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """A notice to one staff member (issue 13 item 7: assignments, escalations): the in-app
+    list behind the bell in the menu. ``key`` makes a notice idempotent per user (the SLA
+    sweep runs every minute and must tell each person once)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.CharField(_("details"), max_length=500, blank=True)
+    url = models.CharField(max_length=200, blank=True)
+    key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="uniq_notification_key")
+        ]
+        indexes = [models.Index(fields=["user", "read_at", "created_at"])]
+        verbose_name = _("notification")
+
+    def __str__(self):
+        return self.title

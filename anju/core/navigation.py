@@ -1,8 +1,12 @@
 """The navigation menu: which areas a user's roles open. Apps add their entries here.
 
 Menus only hide what is useless to a role; the real checks are in selectors and services.
+An entry may carry a badge, ``badge(user) -> int`` (e.g. the approvals waiting for him):
+it is computed only when the menu is rendered, at most once per request (the context
+processor keeps the menu on the request), so it must be one cheap query.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -32,6 +36,23 @@ class NavItem:
     url_name: str
     roles: frozenset
     icon: str = ""
+    badge: Callable | None = None  # badge(user) -> int, shown next to the label when > 0
+
+
+class LazyBadge:
+    """The badge's number, counted when a template first asks for it, then remembered.
+
+    A template calls a callable without arguments: ``{% if item.badge %}{{ item.badge }}``
+    counts once; a page whose templates never show the menu (an htmx fragment) counts never.
+    """
+
+    def __init__(self, fn, user):
+        self._fn, self._user, self._value = fn, user, None
+
+    def __call__(self) -> int:
+        if self._value is None:
+            self._value = int(self._fn(self._user) or 0)
+        return self._value
 
 
 NAV_ITEMS: list[NavItem] = [
@@ -55,5 +76,6 @@ def nav_for(user, current_path: str = "") -> list[dict]:
         if roles & item.roles:
             url = reverse(item.url_name)
             active = current_path == url if url == "/" else current_path.startswith(url)
-            items.append({"label": item.label, "url": url, "active": active})
+            badge = LazyBadge(item.badge, user) if item.badge is not None else None
+            items.append({"label": item.label, "url": url, "active": active, "badge": badge})
     return items

@@ -73,15 +73,50 @@ class Perm(models.TextChoices):
     # answers the hotline too. Engineers, stewards and service staff do neither.
     LOG_CALLS = "log_calls", _("Log sales calls")
     LOG_VISITS = "log_visits", _("Register sales visits")
+    # Membership club and messaging (issue 11, MEM-*, MSG-*).
+    MANAGE_MEMBERSHIP = "manage_membership", _("Configure tiers and gifts, correct points")
+    APPROVE_TIER_CHANGE = "approve_tier_change", _("Approve manual tier changes")
+    REDEEM_POINTS = "redeem_points", _("Record points redemptions")
+    MANAGE_EVENTS = "manage_events", _("Run community events and lectures")
+    MANAGE_TEMPLATES = "manage_templates", _("Edit message templates")
+    RUN_CAMPAIGNS = "run_campaigns", _("Prepare and send message campaigns")
+    APPROVE_CAMPAIGN = "approve_campaign", _("Approve message campaigns")
+    # Deals (issue 12, QUE-1, SUB-*): the sales team issues numbers and subscribes units;
+    # managers set discounts, authority and agreement templates and record payments.
+    SELL_UNITS = "sell_units", _("Issue queue numbers and subscribe units")
+    MANAGE_PRICING = "manage_pricing", _("Configure discounts, authority and agreements")
+    RECORD_PAYMENTS = "record_payments", _("Record payments and refunds")
+    # Customer service (issue 13, SVC-*): the desk receives, judges, assigns, revisits and
+    # closes tickets; a ticket's responsible person works his own ticket whatever his role.
+    HANDLE_TICKETS = "handle_tickets", _("Receive and handle service tickets")
+    MANAGE_SERVICE = "manage_service", _("Configure time limits and the service desk")
 
 
 _P = Perm
 RECEPTION = {Perm.LOG_CALLS, Perm.LOG_VISITS}
+SERVICE_DESK = {Perm.HANDLE_TICKETS}
+SELLING = {Perm.SELL_UNITS}
+DEALS_MANAGER = {Perm.SELL_UNITS, Perm.MANAGE_PRICING, Perm.RECORD_PAYMENTS}
+# Who runs the customer club (万客会) and its messages: the service side runs it, sales
+# enrol members and hand out gifts at the sales office, managers approve (issue 11).
+CLUB_DESK = {Perm.REDEEM_POINTS}
+CLUB_STAFF = {Perm.REDEEM_POINTS, Perm.MANAGE_EVENTS, Perm.RUN_CAMPAIGNS}
+CLUB_MANAGER = {
+    *CLUB_STAFF,
+    Perm.MANAGE_MEMBERSHIP,
+    Perm.APPROVE_TIER_CHANGE,
+    Perm.MANAGE_TEMPLATES,
+    Perm.APPROVE_CAMPAIGN,
+}
 ROLE_PERMS = {
-    Role.SALES_CONSULTANT: set(RECEPTION),
-    Role.KEY_ACCOUNT_REP: set(RECEPTION),
+    Role.SALES_CONSULTANT: {*RECEPTION, *CLUB_DESK, *SELLING},
+    Role.KEY_ACCOUNT_REP: {*RECEPTION, *CLUB_DESK, *SELLING},
     Role.SALES_MANAGER: {
         *RECEPTION,
+        *DEALS_MANAGER,
+        *CLUB_STAFF,
+        _P.MANAGE_TEMPLATES,
+        _P.APPROVE_CAMPAIGN,
         _P.UNMASK_PERSONAL_DATA,
         _P.EXPORT_DATA,
         _P.REASSIGN_CUSTOMERS,
@@ -90,17 +125,24 @@ ROLE_PERMS = {
         _P.VIEW_REPORTS,
         _P.MANAGE_INVENTORY,
     },
-    Role.SERVICE_AGENT: set(),
+    Role.SERVICE_AGENT: {*CLUB_STAFF, *SERVICE_DESK},
     Role.SERVICE_MANAGER: {
+        *CLUB_MANAGER,
+        *SERVICE_DESK,
+        _P.MANAGE_SERVICE,
         _P.APPROVE_SOLUTION,
         _P.EXPORT_DATA,
         _P.VIEW_REPORTS,
         _P.REQUEST_ERASURE,
     },
-    Role.CALLCENTRE_AGENT: {_P.LOG_CALLS},
-    Role.ENGINEER: set(),
-    Role.PROPERTY_STEWARD: set(),
+    Role.CALLCENTRE_AGENT: {_P.LOG_CALLS, *SERVICE_DESK},
+    Role.ENGINEER: {*SERVICE_DESK},
+    Role.PROPERTY_STEWARD: {*SERVICE_DESK},
     Role.COMPANY_MANAGEMENT: {
+        *CLUB_MANAGER,
+        *SERVICE_DESK,
+        _P.MANAGE_SERVICE,
+        *DEALS_MANAGER,
         _P.UNMASK_PERSONAL_DATA,
         _P.EXPORT_DATA,
         _P.REASSIGN_CUSTOMERS,
@@ -111,7 +153,13 @@ ROLE_PERMS = {
         _P.MANAGE_INVENTORY,
         _P.REQUEST_ERASURE,
     },
-    Role.GROUP_CENTRE: {_P.EXPORT_DATA, _P.VIEW_REPORTS, _P.APPROVE_SOLUTION},
+    Role.GROUP_CENTRE: {
+        *CLUB_MANAGER,
+        *SERVICE_DESK,
+        _P.EXPORT_DATA,
+        _P.VIEW_REPORTS,
+        _P.APPROVE_SOLUTION,
+    },
     Role.DATA_STEWARD: {
         _P.UNMASK_PERSONAL_DATA,
         _P.EXPORT_DATA,

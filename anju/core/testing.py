@@ -1,10 +1,17 @@
 """Test helpers shared by every app's tests."""
 
+import contextlib
 import os
+import threading
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django_tasks import task
+
+from .errors import ApplicationError
 
 requires_postgres = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
@@ -14,6 +21,84 @@ requires_postgres = pytest.mark.skipif(
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+# --- concurrency tests (real threads, PostgreSQL) -----------------------------------------------
+
+
+class Race(NamedTuple):
+    """What the threads of ``run_at_once`` came to: return values (in the order the threads
+    finished), refusals (``ApplicationError`` and its kinds), anything else that was raised."""
+
+    done: list
+    refused: list
+    errors: list
+
+
+def run_at_once(
+    work: Callable, items: Iterable, *, pause_after: Iterable[tuple[object, str]] = ()
+) -> Race:
+    """Run ``work(item)`` for every item, each in its own thread (so with its own database
+    connection and transaction), all released together at a barrier; every thread closes its
+    connection at the end. Use it with ``requires_postgres`` and
+    ``pytest.mark.django_db(transaction=True)``.
+
+    ``pause_after`` widens the window between a read and the write that depends on it: for
+    each ``(owner, "name")`` the function ``owner.name`` is patched so that a thread, after its
+    first call, waits there until every thread has made its own (at most 3 s — threads
+    blocked on a row lock never come, then the others go on). Code that decides on what it
+    read without a lock lets all of them through; locking code makes the others wait.
+
+    A thread still running after two minutes is reported in ``errors``.
+    """
+    items = list(items)
+    start = threading.Barrier(len(items))
+    done, refused, errors = [], [], []
+
+    def run(item):
+        try:
+            start.wait(timeout=30)
+            done.append(work(item))
+        except ApplicationError as exc:
+            refused.append(exc)
+        except Exception as exc:  # noqa: BLE001 — collected for the test to assert
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with contextlib.ExitStack() as patches:
+        for owner, name in pause_after:
+            patches.enter_context(
+                mock.patch.object(
+                    owner, name, _pausing(getattr(owner, name), threading.Barrier(len(items)))
+                )
+            )
+        threads = [threading.Thread(target=run, args=(item,)) for item in items]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    errors.extend(
+        TimeoutError(f"{thread.name} still running after 120 s")
+        for thread in threads
+        if thread.is_alive()
+    )
+    return Race(done, refused, errors)
+
+
+def _pausing(real, barrier):
+    """``real``, which waits at ``barrier`` after its first call in each thread."""
+    paused = threading.local()
+
+    def call(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if not getattr(paused, "once", False):
+            paused.once = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=3)
+        return result
+
+    return call
 
 
 # --- the real task queue in tests (issue 10 item 5) --------------------------------------------

@@ -22,7 +22,7 @@ from pydantic import create_model
 
 from anju.core.api_types import MAX_ID, Flag, Id, Input, IsoDate, RefId, Text
 from anju.core.errors import ApplicationError, NotFound
-from anju.org.selectors import projects_visible_to
+from anju.org.selectors import projects_visible_to, staff_visible_to
 
 from . import selectors
 from .models import SOURCE_CODE_PATTERN, CustomerStatus, Grade
@@ -152,6 +152,29 @@ class ListFilter(django_filters.FilterSet):
         if not self.form.is_valid():
             return {}
         return {k: v for k, v in self.form.cleaned_data.items() if v not in ("", None, False)}
+
+
+class ProjectListFilter(ListFilter):
+    """``project``: one of the projects the user sees (reception's and the deals' lists)."""
+
+    project = IdChoiceFilter(label=_("Project"), queryset=None, empty_label=_("All projects"))
+
+    def __init__(self, data=None, *, user, queryset, **kwargs):
+        super().__init__(data, user=user, queryset=queryset, **kwargs)
+        self.filters["project"].queryset = projects_visible_to(user)
+
+
+class ConsultantListFilter(ListFilter):
+    """``consultant``: one consultant's rows; the choices are the consultants the user
+    oversees, himself included."""
+
+    consultant = IdChoiceFilter(
+        label=_("Consultant"), queryset=None, empty_label=_("All consultants")
+    )
+
+    def __init__(self, data=None, *, user, queryset, **kwargs):
+        super().__init__(data, user=user, queryset=queryset, **kwargs)
+        self.filters["consultant"].queryset = staff_visible_to(user)
 
 
 class SourceFilter(django_filters.ChoiceFilter):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anju.core.errors import ApplicationError, NotPermitted, RateLimited
-from anju.core.masking import mask_phone
+from anju.core.masking import mask_email, mask_phone
 from anju.core.models import PersonalDataAccess
 from anju.core.permissions import has_perm
 from anju.core.roles import ROLE_PERMS, ROLE_SCOPE, Perm, ScopeLevel
@@ -138,7 +138,7 @@ def _log_phone_search(user, search: PhoneSearch, *, company=None, refused=False)
     )
 
 
-def _refuse_too_many_phone_searches(user) -> None:
+def _refuse_too_many_phone_searches(user, *, field: str = "q") -> None:
     """A role that sees numbers masked may search phones only so often (counted in the log).
 
     The access log is the counter, so the limit holds across web workers and restarts.
@@ -158,9 +158,33 @@ def _refuse_too_many_phone_searches(user) -> None:
         wait = recent[-1] + timedelta(hours=1) - timezone.now()
         raise RateLimited(
             _("Too many phone searches in the last hour. Try again later."),
-            field="q",
+            field=field,
             retry_after=int(wait.total_seconds()) + 1,
         )
+
+
+def full_number_lookup(
+    user, number: str, *, kind: str = "phone", company=None, field: str = "q", refuse=True
+) -> None:
+    """Another app's lookup by a full phone number or e-mail address (the consent history):
+    counted against the same hourly limit as a phone search (``refuse``: raise RateLimited
+    when it is spent) and written to the personal-data access log, masked. ``number`` is
+    already normalised; ``kind`` is "phone" or "email"."""
+    if refuse:
+        _refuse_too_many_phone_searches(user, field=field)
+    if kind == "phone":
+        _log_phone_search(user, PhoneSearch("full", number), company=company)
+        return
+    if user is None or not getattr(user, "is_authenticated", False):
+        return
+    personal_data_access_log(
+        by=user,
+        action=PersonalDataAccess.Action.SEARCH,
+        company=company or user.company_id,
+        fields="email",
+        record_count=1,
+        description=f"e-mail lookup: {mask_email(number)}",
+    )
 
 
 def _phone_q(user, search: PhoneSearch, *, company=None) -> Q:
@@ -240,6 +264,13 @@ def customer_detail(user, customer_id) -> Customer:
         user,
         pk=customer_id,
     )
+
+
+def customer_to_act_on(user, customer_id) -> Customer:
+    """A customer the user sees, for a service about to act on him (a queue number): his
+    row alone, read through ``visible_to`` (404 otherwise) — none of the joins and the
+    source-name annotation ``customer_detail`` reads for showing him (issue 12)."""
+    return get_visible_or_404(Customer.objects.all(), user, pk=customer_id)
 
 
 def customer_to_reveal(user, customer_id) -> Customer:

@@ -34,7 +34,9 @@ from .forms import (
     RelationForm,
 )
 from .imports import import_companies
+from .list_rows import customer_rows
 from .models import CustomerStatus
+from .panels import customer_panels
 from .search_tokens import recall_search, remember_search
 from .timeline import timeline_for
 
@@ -99,6 +101,7 @@ def _customer_list_page(request, filterset, token, *, phone_in_url=False):
         {
             "form": form,
             "page": page,
+            "rows": customer_rows(page.object_list),
             "query": query,
             "can_export": can_export(user),
             "can_import": bool(import_companies(user)),
@@ -156,6 +159,7 @@ def customer_detail(request, customer_id):
             "writable": writable,
             "phones": selectors.customer_phones(customer),
             "relations": selectors.customer_relations(user, customer),
+            "panels": customer_panels(request, customer),
             "referred": selectors.referred_customers(user, customer),
             "timeline": timeline_for(user, customer, limit=100),
             "may_reveal_phone": services.may_reveal(user, customer, "phone"),

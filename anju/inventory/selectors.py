@@ -7,6 +7,7 @@ from django.db.models import Count
 
 from anju.core.scope import get_visible_or_404
 
+from .hooks import unit_deals
 from .models import Building, Unit, UnitStatus
 
 
@@ -61,6 +62,7 @@ class SalesBoard:
     total: int
     sold_value: object = 0
     statuses: list = field(default_factory=lambda: list(UnitStatus))
+    deals: dict = field(default_factory=dict)  # unit id → hooks.UnitDeal (the deals app)
 
 
 def sales_board(user, building_id) -> SalesBoard:
@@ -90,7 +92,11 @@ def sales_board(user, building_id) -> SalesBoard:
         ),
         start=0,
     )
-    return SalesBoard(building, positions, rows, counts, len(units), sold)
+    board = SalesBoard(building, positions, rows, counts, len(units), sold)
+    board.deals = unit_deals(user, units)  # one query per provider, whatever the statuses
+    for u in units:
+        u.deal = board.deals.get(u.pk)
+    return board
 
 
 def unit_detail(user, unit_id) -> Unit:

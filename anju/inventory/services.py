@@ -1,6 +1,6 @@
 """Inventory writes: buildings with their unit grid, unit status and prices (UNT-1, SEC-3)."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,6 +11,7 @@ from anju.core.events import record_event
 from anju.core.permissions import require_perm
 from anju.core.roles import Perm
 from anju.core.transitions import check_transition
+from anju.core.validation import money_amount, money_too_large
 
 from .lock_objects import unit_for_update
 from .models import UNIT_TRANSITIONS, Building, Unit, UnitStatus
@@ -20,27 +21,11 @@ MONEY_MAX = Decimal("999999999999.99")
 
 
 def _money(value, field) -> Decimal:
-    """A non-negative amount in yuan, rounded to the fen, that fits the money columns (SEC-4)."""
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError, TypeError) as exc:
-        raise ApplicationError(_("Enter an amount of money."), field=field) from exc
-    if not amount.is_finite():
-        raise ApplicationError(_("Enter an amount of money."), field=field)
-    if amount < 0:
-        raise ApplicationError(_("The amount cannot be negative."), field=field)
-    if amount > MONEY_MAX:
-        raise _too_large(field)
-    amount = amount.quantize(Decimal("0.01"))
-    if amount > MONEY_MAX:  # 999999999999.995 rounds up past the limit
-        raise _too_large(field)
-    return amount
+    return money_amount(value, field=field)
 
 
 def _too_large(field) -> ApplicationError:
-    return ApplicationError(
-        _("The amount is too large (at most %(max)s).") % {"max": f"{MONEY_MAX:,}"}, field=field
-    )
+    return money_too_large(field)
 
 
 @transaction.atomic

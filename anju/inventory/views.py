@@ -6,6 +6,7 @@ from django.shortcuts import render
 from anju.org.selectors import projects_visible_to
 
 from . import selectors
+from .hooks import unit_deals, unit_panels
 from .models import UnitStatus
 
 
@@ -41,5 +42,7 @@ def board(request, building_id):
 @login_required
 def unit_panel(request, unit_id):
     unit = selectors.unit_detail(request.user, unit_id)
+    unit.deal = unit_deals(request.user, [unit]).get(unit.pk)
+    unit.panels = unit_panels(request, unit)
     template = "inventory/_unit_panel.html" if request.htmx else "inventory/unit_detail.html"
     return render(request, template, {"unit": unit})

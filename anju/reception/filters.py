@@ -13,9 +13,12 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from anju.customers.filters import IdChoiceFilter, ListFilter
+from anju.customers.filters import (
+    ConsultantListFilter,
+    IdChoiceFilter,
+    ProjectListFilter,
+)
 from anju.inventory.selectors import units_visible_to
-from anju.org.selectors import projects_visible_to, staff_visible_to
 
 from . import selectors
 from .forms import BootstrapForm
@@ -33,12 +36,7 @@ class PeriodFilterForm(BootstrapForm):
         return data
 
 
-class _ProjectFilter(ListFilter):
-    project = IdChoiceFilter(label=_("Project"), queryset=None, empty_label=_("All projects"))
-
-    def __init__(self, data=None, *, user, queryset, **kwargs):
-        super().__init__(data, user=user, queryset=queryset, **kwargs)
-        self.filters["project"].queryset = projects_visible_to(user)
+_ProjectFilter = ProjectListFilter
 
 
 class _PeriodFilter(_ProjectFilter):
@@ -60,17 +58,7 @@ class _PeriodFilter(_ProjectFilter):
         return queryset.filter(**{f"{self.date_field}__lt": end})
 
 
-class _ConsultantFilter(ListFilter):
-    """``consultant``: one consultant's rows (the workbench's figures and team table link
-    here); the choices are the consultants the user oversees, himself included."""
-
-    consultant = IdChoiceFilter(
-        label=_("Consultant"), queryset=None, empty_label=_("All consultants")
-    )
-
-    def __init__(self, data=None, *, user, queryset, **kwargs):
-        super().__init__(data, user=user, queryset=queryset, **kwargs)
-        self.filters["consultant"].queryset = staff_visible_to(user)
+_ConsultantFilter = ConsultantListFilter
 
 
 class CallFilter(_ConsultantFilter, _PeriodFilter):

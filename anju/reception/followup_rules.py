@@ -87,6 +87,12 @@ class Timing:
     confirmation_days_before: int = 1  # a booked visit: confirm N days before
     no_intent_days: int = 3  # a caller with no wish to visit: call again after N days
     post_visit_days: int = 1  # after a visit: follow up after N days
+    subscription_revisit_days: int = 3  # after a subscription (认购): revisit after N days
+    signing_revisit_days: int = 7  # after a signing (签约): revisit after N days
+
+    def revisit_days(self, after: str) -> int:
+        """The day count of the revisit after ``after`` ("subscription" or "signing")."""
+        return getattr(self, f"{after}_revisit_days")
 
 
 DEFAULT_TIMING = Timing()
@@ -169,10 +175,16 @@ def rules_table():
             fixed_timing=_("at once"),
         ),
         RuleInfo(
-            "revisit.after_deal",
-            _("A subscription or signing"),
+            RULE_REVISIT % "subscription",
+            _("A subscription (认购)"),
             _("Revisit"),
-            fixed_timing=_("days set by the deal"),
+            timing_field="subscription_revisit_days",
+        ),
+        RuleInfo(
+            RULE_REVISIT % "signing",
+            _("A signing (签约)"),
+            _("Revisit"),
+            timing_field="signing_revisit_days",
         ),
     ]
 

@@ -491,7 +491,14 @@ class TaskAddForm(BootstrapForm):
 class FollowUpSettingsForm(BootstrapForm):
     """A company's timings of the follow-up rules (issue 9 item 7); bounds from the model."""
 
-    FIELDS = ("confirmation_days_before", "invitation_days", "no_intent_days", "post_visit_days")
+    FIELDS = (
+        "confirmation_days_before",
+        "invitation_days",
+        "no_intent_days",
+        "post_visit_days",
+        "subscription_revisit_days",
+        "signing_revisit_days",
+    )
 
     def __init__(self, *args, **kwargs):
         from .models import FollowUpSettings

@@ -28,6 +28,20 @@ AppConfig.ready()::
 
 Handlers run inside the closing transaction (an error rolls the close back). The event
 ``reception.opportunity_won`` is recorded either way, so event listeners and webhooks see it.
+
+Panels on the visit page: a later app adds a small panel of its own (the club's one-click
+"join at this visit", issue 11) without reception knowing it::
+
+    from anju.reception.hooks import register_visit_panel
+
+    def club_panel(request, visit) -> str:
+        ...  # render_to_string(..., request=request); "" to show nothing
+        return html
+
+    register_visit_panel(club_panel)
+
+A panel reads through its own selectors for ``request.user`` and decides itself whether
+to show anything; the visit page renders the panels in registration order.
 """
 
 from collections.abc import Callable
@@ -75,3 +89,23 @@ def opportunity_won(*, by, opportunity) -> None:
     """Hand a won opportunity to the deal flow: every registered handler, in order."""
     for handler in list(_WON_HANDLERS):
         handler(by=by, opportunity=opportunity)
+
+
+VisitPanel = Callable[[object, object], str]
+
+_VISIT_PANELS: list[VisitPanel] = []
+
+
+def register_visit_panel(panel: VisitPanel) -> None:
+    if panel not in _VISIT_PANELS:
+        _VISIT_PANELS.append(panel)
+
+
+def unregister_visit_panel(panel: VisitPanel) -> None:
+    if panel in _VISIT_PANELS:
+        _VISIT_PANELS.remove(panel)
+
+
+def visit_panels(request, visit) -> list[str]:
+    """The HTML of every registered panel for this visit page (empty ones left out)."""
+    return [html for panel in list(_VISIT_PANELS) if (html := panel(request, visit))]

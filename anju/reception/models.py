@@ -101,6 +101,12 @@ class PhoneCall(ProjectOwned):
             models.Index(fields=["company", "-called_at"]),
             # the group's list has no company prefix (issue 10 item 1)
             models.Index(fields=["-called_at", "-id"], name="call_newest_all"),
+            # Tomorrow's booked visits of a company, for their reminders (MSG-4).
+            models.Index(
+                fields=["company", "visit_booked_for"],
+                condition=models.Q(visit_booked_for__isnull=False),
+                name="call_booked_for",
+            ),
         ]
         verbose_name = _("phone call")
         verbose_name_plural = _("phone calls")
@@ -333,6 +339,17 @@ class FollowUpSettings(CompanyOwned):
         _("post-visit follow-up after (days)"),
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
+    # SAL-5: revisits after the deal's key moments
+    subscription_revisit_days = models.PositiveSmallIntegerField(
+        _("revisit after a subscription (days)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
+    signing_revisit_days = models.PositiveSmallIntegerField(
+        _("revisit after a signing (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
     )
 
     class Meta:

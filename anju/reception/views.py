@@ -26,7 +26,7 @@ from anju.customers.services import may_reveal
 from anju.inventory import selectors as inventory_selectors
 from anju.org.selectors import companies_visible_to, projects_visible_to
 
-from . import desk_selectors, exports, selectors, services, workbench
+from . import desk_selectors, exports, hooks, selectors, services, workbench
 from .filters import CallFilter, OpportunityFilter, VisitFilter
 from .forms import (
     CallForm,
@@ -283,7 +283,12 @@ def visit_detail(request, visit_id):
     return render(
         request,
         "reception/visit_detail.html",
-        {"visit": visit, "disclosure": selectors.visit_disclosure(visit), "tab": "visits"},
+        {
+            "visit": visit,
+            "disclosure": selectors.visit_disclosure(visit),
+            "tab": "visits",
+            "panels": hooks.visit_panels(request, visit),  # other apps' panels (the club's)
+        },
     )
 
 

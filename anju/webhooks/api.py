@@ -175,61 +175,61 @@ def create_webhook_subscription(request, response: HttpResponse, payload: Subscr
     return Status(201, subscription)
 
 
-@router.get("/webhooks/subscriptions/{int:subscription_id}", response=SubscriptionOut)
-def get_webhook_subscription(request, subscription_id: Id):
+@router.get("/webhooks/subscriptions/{int:webhook_id}", response=SubscriptionOut)
+def get_webhook_subscription(request, webhook_id: Id):
     """One subscription (secret masked)."""
-    return selectors.subscription_detail(request.user, subscription_id)
+    return selectors.subscription_detail(request.user, webhook_id)
 
 
-@router.patch("/webhooks/subscriptions/{int:subscription_id}", response=SubscriptionOut)
-def update_webhook_subscription(request, subscription_id: Id, payload: SubscriptionPatch):
+@router.patch("/webhooks/subscriptions/{int:webhook_id}", response=SubscriptionOut)
+def update_webhook_subscription(request, webhook_id: Id, payload: SubscriptionPatch):
     """Change the name, URL, events, active flag or ``may_unmask`` (the fields sent)."""
-    subscription = selectors.subscription_detail(request.user, subscription_id)
+    subscription = selectors.subscription_detail(request.user, webhook_id)
     changes = payload.dict(exclude_unset=True)
     if "verbs" in changes:
         changes["verbs"] = [str(getattr(v, "value", v)) for v in changes["verbs"]]
     return services.subscription_update(by=request.user, subscription=subscription, **changes)
 
 
-@router.delete("/webhooks/subscriptions/{int:subscription_id}", response={204: None})
-def delete_webhook_subscription(request, subscription_id: Id):
+@router.delete("/webhooks/subscriptions/{int:webhook_id}", response={204: None})
+def delete_webhook_subscription(request, webhook_id: Id):
     """Delete the subscription and its delivery log."""
-    subscription = selectors.subscription_detail(request.user, subscription_id)
+    subscription = selectors.subscription_detail(request.user, webhook_id)
     services.subscription_delete(by=request.user, subscription=subscription)
     return Status(204, None)
 
 
 @router.post(
-    "/webhooks/subscriptions/{int:subscription_id}/rotate-secret", response=SubscriptionSecretOut
+    "/webhooks/subscriptions/{int:webhook_id}/rotate-secret", response=SubscriptionSecretOut
 )
-def rotate_webhook_secret(request, response: HttpResponse, subscription_id: Id):
+def rotate_webhook_secret(request, response: HttpResponse, webhook_id: Id):
     """A new signing secret, in full in this answer only; the old one stops at once."""
-    subscription = selectors.subscription_detail(request.user, subscription_id)
+    subscription = selectors.subscription_detail(request.user, webhook_id)
     rotated = services.subscription_rotate_secret(by=request.user, subscription=subscription)
     _no_store(response)
     return rotated
 
 
-@router.post("/webhooks/subscriptions/{int:subscription_id}/ping", response={202: DeliveryOut})
-def ping_webhook(request, subscription_id: Id):
+@router.post("/webhooks/subscriptions/{int:webhook_id}/ping", response={202: DeliveryOut})
+def ping_webhook(request, webhook_id: Id):
     """Queue a signed ``webhook.ping`` to the URL (tried once); its delivery shows the result."""
-    subscription = selectors.subscription_detail(request.user, subscription_id)
+    subscription = selectors.subscription_detail(request.user, webhook_id)
     return Status(202, services.subscription_ping(by=request.user, subscription=subscription))
 
 
-@router.get("/webhooks/subscriptions/{int:subscription_id}/deliveries", response=list[DeliveryOut])
+@router.get("/webhooks/subscriptions/{int:webhook_id}/deliveries", response=list[DeliveryOut])
 @paginate(Pagination)
-def list_webhook_deliveries(request, subscription_id: Id, status: DeliveryStatus | None = None):
+def list_webhook_deliveries(request, webhook_id: Id, status: DeliveryStatus | None = None):
     """The subscription's delivery log, newest first: attempts, last answer, next attempt."""
-    return selectors.deliveries_of(request.user, subscription_id, status=status)
+    return selectors.deliveries_of(request.user, webhook_id, status=status)
 
 
 @router.post(
-    "/webhooks/subscriptions/{int:subscription_id}/deliveries/{int:delivery_id}/redeliver",
+    "/webhooks/subscriptions/{int:webhook_id}/deliveries/{int:delivery_id}/redeliver",
     response={202: DeliveryOut},
     openapi_extra=may_answer(409),
 )
-def redeliver_webhook(request, subscription_id: Id, delivery_id: Id):
+def redeliver_webhook(request, webhook_id: Id, delivery_id: Id):
     """Send a delivery again now, with the same delivery id (409 while it is being sent)."""
-    delivery = selectors.delivery_detail(request.user, subscription_id, delivery_id)
+    delivery = selectors.delivery_detail(request.user, webhook_id, delivery_id)
     return Status(202, services.delivery_redeliver(by=request.user, delivery=delivery))

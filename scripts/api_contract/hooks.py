@@ -8,8 +8,10 @@ and the server refuses is still a failure.
 """
 
 import os
+import re
 import sys
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -65,11 +67,23 @@ schemathesis.openapi.format(
 )
 
 
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
 def _time(value):
     try:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _ends_after_start(body: dict) -> bool:
+    """The description: it ends after it starts, at most 7 days later."""
+    starts, ends = _time(body.get("starts_at")), _time(body.get("ends_at"))
+    try:
+        return starts is None or ends is None or starts < ends <= starts + timedelta(days=7)
+    except TypeError:  # one with a zone, one without: the server refuses that too
+        return False
 
 
 def _ordered(data: dict, low: str, high: str, convert=float) -> bool:
@@ -146,6 +160,109 @@ def filter_body(context, body) -> bool:
             return False  # "neither in the future" (values reused from other answers can be)
         if arrived and started and not (arrived <= started <= arrived + timedelta(hours=12)):
             return False
+    if "/consent/" in path:
+        address = str(body.get("address") or "")
+        if body.get("channel") == "email" and not _EMAIL.fullmatch(address):
+            return False  # the description: an e-mail address for the e-mail channel
+        if body.get("channel") == "sms" and not _valid_phone(address):
+            return False  # ... and a mobile number for SMS
+    if path.endswith("/check-in") and (body.get("registration_id") is None) == (
+        body.get("customer_id") is None
+    ):
+        return False  # the description: registration_id or customer_id, one of them
+    if path.endswith("/invite"):
+        given = [body.get(k) not in (None, [], {}) for k in ("customer_ids", "filter")]
+        if given.count(True) != 1 or any(
+            body.get(k) in ([], {}) for k in ("customer_ids", "filter")
+        ):
+            return False  # the description: customer_ids or filter, one of them
+    if (
+        path.endswith("/queue-numbers")
+        and str(body.get("deposit_amount") or "0").strip("0.") != ""
+        and not body.get("deposit_method")
+    ):
+        return False  # the description: a deposit above 0 needs deposit_method
+    sign_by = body.get("sign_by")
+    if (
+        path.endswith("/subscriptions")
+        and isinstance(sign_by, str)
+        and sign_by < NOW.date().isoformat()
+    ):
+        return False  # the description: today or later
+    if path.endswith("/adjustments") and body.get("points") == 0:
+        return False  # the description: points other than 0
+    subject = body.get("subject")
+    if "/message-templates" in path and (
+        (body.get("channel") == "email" and not str(subject or "").strip())
+        or ("subject" in body and subject is not None and not str(subject).strip())
+    ):
+        return False  # the description: an e-mail template needs a subject
+    if path.endswith("/campaigns") and "text" in body and not str(body.get("text") or "").strip():
+        return False  # the description: a text, when given, is not blank
+    if path.endswith("/events") and not _ends_after_start(body):
+        return False  # the description: it ends after it starts
+    patch = context.operation.method.upper() == "PATCH"
+    if "/events/" in path and patch and any(value is None for value in body.values()):
+        return False  # the description: leave out what does not change (no nulls)
+    if (
+        path.endswith("/campaigns")
+        and body.get("template_id") is None
+        and not str(body.get("text") or "").strip()
+    ):
+        return False  # the description: the text, unless a template is named
+    if (
+        "/message-templates" in path
+        and body.get("channel") not in (None, "sms")
+        and str(body.get("provider_template_code") or "")
+    ):
+        return False  # the description: only an SMS template has a provider template code
+    if "/message-templates" in path and any(
+        "{" in str(value) or "}" in str(value) for value in body.values()
+    ):
+        return False  # the description: {字段} names a known field; any other brace is refused
+    if path.endswith("/contract") and (
+        body.get("payment_plan") != "one_off"
+        or any(
+            body.get(k) is not None
+            for k in ("instalments", "down_payment", "loan_amount", "loan_due_on", "signed_on")
+        )
+    ):
+        # the description: instalments and a mortgage add up to the stored price, the
+        # signing day is not before the stored subscription; the generator knows neither
+        return False
+    if path.endswith("/payments") and context.operation.method.upper() == "POST":
+        if str(body.get("amount", "")).strip("0.") == "":
+            return False  # the description: above 0
+        if body.get("refund") is True and not str(body.get("reason") or "").strip():
+            return False  # the description: a refund needs its reason
+        paid_on = body.get("paid_on")
+        if isinstance(paid_on, str) and paid_on > NOW.date().isoformat():
+            return False  # the description: not in the future
+    if path.endswith("/changes") and not _sales_change_fits(body):
+        return False  # the sales change kinds' descriptions
+    # the description: family_of_id with member_type "family", and only then
+    return not path.endswith("/join") or (body.get("family_of_id") is None) == (
+        body.get("member_type") != "family"
+    )
+
+
+def _amount(value):
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _sales_change_fits(body: dict) -> bool:
+    """A price adjustment's new price is above 0; a cancellation refunding more than 0
+    says how (``refund_method``)."""
+    kind = body.get("kind")
+    if kind == "price_adjustment":
+        price = _amount(body.get("final_price"))
+        return price is None or price > 0
+    if kind == "cancellation" and body.get("refund_method") is None:
+        refund = _amount(body.get("refund_amount"))
+        return refund is None or refund == 0
     return True
 
 
@@ -215,27 +332,37 @@ def map_body(context, body):
 
 
 # The coverage phase builds its cases from the schema alone (boundary values of every
-# keyword, one field at a time), without the body/query hooks above: the same rules apply
-# to its cases here, through the case hooks it does run.
+# keyword, one field at a time), and the examples phase fills the fields around a schema's
+# examples, both without the body/query hooks above (seen: a campaign with neither text nor
+# template from the examples phase). So every positive case, whatever its phase, is judged
+# here by the same rules once more (a body the hooks made already passes again).
 def _is_coverage(case) -> bool:
     meta = getattr(case, "meta", None)
     return meta is not None and str(getattr(meta.phase, "name", "")).lower().endswith("coverage")
 
 
 def _is_positive(case) -> bool:
-    return str(case.meta.generation.mode).lower().endswith("positive")
+    meta = getattr(case, "meta", None)
+    return meta is None or str(meta.generation.mode).lower().endswith("positive")
 
 
 @schemathesis.hook
 def filter_case(context, case) -> bool:
-    if not _is_coverage(case):
-        return True
     if not _is_positive(case):
-        # A multipart form has no types on the wire: its negative cases (a "near-boundary"
-        # project_id, a boolean of another type) arrive as the valid text they serialise to.
-        # The fuzzing phase's negative cases still cover the import's malformed requests.
-        return not case.operation.path.endswith("/customer-imports")
+        # A multipart form has no types on the wire: its negative coverage cases (a
+        # "near-boundary" project_id, a boolean of another type) arrive as the valid text
+        # they serialise to. The fuzzing phase's negative cases still cover the import's
+        # malformed requests.
+        return not (_is_coverage(case) and case.operation.path.endswith("/customer-imports"))
     return filter_body(context, case.body) and filter_query(context, case.query)
+
+
+@schemathesis.hook
+def before_add_examples(context, examples) -> None:
+    """The examples phase adds its cases (a schema's examples, the missing fields filled in)
+    without ``filter_case``: the same rules drop the ones the descriptions refuse (seen: a
+    campaign with neither text nor template)."""
+    examples[:] = [case for case in examples if filter_case(context, case)]
 
 
 _A_MOBILE = "13912345678"

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.forms.models import ModelChoiceIterator
 
-from anju.core.masking import mask_id_number, mask_phone
+from anju.core.masking import mask_id_number, mask_name, mask_phone
 
 register = template.Library()
 
@@ -22,8 +22,21 @@ def money(value, places=2):
     return f"¥{amount:,.{int(places)}f}"
 
 
+@register.filter
+def share(rate):
+    """A share as a percentage: Decimal('0.0150') → '1.5%' (empty for None)."""
+    if rate in (None, ""):
+        return ""
+    try:
+        percent = (Decimal(rate) * 100).normalize()
+    except (InvalidOperation, TypeError, ValueError):
+        return rate
+    return f"{percent:f}%"
+
+
 register.filter("mask_phone", mask_phone)
 register.filter("mask_id", mask_id_number)
+register.filter("mask_name", mask_name)
 
 
 @register.simple_tag(takes_context=True)

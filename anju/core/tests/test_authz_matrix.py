@@ -318,6 +318,10 @@ def matrix(django_db_setup, django_db_blocker, tmp_path_factory):
                 # an export job with its file (issue 8 item 3): downloadable by its requester
                 export_job_run(export_job_start(by=user, kind="customers", fmt="csv").pk)
             _privacy_rows(users)
+            _approval_rows(users)
+            _deal_rows(users)
+            _service_rows(users)
+            _delivery_rows(users)
             clients = {}
             for username, user in sorted(users.items()):
                 clients[username] = Client()
@@ -326,6 +330,7 @@ def matrix(django_db_setup, django_db_blocker, tmp_path_factory):
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+            _forget_approval_kind()
 
 
 def _privacy_rows(users):
@@ -351,6 +356,147 @@ def _privacy_rows(users):
         data_package_build(data_package_start(by=by, customer=customer).pk)
 
 
+def _approval_rows(users):
+    """A pending approval request in each company, of the matrix's own kind (issue 12 item 6).
+
+    The kind needs APPROVE_DISCOUNT (``authz.APPROVAL_DECIDE``); each request is filed by a
+    consultant, so the four-eyes rule is knocked on when he tries to decide it himself.
+    """
+    from anju.approvals.registry import ApprovalKind, register_approval_kind
+    from anju.approvals.services import approval_request
+    from anju.org.models import Project
+
+    register_approval_kind(
+        ApprovalKind(name=authz.MATRIX_APPROVAL_KIND, label="matrix", perm=Perm.APPROVE_DISCOUNT)
+    )
+    for n, username in enumerate(("consultant", "consultant_zh"), start=1):
+        by = users[username]
+        project = Project._base_manager.get(pk=by.role_assignments.first().project_id)
+        approval_request(
+            by=by,
+            kind=authz.MATRIX_APPROVAL_KIND,
+            company=project.company,
+            project=project,
+            target_id=n,
+            payload={},
+            summary="matrix",
+        )
+
+
+def _deal_rows(users):
+    """In each company: a signed deal with a payment, and a subscribed one still to sign
+    (issue 12, SUB-4), each the consultant's, the payment recorded by his manager."""
+    from anju.customers.models import Customer
+    from anju.deals.services import (
+        contract_sign,
+        payment_record,
+        subscription_confirm,
+        subscription_hold,
+    )
+    from anju.inventory.models import Unit, UnitStatus
+    from anju.org.models import Project
+
+    for seller, cashier in (("consultant", "manager"), ("consultant_zh", "manager_zh")):
+        by = users[seller]
+        project = Project._base_manager.get(pk=by.role_assignments.first().project_id)
+        buyers = Customer._base_manager.filter(
+            owner=by, project=project, merged_into__isnull=True, anonymised_at__isnull=True
+        ).order_by("pk")[2:4]
+        units = Unit._base_manager.filter(
+            project=project, status=UnitStatus.AVAILABLE, list_price__gt=0
+        ).order_by("pk")[:2]
+        deals = []
+        for buyer, unit in zip(buyers, units, strict=True):
+            deal = subscription_hold(by=by, unit=unit, customer=buyer)
+            subscription_confirm(by=by, subscription=deal)
+            deals.append(deal)
+        payment_record(by=users[cashier], subscription=deals[0], amount="1000", method="cash")
+        contract_sign(by=by, subscription=deals[0], payment_plan="one_off")
+
+
+def _service_rows(users):
+    """In each company: a photo on a service ticket and a group case (issue 13, the desk's
+    pages), made by that company's desk (珠海: the group's relations centre)."""
+    from anju.service.attachments import attachment_add
+    from anju.service.models import Ticket
+    from anju.service.services import case_open
+
+    for desk, company_of in (("service", "servicemgr"), ("group", "consultant_zh")):
+        by = users[desk]
+        company_id = users[company_of].role_assignments.first().company_id
+        ticket = (
+            Ticket._base_manager.filter(company_id=company_id, status="received")
+            .order_by("pk")
+            .first()
+        )
+        attachment_add(by=by, ticket=ticket, uploads=[_png_upload()])
+        case_open(by=by, project=ticket.project, title="matrix", tickets=[ticket])
+
+
+def _delivery_rows(users):
+    """In each company a delivery (issue 13, SVC-7): a batch for the unit ``_deal_rows``
+    signed there, a slot under way, its owner's appointment, the inspection and a defect
+    with a photo (its repair order). 珠海 has no service staff of its own, so the
+    administrator (superuser) plays the service manager, desk and engineer in both."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from anju.deals.models import Contract
+    from anju.service import delivery
+
+    by = users["admin"]
+    for seller in ("consultant", "consultant_zh"):
+        unit = (
+            Contract._base_manager.filter(consultant=users[seller])
+            .select_related("subscription__unit__building", "subscription__unit__project")
+            .latest("pk")
+            .subscription.unit
+        )
+        today = timezone.localdate()
+        batch = delivery.batch_create(
+            by=by,
+            project=unit.project,
+            name="matrix",
+            starts_on=today - timedelta(days=1),
+            ends_on=today + timedelta(days=1),
+            buildings=[unit.building],
+        )
+        now = timezone.localtime()
+        slot = delivery.slot_add(
+            by=by,
+            batch=batch,
+            starts_at=max(now - timedelta(hours=1), now.replace(hour=0, minute=0)),
+            ends_at=min(now + timedelta(hours=1), now.replace(hour=23, minute=59)),
+            capacity=2,
+        )
+        appointment = delivery.appointment_book(by=by, slot=slot, unit=unit)
+        inspection = delivery.inspection_start(by=by, appointment=appointment)
+        delivery.defect_record(
+            by=by,
+            inspection=inspection,
+            room="kitchen",
+            description="matrix",
+            photos=[_png_upload()],
+        )
+
+
+def _png_upload():
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(png, format="PNG")
+    return SimpleUploadedFile("crack.png", png.getvalue(), content_type="image/png")
+
+
+def _forget_approval_kind():
+    from anju.approvals.registry import unregister_approval_kind
+
+    unregister_approval_kind(authz.MATRIX_APPROVAL_KIND)
+
+
 # --- the matrix -----------------------------------------------------------------------------
 
 
@@ -364,8 +510,10 @@ def check(endpoint, world, clients):
             bad.append((who, case, f"{response.status_code} not in {sorted(allowed_statuses)}"))
 
     if rule.public:
+        # a public page's parameters are sample values (the public form's company code)
+        sample = {name: _param(endpoint, name).value for name in endpoint.params}
         for who, client in [("anonymous", Client()), ("admin", clients["admin"])]:
-            response = send(client, endpoint, url_of(endpoint, {}), {})
+            response = send(client, endpoint, url_of(endpoint, sample), {})
             if response.status_code >= 500 and response.status_code not in rule.may_answer:
                 bad.append((who, "public", response.status_code))
         return bad

@@ -12,10 +12,10 @@ from anju.core.testing import requires_postgres
 @pytest.mark.django_db
 def test_numbers_are_sequential_per_kind_and_scope():
     with transaction.atomic():
-        assert [allocate_number(kind="queue", scope="project:1") for _ in range(3)] == [1, 2, 3]
-        assert allocate_number(kind="queue", scope="project:2") == 1
-        assert allocate_number(kind="ticket", scope="project:1") == 1
-        assert allocate_number(kind="queue", scope="project:1") == 4
+        assert [allocate_number(kind="queue", scope="test:1") for _ in range(3)] == [1, 2, 3]
+        assert allocate_number(kind="queue", scope="test:2") == 1
+        assert allocate_number(kind="ticket", scope="test:1") == 1
+        assert allocate_number(kind="queue", scope="test:1") == 4
 
 
 @pytest.mark.django_db

@@ -21,7 +21,7 @@ from anju.core.models import PeriodicFiring, SchedulerLease
 from anju.core.scheduler import LEASE, RENEW, PeriodicScheduler, enqueue_firing, lease_take
 from anju.core.scheduling import PeriodicJob
 from anju.core.task_queue import scheduler_heartbeat
-from anju.core.testing import double_for_tests, requires_postgres
+from anju.core.testing import double_for_tests, requires_postgres, run_at_once
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 11, 26, 9, 0, 30, tzinfo=SHANGHAI)
@@ -232,21 +232,10 @@ def test_three_scheduler_processes_fire_each_minute_once_and_survive_the_holders
 def test_two_holders_racing_for_one_firing_enqueue_it_once(settings):
     settings.TASKS = DB_QUEUE
     fire_time = START.replace(second=0)
-    barrier = threading.Barrier(4)
-    results = []
-
-    def fire(holder):
-        try:
-            barrier.wait()
-            results.append(enqueue_firing(EVERY_MINUTE, fire_time, holder=holder))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=fire, args=(h,)) for h in "abcd"]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    results, refused, errors = run_at_once(
+        lambda holder: enqueue_firing(EVERY_MINUTE, fire_time, holder=holder), "abcd"
+    )
+    assert not errors and not refused, (errors, refused)
     assert len(results) == 4 and sum(r is not None for r in results) == 1
     assert DBTaskResult.objects.filter(task_path=EVERY_MINUTE.task.module_path).count() == 1
 

@@ -7,18 +7,13 @@ and all of them "win"; with the lock the first holds the row, the others wait fo
 then see the new owner's protection and are refused.
 """
 
-import contextlib
-import threading
 from datetime import timedelta
-from unittest import mock
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
-from anju.core.errors import ApplicationError
 from anju.core.models import Event
-from anju.core.testing import requires_postgres
+from anju.core.testing import requires_postgres, run_at_once
 from anju.customers import services
 from anju.customers.models import Customer
 
@@ -78,46 +73,20 @@ def test_simultaneous_claims_of_a_lapsed_customer_have_exactly_one_winner(world,
     claimants = _consultants(world, CLAIMANTS)
     events_before = Event.objects.filter(verb="customer.owner_changed").count()
 
-    start = threading.Barrier(CLAIMANTS)
-    checked = threading.Barrier(CLAIMANTS)
-    real_check = services._protected_by_other
-
-    def check_then_wait_for_the_others(*args, **kwargs):
-        result = real_check(*args, **kwargs)
-        # Everyone past the check before anyone writes; broken when the others are blocked
-        # on the row lock (the fixed code): then go on.
-        with contextlib.suppress(threading.BrokenBarrierError):
-            checked.wait(timeout=3)
-        return result
-
-    won, refused, errors = [], [], []
-
     def claim(user):
-        try:
-            start.wait(timeout=30)
-            try:
-                how(user, customer)
-            except ApplicationError as exc:
-                refused.append((user, exc))
-            else:
-                won.append(user)
-            finally:
-                connection.close()
-        except Exception as exc:  # noqa: BLE001 — collected and asserted below
-            errors.append(exc)
+        how(user, customer)
+        return user
 
-    with mock.patch.object(services, "_protected_by_other", check_then_wait_for_the_others):
-        threads = [threading.Thread(target=claim, args=(u,)) for u in claimants]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-
-    assert not errors
+    # Everyone waits after the protection check for the others before anyone writes (broken
+    # when the others are blocked on the row lock: the fixed code).
+    won, refused, errors = run_at_once(
+        claim, claimants, pause_after=[(services, "_protected_by_other")]
+    )
+    assert not errors, errors
     assert len(won) == 1, [str(u) for u in won]
     winner = won[0]
     assert len(refused) == CLAIMANTS - 1
-    for _user, exc in refused:
+    for exc in refused:
         assert exc.code == "protected_by_colleague"
         assert str(winner) in exc.message  # the refusal names who holds it now (CUS-4)
     customer.refresh_from_db()

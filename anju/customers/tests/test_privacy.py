@@ -17,7 +17,7 @@ from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.jobs import job_finish, job_start
 from anju.core.models import Event, Job, PersonalDataAccess
 from anju.core.services import personal_data_access_log
-from anju.core.testing import requires_postgres
+from anju.core.testing import requires_postgres, run_at_once
 from anju.customers.models import Customer, CustomerPhone, CustomerRelation, CustomerStatus
 from anju.customers.privacy_customers import (
     CUSTOMER_KEPT_TEXT_FIELDS,
@@ -427,10 +427,6 @@ def test_retention_policy_rules(world):
 def test_two_simultaneous_approvals_apply_once(world):
     """Issue 7 item 14 on PostgreSQL with real threads: two approvers at the same moment —
     the request row is locked, so exactly one erasure is applied and the other is told."""
-    import threading
-
-    from django.db import connection
-
     from anju.customers.services import customer_register
 
     customer = customer_register(
@@ -441,24 +437,14 @@ def test_two_simultaneous_approvals_apply_once(world):
         name="并发测试",
     ).customer
     request = erasure_request(by=world.users["servicemgr"], customer=customer, reason="要求删除")
-    barrier = threading.Barrier(2)
-    outcomes = []
 
     def approve(username):
-        try:
-            barrier.wait(timeout=30)
-            erasure_approve(by=world.users[username], request=request)
-            outcomes.append("applied")
-        except ApplicationError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
+        erasure_approve(by=world.users[username], request=request)
+        return "applied"
 
-    threads = [threading.Thread(target=approve, args=(u,)) for u in ("datasteward", "admin")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    applied, refused, errors = run_at_once(approve, ["datasteward", "admin"])
+    assert not errors, errors
+    outcomes = applied + [exc.code for exc in refused]
     assert sorted(outcomes) == ["applied", "decided"]
     assert (
         Event.objects.filter(verb="customers.erasure_applied", subject_id=customer.pk).count() == 1

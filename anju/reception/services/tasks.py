@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from anju.core.errors import ApplicationError, Conflict, NotPermitted
 from anju.core.events import record_event
+from anju.core.settings_rows import company_settings_update
 from anju.core.transitions import check_transition
 from anju.core.validation import validate_fields
 from anju.customers.services import customer_record_activity
@@ -22,6 +23,16 @@ from ..models import TASK_TRANSITIONS, FollowUpSettings, FollowUpTask, TaskKind,
 from ._common import _aware, _count, _require_handler
 
 # --- follow-up tasks (SAL-2, SAL-5) ------------------------------------------------------------
+
+# The company's day counts: ``FollowUpSettings`` and ``followup_rules.Timing`` share the names.
+TIMING_FIELDS = (
+    "invitation_days",
+    "confirmation_days_before",
+    "no_intent_days",
+    "post_visit_days",
+    "subscription_revisit_days",
+    "signing_revisit_days",
+)
 
 
 def timing_for(company_id) -> followup_rules.Timing:
@@ -33,12 +44,7 @@ def timing_for(company_id) -> followup_rules.Timing:
     )
     if row is None:
         return followup_rules.DEFAULT_TIMING
-    return followup_rules.Timing(
-        invitation_days=row.invitation_days,
-        confirmation_days_before=row.confirmation_days_before,
-        no_intent_days=row.no_intent_days,
-        post_visit_days=row.post_visit_days,
-    )
+    return followup_rules.Timing(**{name: getattr(row, name) for name in TIMING_FIELDS})
 
 
 def _local_day_bounds(moment):
@@ -247,15 +253,26 @@ def task_cancel(*, by, task, reason: str) -> FollowUpTask:
 
 @transaction.atomic
 def schedule_revisit(
-    *, by, customer, after: str, days: int, when=None, project=None, assignee=None, source=None
+    *,
+    by,
+    customer,
+    after: str,
+    days: int | None = None,
+    when=None,
+    project=None,
+    assignee=None,
+    source=None,
 ) -> FollowUpTask:
     """A revisit ``days`` after subscription or signing (SAL-5), as a follow-up task.
 
     Deals call this when a subscription/signing is recorded (``source`` = that record); a
     second call for the same source and moment returns the task already scheduled.
+    ``days`` None: the company's timing (``FollowUpSettings``, the rules page).
     """
     if after not in followup_rules.REVISIT_AFTER:
         raise ApplicationError(_("A revisit follows a subscription or a signing."), field="after")
+    if days is None:
+        days = timing_for(customer.company_id).revisit_days(after)
     days = _count(days, field_name="days", maximum=3650)
     when = _aware(when, field_name="when") or timezone.now()
     project = project or customer.project
@@ -420,38 +437,16 @@ def tasks_after_loss(*, by, opportunity, reason_name: str):
 @transaction.atomic
 def followup_settings_update(*, by, company, **values) -> FollowUpSettings:
     """Change a company's timings of the follow-up rules (managers, management)."""
-    from anju.core.permissions import require_perm
     from anju.core.roles import Perm
 
-    require_perm(by, Perm.VIEW_REPORTS, company=company.pk)
-    fields = [
-        f
-        for f in (
-            "invitation_days",
-            "confirmation_days_before",
-            "no_intent_days",
-            "post_visit_days",
-        )
-        if f in values
-    ]
-    unknown = set(values) - set(fields)
-    if unknown:
-        raise ApplicationError(_("Unknown setting."), field=sorted(unknown)[0])
-    row = (
-        FollowUpSettings.objects.unscoped("the company's own settings row")
-        .select_for_update()
-        .filter(company=company)
-        .first()
-    ) or FollowUpSettings(company=company)
-    changes = {}
-    for name in fields:
-        value = _count(values[name], field_name=name, maximum=999)
-        if getattr(row, name) != value:
-            changes[name] = {"from": getattr(row, name), "to": value}
-        setattr(row, name, value)
-    validate_fields(row, fields)
-    if not changes:
-        return row
-    row.save()
-    record_event(by=by, verb="reception.followup_settings_changed", target=row, details=changes)
-    return row
+    return company_settings_update(
+        by=by,
+        company=company,
+        model=FollowUpSettings,
+        perm=Perm.VIEW_REPORTS,
+        fields=TIMING_FIELDS,
+        values=values,
+        clean=lambda name, value: _count(value, field_name=name, maximum=999),
+        verb="reception.followup_settings_changed",
+        describe=lambda name, old, new: {"from": old, "to": new},
+    )

@@ -46,3 +46,14 @@ def yuan(amount, decimals=0):
     if amount in (None, ""):
         return ""
     return f"{amount:,.{int(decimals)}f}"
+
+
+@register.simple_tag(takes_context=True)
+def task_list(context, tasks, quick=False, empty="", show_assignee=False):
+    """``{% task_list tasks quick=True empty=… %}``: the task list, built in Python
+    (``reception/task_rows.py``, issue 10 item 2)."""
+    from anju.reception.task_rows import task_list_html
+
+    return task_list_html(
+        context["request"], tasks, quick=quick, empty=empty, show_assignee=show_assignee
+    )

@@ -76,7 +76,7 @@ def _task_page_status(page, task):
     )
 
 
-def test_a_consultant_s_day(world, colleague, page, browser_login, screenshot):
+def test_a_consultant_s_day(world, colleague, page, browser_login, screenshot, no_sms_senders):
     li = world.users["consultant"]
     project = world.projects["binhai"]
     today = timezone.localdate()

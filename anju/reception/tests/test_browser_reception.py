@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_consultant_logs_call_sees_tasks_and_registers_visit(
-    world, page, browser_login, screenshot
+    world, page, browser_login, screenshot, no_sms_senders
 ):
     browser_login("consultant")
     page.click('nav >> text="接待"')

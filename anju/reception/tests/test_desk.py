@@ -7,18 +7,14 @@ the manager sees how walk-ins were shared. Two desks taking "next in order" at o
 the same consultant (real threads on PostgreSQL).
 """
 
-import contextlib
-import threading
 from datetime import timedelta
-from unittest import mock
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from anju.core.errors import ApplicationError, NotPermitted
 from anju.core.models import Event
-from anju.core.testing import requires_postgres
+from anju.core.testing import requires_postgres, run_at_once
 from anju.reception import desk_selectors
 from anju.reception.models import DeskTurn, DutySlot, TurnKind
 from anju.reception.services import desk as desk_services
@@ -412,36 +408,14 @@ def test_two_desks_taking_next_at_once_never_get_the_same_consultant(world):
     project = world.projects["binhai"]
     team = _consultants(world, desks, prefix="race")
     desk_set_order(by=world.users["manager"], project=project, consultants=team)
-    start = threading.Barrier(desks)
-    read = threading.Barrier(desks)
-    got, errors = [], []
-    real_first = desk_services._first_on_duty
-
-    def first_then_wait_for_the_others(desk_day):
-        slot = real_first(desk_day)
-        # Everyone has read "who is next" before anyone writes — unless the others are
-        # blocked on the day's lock (the fixed code): then the barrier breaks and we go on.
-        with contextlib.suppress(threading.BrokenBarrierError):
-            read.wait(timeout=3)
-        return slot
 
     def press(user):
-        try:
-            start.wait(timeout=30)
-            try:
-                got.append(desk_take_next(by=user, project=project).consultant_id)
-            finally:
-                connection.close()
-        except Exception as exc:  # noqa: BLE001 — collected and asserted below
-            errors.append(exc)
+        return desk_take_next(by=user, project=project).consultant_id
 
-    with mock.patch.object(desk_services, "_first_on_duty", first_then_wait_for_the_others):
-        threads = [threading.Thread(target=press, args=(u,)) for u in team]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-    assert not errors, errors
+    # Everyone has read "who is next" before anyone writes — unless the others are blocked on
+    # the day's lock (the fixed code): then the pause ends and they go on.
+    got, refused, errors = run_at_once(press, team, pause_after=[(desk_services, "_first_on_duty")])
+    assert not errors and not refused, (errors, refused)
     assert sorted(got) == sorted(u.pk for u in team)  # everyone once, nobody twice
     keys = list(DutySlot.objects.filter(consultant__in=team).values_list("queue_key", flat=True))
     assert len(set(keys)) == desks

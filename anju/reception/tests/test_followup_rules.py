@@ -403,6 +403,8 @@ def test_rules_page_lists_every_rule_and_saves_timings(world, login):
         "invitation_days": 1,
         "no_intent_days": 5,
         "post_visit_days": 1,
+        "subscription_revisit_days": 3,
+        "signing_revisit_days": 7,
     }
     response = client.post("/reception/rules/", values)
     assert response.status_code == 302

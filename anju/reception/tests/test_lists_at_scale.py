@@ -73,3 +73,40 @@ def test_team_overdue_tasks_are_paged(world, login, monkeypatch):
     assert len(page.object_list) <= 1
     if page.has_next:
         assert client.get("/reception/tasks/team/?page=2").status_code == 200
+
+
+def test_the_task_list_built_in_python_escapes_and_keeps_its_actions(world, login):
+    """The task list skips the template engine (issue 10 item 2): values stay escaped, the
+    assignee gets his customer's masked number with the reveal button (issue 9 item 1), the
+    SMS text to copy and the quick-complete form with a CSRF token."""
+    from django.utils import timezone
+
+    from anju.customers import services as customer_services
+    from anju.reception.models import TaskKind
+    from anju.reception.services import task_add
+
+    consultant = world.users["consultant"]
+    customer = customer_services.customer_register(
+        by=consultant,
+        company=world.projects["binhai"].company,
+        project=world.projects["binhai"],
+        name="<i>赵</i>",
+        phone="13912340888",
+    ).customer
+    task = task_add(
+        by=consultant,
+        customer=customer,
+        title="回访 <script>x</script>",
+        due_date=timezone.localdate(),
+        kind=TaskKind.SMS,
+        message="您好 <b>",
+    )
+    html = login(consultant).get("/reception/tasks/").content.decode()
+    item = next(i for i in html.split('data-testid="task"') if f"/reception/tasks/{task.pk}/" in i)
+    assert "回访 &lt;script&gt;x&lt;/script&gt;" in item and "<script>x" not in item
+    assert "&lt;i&gt;赵&lt;/i&gt;" in item and "139****0888" in item and "13912340888" not in item
+    assert f'hx-post="/customers/{customer.pk}/reveal/phone/"' in item
+    assert "您好 &lt;b&gt;" in item and 'data-testid="copy-sms"' in item
+    assert f'action="/reception/tasks/{task.pk}/complete/"' in item
+    assert 'name="csrfmiddlewaretoken" value="' in item
+    assert html.count(f'href="/reception/tasks/{task.pk}/"') == 1  # in today's bucket only

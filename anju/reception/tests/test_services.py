@@ -119,7 +119,9 @@ def test_project_out_of_scope_is_not_permitted(world, log_call):
         log_call(who="consultant", project="haiwan")
 
 
-def test_sms_hook_sends_and_closes_the_task(world, log_call, django_capture_on_commit_callbacks):
+def test_sms_hook_sends_and_closes_the_task(
+    world, log_call, django_capture_on_commit_callbacks, no_sms_senders
+):
     sent = []
 
     def sender(task):
@@ -139,7 +141,7 @@ def test_sms_hook_sends_and_closes_the_task(world, log_call, django_capture_on_c
 
 
 def test_without_a_sender_the_sms_task_stays_open(
-    world, log_call, django_capture_on_commit_callbacks
+    world, log_call, django_capture_on_commit_callbacks, no_sms_senders
 ):
     assert hooks.sms_senders() == []
     with django_capture_on_commit_callbacks(execute=True) as callbacks:

@@ -11,10 +11,9 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
-from anju.core.testing import requires_postgres
+from anju.core.testing import requires_postgres, run_at_once
 from anju.webhooks import delivery as engine
 from anju.webhooks import services
 from anju.webhooks.models import DeliveryStatus, WebhookDelivery
@@ -43,25 +42,9 @@ def _due_deliveries(world, receiver, n):
 
 
 def _in_threads(n, target):
-    barrier = threading.Barrier(n, timeout=10)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(target())
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
-    return results
+    done, refused, errors = run_at_once(lambda _n: target(), range(n))
+    assert not errors and not refused, (errors, refused)
+    return done
 
 
 def test_two_claims_at_the_same_moment_take_different_deliveries(world, receiver, monkeypatch):

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DealsConfig(AppConfig):
+    name = "anju.deals"
+    label = "deals"
+    verbose_name = _("Deals")
+
+    def ready(self):
+        from .wiring import wire
+
+        wire()

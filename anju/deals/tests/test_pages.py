@@ -1,0 +1,145 @@
+"""Deals pages: the queue, a subscription's price explained, launch day driven from a tablet."""
+
+import pytest
+
+from anju.deals.models import LaunchDay, QueueStatus, QueueTicket, Subscription, SubscriptionStatus
+from anju.deals.services import launch_open, queue_number_issue
+
+
+def test_issue_a_number_from_the_customer_page_and_see_it_listed(world, login, buyer):
+    client = login(world.users["consultant"])
+    page = client.get(f"/deals/queue/new/{buyer.pk}/")
+    assert page.status_code == 200
+    done = client.post(
+        f"/deals/queue/new/{buyer.pk}/",
+        {
+            "project": world.projects["binhai"].pk,
+            "deposit_amount": "20000",
+            "deposit_method": "wechat",
+            "deposit_receipt_no": "SJ-9",
+        },
+    )
+    ticket = QueueTicket.objects.get(customer=buyer)
+    assert done.status_code == 302 and done["Location"] == f"/deals/queue/{ticket.pk}/"
+    listed = client.get("/deals/queue/")
+    assert listed.status_code == 200 and str(ticket).encode() in listed.content
+
+
+def test_a_deposit_without_method_stays_on_the_form_with_the_error(world, login, buyer):
+    client = login(world.users["consultant"])
+    answer = client.post(
+        f"/deals/queue/new/{buyer.pk}/",
+        {
+            "project": world.projects["binhai"].pk,
+            "deposit_amount": "100",
+        },
+    )
+    assert answer.status_code == 400 and "invalid-feedback" in answer.content.decode()
+    assert not QueueTicket.objects.filter(customer=buyer).exists()
+
+
+def test_the_queue_list_does_not_grow_with_its_rows(
+    world, login, make_customer, django_assert_max_num_queries
+):
+    consultant = world.users["consultant"]
+    client = login(consultant)
+    for i in range(5):
+        queue_number_issue(
+            by=consultant, project=world.projects["binhai"], customer=make_customer(name=f"客{i}")
+        )
+    with django_assert_max_num_queries(16):
+        assert client.get("/deals/queue/").status_code == 200
+
+
+def test_choose_a_unit_then_set_terms_and_confirm(world, login, buyer, available_unit):
+    consultant = world.users["consultant"]
+    ticket = queue_number_issue(by=consultant, project=world.projects["binhai"], customer=buyer)
+    client = login(consultant)
+    unit = available_unit()
+    held = client.post(f"/deals/queue/{ticket.pk}/choose/", {"unit": unit.pk})
+    subscription = Subscription.objects.get(customer=buyer)
+    assert held.status_code == 302
+    page = client.get(f"/deals/subscriptions/{subscription.pk}/")
+    assert page.status_code == 200 and 'data-testid="price-lines"' in page.content.decode()
+    terms = client.post(
+        f"/deals/subscriptions/{subscription.pk}/",
+        {
+            "payment_plan": "one_off",
+            "discount_codes": ["one_off"],
+            "special_discount": "0",
+            "points": "0",
+            "deposit": "50000",
+        },
+    )
+    assert terms.status_code == 302, terms.content.decode()[:2000]
+    subscription.refresh_from_db()
+    assert subscription.final_price < subscription.list_price
+    client.post(f"/deals/subscriptions/{subscription.pk}/confirm/")
+    subscription.refresh_from_db()
+    assert subscription.status == SubscriptionStatus.SUBSCRIBED
+
+
+def test_the_launch_calls_numbers_in_order_and_a_click_holds_the_unit(
+    world, login, make_customer, available_unit
+):
+    consultant = world.users["consultant"]
+    project = world.projects["binhai"]
+    LaunchDay.objects.filter(project=project).delete()
+    unit = available_unit()
+    launch = launch_open(by=consultant, project=project, buildings=[unit.building])
+    waiting = list(
+        QueueTicket.objects.filter(project=project, status=QueueStatus.WAITING).order_by("number")
+    )
+    if not waiting:
+        waiting = [
+            queue_number_issue(by=consultant, project=project, customer=make_customer(name="甲"))
+        ]
+    client = login(consultant)
+    client.post(f"/deals/launch/{launch.pk}/next/")
+    screen = client.get(f"/deals/launch/{launch.pk}/")
+    assert screen.status_code == 200 and str(waiting[0]) in screen.content.decode()
+    launch.refresh_from_db()
+    assert launch.current_id == waiting[0].pk
+    chosen = client.post(f"/deals/launch/{launch.pk}/choose/", {"unit": unit.pk})
+    assert chosen.status_code == 302
+    subscription = Subscription.objects.get(unit=unit, status=SubscriptionStatus.DRAFT)
+    assert subscription.queue_ticket_id == waiting[0].pk
+    fragment = client.get(f"/deals/launch/{launch.pk}/", HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
+
+
+@pytest.mark.parametrize("who", ["service", "engineer"])
+def test_people_who_do_not_sell_cannot_issue_numbers(world, login, buyer, who):
+    answer = login(world.users[who]).get(f"/deals/queue/new/{buyer.pk}/")
+    assert answer.status_code in (403, 404)
+
+
+def test_the_board_shows_each_units_deal_with_the_buyer_masked(world, login, held):
+    held.customer.name = "欧阳娜娜"
+    held.customer.save(update_fields=["name"])
+    page = login(world.users["manager"]).get(f"/inventory/buildings/{held.unit.building_id}/board/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "欧阳娜娜" not in html and "欧*" in html
+    panel = login(world.users["consultant"]).get(
+        f"/inventory/units/{held.unit_id}/", HTTP_HX_REQUEST="true"
+    )
+    assert f"/deals/subscriptions/{held.pk}/" in panel.content.decode()  # his own deal
+    other = login(world.users["consultant_zh"]).get(f"/inventory/units/{held.unit_id}/")
+    assert other.status_code == 404  # another company's board
+
+
+def test_the_customer_page_lists_his_deals_with_the_price_lines(world, login, held):
+    page = login(world.users["consultant"]).get(f"/customers/{held.customer_id}/")
+    html = page.content.decode()
+    assert 'data-testid="deals-panel"' in html and str(held) in html
+    assert f"/deals/queue/new/{held.customer_id}/" in html
+
+
+def test_the_subscription_export_follows_the_page_filters(world, login, held):
+    client = login(world.users["manager"])
+    answer = client.get(f"/deals/export/subscriptions.csv?status=draft&project={held.project_id}")
+    assert answer.status_code == 200
+    body = b"".join(answer.streaming_content).decode("utf-8-sig")
+    assert str(held) in body and held.customer.code in body
+    bad = client.get("/deals/export/subscriptions.csv?date_from=2026-02-01&date_to=2026-01-01")
+    assert bad.status_code == 400
