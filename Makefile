@@ -29,7 +29,10 @@ serve: $(STAMP)
 	@$(PY) manage.py migrate --check >/dev/null || { echo "make serve: the database lacks migrations; run 'manage.py migrate' first" >&2; exit 1; }
 	$(VENV)/bin/gunicorn anju.wsgi -c gunicorn.conf.py
 
-## test: the whole suite (browser tests run when /usr/bin/chromium exists)
+## test: the whole suite (browser tests run when /usr/bin/chromium exists), one process per
+## core (pytest-xdist; each builds its own demo world and test database).
+## PYTEST_ARGS="…" replaces the default, e.g. PYTEST_ARGS="-m tasks" or "-n 0 anju/service".
+PYTEST_ARGS ?= -n auto
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -227,3 +227,4 @@ api.add_router(
 )  # issue 12: signing, payments (SUB-4), sales changes (SUB-5)
 api.add_router("/", "anju.core.notifications_api.router")  # issue 13 item 7: staff notices
 api.add_router("/", "anju.service.api.router")  # issue 13 item 8: service tickets (SVC-1 … SVC-5)
+api.add_router("/", "anju.service.delivery_api.router")  # issue 13 item 8: delivery, repairs

@@ -842,5 +842,29 @@ REQUIRES.update(
         ),
         "service:delivery_unit": OPEN,
         "service:delivery_keys": Rule(perms=_DELIVERY_DESK),
+        # the API (issue 13 item 8, service/delivery_api.py): reading as the pages; booking,
+        # moving, cancelling and the repair steps need HANDLE_TICKETS where the project is
+        "GET /delivery/batches": OPEN,
+        "GET /delivery/batches/{batch_id}": OPEN,
+        "GET /delivery/appointments": OPEN,
+        "GET /delivery/appointments/{appointment_id}": OPEN,
+        "POST /delivery/appointments": Rule(
+            perms=_DELIVERY_DESK, body={"slot_id": 1, "unit_id": 1}, note="delivery.py"
+        ),
+        "POST /delivery/appointments/{appointment_id}/cancel": Rule(
+            perms=_DELIVERY_DESK, body={"reason": "matrix"}
+        ),
+        "POST /delivery/appointments/{appointment_id}/reschedule": Rule(
+            perms=_DELIVERY_DESK, body={"slot_id": 1}
+        ),
+        "GET /repairs": OPEN,
+        "GET /repairs/{repair_id}": OPEN,
+        "POST /repairs/{repair_id}/assign": Rule(
+            perms=_DELIVERY_DESK, body={"contractor": "matrix"}
+        ),
+        "POST /repairs/{repair_id}/complete": Rule(perms=_DELIVERY_DESK, body={"note": "matrix"}),
+        "POST /repairs/{repair_id}/sign-off": Rule(perms=_DELIVERY_DESK, body={}),
+        "POST /repairs/{repair_id}/reject": Rule(perms=_DELIVERY_DESK, body={"reason": "matrix"}),
+        "GET /service/report": REPORTS,
     }
 )

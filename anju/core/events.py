@@ -54,11 +54,14 @@ def events_for(target):
     )
 
 
-def record_events(*, by, verb: str, targets, details=None, subject_is_target=True) -> int:
+def record_events(
+    *, by, verb: str, targets, details=None, subject_is_target=True, subject_of=None
+) -> int:
     """One event per target in a single INSERT, for bulk actions (reassign-all, imports …).
 
-    ``details`` is a dict for all, or a function target → dict. Targets must carry
-    company_id (and project_id where they have one).
+    ``details`` is a dict for all, or a function target → dict. The subject is the target
+    itself, none (``subject_is_target=False``), or ``subject_of(target)`` (a row or None).
+    Targets must carry company_id (and project_id where they have one).
     """
     targets = list(targets)
     if not targets:
@@ -73,8 +76,8 @@ def record_events(*, by, verb: str, targets, details=None, subject_is_target=Tru
             verb=verb,
             target_type=ct,
             target_id=t.pk,
-            subject_type=ct if subject_is_target else None,
-            subject_id=t.pk if subject_is_target else None,
+            subject_type=_subject_type(t, ct, subject_is_target, subject_of),
+            subject_id=_subject_id(t, subject_is_target, subject_of),
             details=details(t) if callable(details) else dict(details or {}),
         )
         for t in targets
@@ -82,3 +85,17 @@ def record_events(*, by, verb: str, targets, details=None, subject_is_target=Tru
     Event.objects.bulk_create(events, batch_size=500)
     _announce(events)
     return len(events)
+
+
+def _subject_type(target, target_type, subject_is_target, subject_of):
+    if subject_of is not None:
+        subject = subject_of(target)
+        return content_type_of(subject) if subject is not None else None
+    return target_type if subject_is_target else None
+
+
+def _subject_id(target, subject_is_target, subject_of):
+    if subject_of is not None:
+        subject = subject_of(target)
+        return subject.pk if subject is not None else None
+    return target.pk if subject_is_target else None

@@ -5,26 +5,53 @@ user; the same ``key`` for the same user is written once, so a sweep that runs e
 tells each person once. Rows are personal: each user reads only his own (``for_user``).
 """
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import Notification
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One notice for some users: written once per user and ``key``."""
+
+    users: tuple
+    key: str
+    title: str
+    url: str = ""
+    body: str = ""
+
+
 def notify(users, *, key: str, title: str, url: str = "", body: str = "") -> list[Notification]:
     """Tell each of ``users`` (once per ``key``). Returns the rows written now."""
-    users = [u for u in dict.fromkeys(users) if u is not None and getattr(u, "is_active", True)]
-    if not users:
+    return notify_many([Notice(tuple(users), key, title, url, body)])
+
+
+def notify_many(notices) -> list[Notification]:
+    """Every notice in one read and one write (the SLA sweep tells hundreds at once)."""
+    rows = {}
+    for notice in notices:
+        for user in notice.users:
+            if user is None or not getattr(user, "is_active", True):
+                continue
+            row = Notification(
+                user=user,
+                key=notice.key[:120],
+                title=notice.title[:200],
+                url=notice.url[:200],
+                body=notice.body[:500],
+            )
+            rows.setdefault((user.pk, row.key), row)
+    if not rows:
         return []
-    key, title, body = key[:120], title[:200], body[:500]
     known = set(
-        Notification.objects.filter(key=key, user__in=users).values_list("user_id", flat=True)
+        Notification.objects.filter(
+            key__in={key for _user, key in rows}, user__in={user for user, _key in rows}
+        ).values_list("user_id", "key")
     )
-    rows = [
-        Notification(user=u, key=key, title=title, url=url[:200], body=body)
-        for u in users
-        if u.pk not in known
-    ]
+    rows = [row for pair, row in rows.items() if pair not in known]
     if not rows:
         return []
     try:
@@ -35,6 +62,7 @@ def notify(users, *, key: str, title: str, url: str = "", body: str = "") -> lis
         for row in rows:
             try:
                 with transaction.atomic():
+                    row.pk = None
                     row.save()
                 written.append(row)
             except IntegrityError:

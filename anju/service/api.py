@@ -815,3 +815,74 @@ def set_sla_policy(request, payload: ServiceSlaPolicyIn):
         closure_minutes=payload.closure_minutes,
     )
     return _policies(company)
+
+
+# --- the monthly complaint report (SVC-6) --------------------------------------------------------
+
+
+class ReportLineOut(Schema):
+    key: str
+    label: str
+    count: int
+
+
+class ReportScopeOut(Schema):
+    kind: Literal["group", "company", "project"]
+    id: int | None
+    label: str
+
+
+class ReportTrendClassOut(Schema):
+    key: str
+    label: str
+    counts: list[int] = Field(description="one per month of ``trend.months``")
+
+
+class ReportTrendOut(Schema):
+    months: list[str] = Field(description="YYYY-MM, the 12 months before and the month itself")
+    received: list[int]
+    by_class: list[ReportTrendClassOut]
+    closed: list[int]
+    revisits: list[int]
+    satisfaction_rate: list[float | None]
+    in_time_rate: list[float | None]
+
+
+class ServiceReportOut(Schema):
+    month: str = Field(description="YYYY-MM")
+    scope: ReportScopeOut
+    received: int = Field(description="complaints received in the month")
+    closed: int
+    open_at_end: int
+    revisits: int
+    satisfaction_rate: float | None = Field(description="percent; null when nothing counted")
+    in_time_rate: float | None = Field(description="percent handled within the limit")
+    by_class: list[ReportLineOut] = Field(description="customer class A/B/C/D")
+    by_category: list[ReportLineOut]
+    by_handling: list[ReportLineOut] = Field(
+        description="resolved at once / within the limit / after repeated loops"
+    )
+    by_satisfaction: list[ReportLineOut]
+    trend: ReportTrendOut
+    labels: dict[str, str] = Field(description="captions in the caller's language")
+
+
+class ServiceReportQuery(Schema):
+    month: str | None = Field(
+        None, pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM (default: the last month)"
+    )
+    company_id: Id | None = Field(None, description="one company (default: all you report on)")
+    project_id: Id | None = Field(None, description="one project (wins over company_id)")
+
+
+@router.get("/service/report", response=ServiceReportOut)
+def service_report(request, filters: Query[ServiceReportQuery]):
+    """客户投诉处理统计分析报告: the month's figures and the 12 months' trend, as the report
+    page (VIEW_REPORTS over the group, company or project chosen; 404 one you do not see)."""
+    from . import report
+
+    scope, _options = report.resolve_scope(
+        request.user, company=filters.company_id, project=filters.project_id
+    )
+    month = report.parse_month(filters.month)
+    return report.report_data(report.monthly_report(request.user, month=month, scope=scope))

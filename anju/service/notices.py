@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from anju.core.notifications import notify
+from anju.core.notifications import Notice, notify, notify_many
 from anju.core.roles import Role
 
 from .models import EscalationStage, Level
@@ -140,9 +140,26 @@ STAGE_TITLES = {
 
 def escalated(ticket, stage: str, *, due_at, step: int = 0) -> None:
     """Tell the responsible and everyone at the ticket's (new) level, once per stage."""
-    people = [ticket.responsible, *people_at_level(ticket, ticket.level)]
-    notify(
-        people,
+    notify_many([_escalation_notice(ticket, stage, step, people_at_level(ticket, ticket.level))])
+
+
+def escalated_all(escalations) -> None:
+    """``escalated`` for a batch of new ``TicketEscalation`` rows (the sweep): the people of
+    each company and level read once, every notice written at once."""
+    people = {}
+    notices = []
+    for escalation in escalations:
+        ticket = escalation.ticket
+        at = (ticket.company_id, ticket.level)
+        if at not in people:
+            people[at] = people_at_level(ticket, ticket.level)
+        notices.append(_escalation_notice(ticket, escalation.stage, escalation.step, people[at]))
+    notify_many(notices)
+
+
+def _escalation_notice(ticket, stage, step, people) -> Notice:
+    return Notice(
+        users=(ticket.responsible, *people),
         key=f"service:{ticket.pk}:{stage}:{ticket.loops}:{step}",
         title=str(STAGE_TITLES[stage]) % {"number": ticket, "subject": ticket.subject},
         url=_url(ticket),

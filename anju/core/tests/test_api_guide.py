@@ -288,7 +288,7 @@ def test_the_documented_webhook_payload_is_what_a_receiver_gets(world):
 
 # --- every stable code the code base raises is in the guide's table --------------------------
 
-_DELIVERY = "delivery and repairs (service/delivery.py) are pages, not API operations"
+_DELIVERY = "a delivery page (service/delivery_views.py), not an API operation"
 # Codes raised only where the API never answers with them (pages, imports, forms).
 CODES_NOT_IN_THE_API = {
     "invalid_choice": "a form field's code inside the list filters; the API says invalid_filter",
@@ -305,22 +305,13 @@ CODES_NOT_IN_THE_API = {
     # photos are added on the ticket page and the public form; the API only lists them
     "invalid_photo": "a ticket's photo upload, pages only",
     "too_many": "a ticket's photo upload, pages only",
-    # delivery and repairs (SVC-7): pages so far (an API for them lists these in the guide)
-    "already_booked": _DELIVERY,
-    "appointment_closed": _DELIVERY,
-    "batch_closed": _DELIVERY,
+    # delivery (SVC-7): set-up, the inspection and the keys are pages; booking and the repair
+    # steps are in the API (their codes in the guide)
     "inspection_finished": _DELIVERY,
-    "inspection_started": _DELIVERY,
     "not_accepted": _DELIVERY,
-    "not_in_batch": _DELIVERY,
     "nothing_handed_over": _DELIVERY,
     "owner_absent": _DELIVERY,
-    "same_slot": _DELIVERY,
     "slot_exists": _DELIVERY,
-    "slot_full": _DELIVERY,
-    "slot_over": _DELIVERY,
-    "unit_delivered": _DELIVERY,
-    "unit_not_signed": _DELIVERY,
 }
 
 

@@ -427,3 +427,22 @@ def test_the_printable_version(rp, data, login):
     assert "月份: 2026年10月" in html.replace("：", ":")
     assert 'data-testid="print-date">打印日期' in html
     assert 'data-print="1"' in html and "anju-navbar" not in html
+
+
+def test_the_report_through_the_api(rp, data, login):
+    """GET /api/v1/service/report (issue 13 item 8): the chart data's figures, the same
+    refusals in the API's shape."""
+    client = login(rp["boss"])
+    answer = client.get(f"/api/v1/service/report?month=2026-10&project_id={rp['rp1'].pk}")
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    page = client.get(f"/service/report/data.json?month=2026-10&project={rp['rp1'].pk}").json()
+    assert body == page
+    assert [line["count"] for line in body["by_class"]] == [2, 1, 1, 0, 0]
+    assert body["satisfaction_rate"] == 75.0
+    bad = client.get("/api/v1/service/report?month=2026-13")
+    assert bad.status_code == 422 and bad.json()["field"] == "month"
+    assert client.get("/api/v1/service/report?company_id=999999").status_code == 404
+    assert login(rp["agent"]).get("/api/v1/service/report").status_code == 403
+    sales = login(rp["sales"])
+    assert sales.get(f"/api/v1/service/report?project_id={rp['rp2'].pk}").status_code == 403

@@ -116,3 +116,38 @@ def test_the_sweep_reads_only_late_unflagged_tickets(receive, django_assert_max_
     escalation.sweep(now=local(2026, 11, 28, 11, 1))
     with django_assert_max_num_queries(3):  # nothing new: one read (+ the savepoint pair)
         assert escalation.sweep(now=local(2026, 11, 28, 11, 2))["flagged"] == 0
+
+
+def test_a_batch_of_late_tickets_is_written_at_once(receive, world, make_customer):
+    """The sweep writes each kind of row once per batch (SVC-5 at scale: 500 late tickets in
+    a few queries): the same number of queries for 2 late tickets as for 8, and for each
+    ticket its escalation, its audit entry (SEC-3), its event about the customer and the
+    notices, as a row-by-row save would have left them."""
+    from auditlog.models import LogEntry
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from anju.core.events import events_for
+
+    _hour_limit(world.companies["sz"])
+
+    def late_batch(n, hour):
+        tickets = [receive(received_at=local(2026, 11, 28, hour, 0)) for _ in range(n)]
+        escalation.sweep(now=local(2026, 11, 28, hour, 59, 59))  # the demo's, late meanwhile
+        with CaptureQueriesContext(connection) as ctx:
+            counts = escalation.sweep(now=local(2026, 11, 28, hour + 1, 1))
+        assert counts == {"flagged": n, "escalated": n}
+        return tickets, len(ctx.captured_queries)
+
+    _few, few_queries = late_batch(2, 10)
+    many, many_queries = late_batch(8, 12)
+    assert many_queries == few_queries <= 16
+    for ticket in many:
+        ticket.refresh_from_db()
+        assert ticket.overdue and ticket.level == Level.SERVICE_MANAGER
+        audit = LogEntry.objects.get_for_object(ticket).filter(action=LogEntry.Action.UPDATE)
+        assert any(e.changes.get("level") == [0, 1] for e in audit), [e.changes for e in audit]
+        event = events_for(ticket).get(verb="service.ticket_escalated")
+        assert event.subject_id == ticket.customer_id and event.details["level"] == 1
+        told = Notification.objects.filter(key=f"service:{ticket.pk}:first_response:0:0")
+        assert set(told.values_list("user__username", flat=True)) == {"service", "servicemgr"}
