@@ -17,7 +17,6 @@ move, records an event about the owner (his 360° timeline) and is all-or-nothin
 """
 
 import secrets
-import warnings
 from datetime import timedelta
 from pathlib import PurePath
 
@@ -53,12 +52,10 @@ from .delivery_models import (
     RepairStatus,
     Room,
 )
+from .photos import PhotoRefused, read_photo
 
 REPAIR_NUMBER_KIND = "service_repair"
 REPAIR_DUE_DAYS = 15  # a new repair order is due in 15 days unless told otherwise
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-MAX_PHOTO_PIXELS = 50_000_000  # a phone camera takes ~12-50 MP; beyond: not a photo
 
 
 # --- who may act, rows locked for a write ------------------------------------------------------
@@ -426,46 +423,30 @@ def _inspection_open(by, inspection) -> Inspection:
 
 
 def checked_photo(upload) -> dict:
-    """The upload as a photo we keep: an image (JPEG, PNG, WebP) Pillow can read, at most
-    5 MB, not a decompression bomb. Refused with a message on the ``photo`` field."""
-    from PIL import Image, UnidentifiedImageError
-
-    not_a_photo = ApplicationError(
-        _("The file is not a photo: upload a JPEG, PNG or WebP image."),
-        field="photo",
-        code="invalid_photo",
-    )
-    size = getattr(upload, "size", None) or 0
-    if size > MAX_PHOTO_BYTES:
-        raise ApplicationError(_("A photo may be at most 5 MB."), field="photo", code="too_large")
-    if size == 0:
-        raise not_a_photo
+    """The upload as a photo we keep: a JPEG, PNG or WebP image Pillow can read, at most
+    5 MB, not a decompression bomb (``photos.read_photo``). Refused on the ``photo`` field."""
     try:
-        upload.seek(0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload) as image:
-                kind, (width, height) = image.format, image.size
-                if kind not in PHOTO_FORMATS or width * height > MAX_PHOTO_PIXELS:
-                    raise not_a_photo
-                image.verify()
-    except ApplicationError:
-        raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Warning, OSError) as exc:
-        raise not_a_photo from exc
-    except (SyntaxError, ValueError, TypeError, IndexError, EOFError) as exc:
-        raise not_a_photo from exc  # what a broken file makes Pillow's parsers raise
-    upload.seek(0)
+        photo = read_photo(upload)
+    except PhotoRefused as refused:
+        if refused.reason == "too_large":
+            raise ApplicationError(
+                _("A photo may be at most 5 MB."), field="photo", code="too_large"
+            ) from None
+        raise ApplicationError(
+            _("The file is not a photo: upload a JPEG, PNG or WebP image."),
+            field="photo",
+            code="invalid_photo",
+        ) from None
     name = PurePath(str(getattr(upload, "name", "") or "")).name[:100]
     if not name or control_character_error(name):
         name = "photo"
     return {
-        "content": upload.read(),
+        "content": photo.data,
         "name": name,
-        "content_type": PHOTO_FORMATS[kind],
-        "size": size,
-        "width": width,
-        "height": height,
+        "content_type": photo.content_type,
+        "size": photo.size,
+        "width": photo.width,
+        "height": photo.height,
     }
 
 

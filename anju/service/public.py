@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy
 from anju.core.errors import ApplicationError, NotFound, RateLimited
 
 from .models import Channel, Level, Status, Ticket, TicketAttachment
+from .photos import PhotoRefused, read_photo
 from .public_models import PublicThrottle, PublicVerification
 
 Method = PublicVerification.Method
@@ -50,10 +51,7 @@ CODE_TRIES = 5
 CAPTCHA_LIFETIME = timedelta(minutes=10)
 HOUR, MINUTE = 3600, 60
 
-PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_MAX_COUNT = 3
-PHOTO_MAX_PIXELS = 50_000_000  # well past a phone camera, far below a decompression bomb
-PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _NUMBER = re.compile(r"^(?:KF)?0*(\d{1,9})$", re.IGNORECASE)
@@ -434,34 +432,19 @@ class Photo:
 
 
 def photo_check(upload, *, field: str = "photos") -> Photo:
-    """An image (JPEG, PNG or WebP) of at most 5 MB, as Pillow reads it — never the name or
-    the type the browser claims."""
-    from PIL import Image, UnidentifiedImageError
-
-    if upload.size > PHOTO_MAX_BYTES:
-        raise ApplicationError(
-            _("“%(name)s” is larger than 5 MB.") % {"name": upload.name[:60]}, field=field
-        )
-    data = upload.read(PHOTO_MAX_BYTES + 1)
-    if len(data) > PHOTO_MAX_BYTES:
-        raise ApplicationError(
-            _("“%(name)s” is larger than 5 MB.") % {"name": upload.name[:60]}, field=field
-        )
-    not_image = ApplicationError(
-        _("“%(name)s” is not a photo (JPEG, PNG or WebP).") % {"name": upload.name[:60]},
-        field=field,
-    )
+    """An image (JPEG, PNG or WebP) of at most 5 MB, as Pillow reads it (``photos``) —
+    never the name or the type the browser claims."""
+    label = {"name": (upload.name or "")[:60]}
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
-            width, height = image.size
-            image.verify()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise not_image from None
-    if kind not in PHOTO_FORMATS or width * height > PHOTO_MAX_PIXELS:
-        raise not_image
+        photo = read_photo(upload)
+    except PhotoRefused as refused:
+        if refused.reason == "too_large":
+            message = _("“%(name)s” is larger than 5 MB.")
+        else:
+            message = _("“%(name)s” is not a photo (JPEG, PNG or WebP).")
+        raise ApplicationError(message % label, field=field) from None
     name = re.sub(r"[^\w.\-]+", "_", (upload.name or "photo").rsplit("/", 1)[-1])[-80:]
-    return Photo(name=name or "photo", content_type=PHOTO_FORMATS[kind], data=data)
+    return Photo(name=name or "photo", content_type=photo.content_type, data=photo.data)
 
 
 def _attach(ticket, photo: Photo) -> TicketAttachment:
