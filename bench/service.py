@@ -30,9 +30,10 @@ import os
 import sys
 from pathlib import Path
 
-# bench/http.py is named like the standard library's ``http``: keep this folder off the path
+# bench/http.py is named like the standard library's ``http``: this folder goes to the end of
+# the path, so ``import http`` finds the real one and ``import server`` still works.
 _HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != _HERE]
+sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != _HERE] + [_HERE]
 
 import json  # noqa: E402
 import platform  # noqa: E402
@@ -42,7 +43,6 @@ import time  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 PG = os.environ.get("ANJU_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB = "anju_bench_service"
 URL = f"{PG}/{DB}"
