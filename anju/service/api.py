@@ -16,11 +16,13 @@ from typing import Annotated, Literal, Union
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Body, Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status as HttpStatus
 from pydantic import ConfigDict, Discriminator, Tag
 
+from anju.core.api_errors import PATTERN_MESSAGES
 from anju.core.api_types import (
     Count,
     Flag,
@@ -37,6 +39,7 @@ from anju.core.api_types import (
 from anju.core.errors import ApplicationError, NotFound
 from anju.core.masking import mask_name, mask_phone
 from anju.core.scope import get_visible_or_404, sees_loaded
+from anju.core.validation import CONTROL_CHARS_SINGLE_LINE
 from anju.org.selectors import companies_visible_to, projects_visible_to, staff_visible_to
 
 from . import selectors, services, sla, sla_status
@@ -397,6 +400,17 @@ def receive_ticket(request, payload: TicketReceiveIn):
 # --- search ------------------------------------------------------------------------------------
 
 
+# SEC-2: a phone number never travels in a URL. The search holds a character besides digits
+# and the separators people type in numbers, or at most 9 of them (a ticket number): stated
+# in the schema, so a client knows before it asks (10+ digits are refused with 422).
+_CTRL = CONTROL_CHARS_SINGLE_LINE
+_TICKET_SEARCH = rf"^(?:[0-9 ()+\-]{{0,9}}|[^{_CTRL}]*[^0-9\s()+\-{_CTRL}][^{_CTRL}]*)$"
+PATTERN_MESSAGES[_TICKET_SEARCH] = gettext_lazy(
+    "Search by ticket number or subject; phone numbers are not searched here."
+)
+TicketSearch = Annotated[str, Field(max_length=50, pattern=_TICKET_SEARCH)]
+
+
 class ServiceTicketQuery(Schema):
     """The ticket list's filters (all optional, combined with AND)."""
 
@@ -411,8 +425,10 @@ class ServiceTicketQuery(Schema):
     overdue: bool | None = Field(None, description="true: open and past the next due time")
     received_from: IsoDate | None = Field(None, description="local day, included")
     received_to: IsoDate | None = Field(None, description="local day, included")
-    q: Text(50) | None = Field(
-        None, description="a ticket number (KF000012 or 12) or words of the subject"
+    q: TicketSearch | None = Field(
+        None,
+        description="a ticket number (KF000012 or 12) or words of the subject; not a phone "
+        "number (10 or more digits, SEC-2: no phone numbers in a URL)",
     )
     order: Literal["-received_at", "next_due_at"] = Field(
         "-received_at", description="newest first, or the most urgent first"
@@ -445,23 +461,14 @@ def filter_tickets(user, filters: ServiceTicketQuery, *, now=None):
     late = Q(status__in=OPEN_STATUSES) & (Q(overdue=True) | Q(next_due_at__lte=now))
     if f.overdue is not None:
         rows = rows.filter(late) if f.overdue else rows.exclude(late)
-    for name in ("received_from", "received_to"):
-        day = getattr(f, name)
-        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            raise ApplicationError(
-                _("Choose a day between %(first)s and %(last)s.")
-                % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
-                field=name,
-                code="invalid_filter",
-            )
-    if f.received_from and f.received_to and f.received_from > f.received_to:
-        raise ApplicationError(
-            _("The first day comes after the last."), field="received_to", code="invalid_filter"
-        )
+    # Any day is a valid bound (no ticket is older than 2000 or newer than 2999: clamped so
+    # the arithmetic never overflows); a first day after the last simply matches nothing.
     if f.received_from:
-        rows = rows.filter(received_at__gte=_day_start(f.received_from))
+        day = min(max(f.received_from, FIRST_DAY), LAST_DAY)
+        rows = rows.filter(received_at__gte=_day_start(day))
     if f.received_to:
-        rows = rows.filter(received_at__lt=_day_start(f.received_to + timedelta(days=1)))
+        day = min(max(f.received_to, FIRST_DAY), LAST_DAY)
+        rows = rows.filter(received_at__lt=_day_start(day + timedelta(days=1)))
     q = (f.q or "").strip()
     if q:
         if _DIGITS.match(q):  # SEC-2: no phone numbers in a URL
@@ -867,9 +874,15 @@ class ServiceReportOut(Schema):
     labels: dict[str, str] = Field(description="captions in the caller's language")
 
 
+_REPORT_MONTH = r"^(?:20[0-9]{2}|2100)-(?:0[1-9]|1[0-2])$"  # report.FIRST_MONTH … LAST_MONTH
+PATTERN_MESSAGES[_REPORT_MONTH] = gettext_lazy("Give the month as YYYY-MM, e.g. 2026-10.")
+
+
 class ServiceReportQuery(Schema):
     month: str | None = Field(
-        None, pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM (default: the last month)"
+        None,
+        pattern=_REPORT_MONTH,
+        description="YYYY-MM from 2000-01 to 2100-12 (default: the last complete month)",
     )
     company_id: Id | None = Field(None, description="one company (default: all you report on)")
     project_id: Id | None = Field(None, description="one project (wins over company_id)")

@@ -11,7 +11,7 @@ Batches, slots and the inspection itself stay on the pages (a manager's set-up a
 engineer's phone); the API reads the batches and slots an integrator books into.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Literal
 
 from django.db.models import F, Prefetch
@@ -22,7 +22,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status as HttpStatus
 
 from anju.core.api_types import Id, Input, IsoDate, Pagination, RefId, Text, may_answer
-from anju.core.errors import ApplicationError, NotFound
+from anju.core.errors import NotFound
 from anju.core.masking import mask_name
 from anju.core.scope import get_visible_or_404, sees_loaded
 from anju.org.selectors import projects_visible_to
@@ -65,10 +65,6 @@ def _project(user, pk):
     if found is None:
         raise NotFound(_("Not found, or outside your scope."), field="project_id")
     return found
-
-
-def _day_start(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 # --- batches and their slots (read) -------------------------------------------------------------
@@ -218,17 +214,8 @@ def list_appointments(request, filters: Query[DeliveryAppointmentQuery]):
         value = getattr(f, name)
         if value is not None:
             rows = rows.filter(**{name: value})
-    if f.day is not None:
-        if not date(2000, 1, 1) <= f.day <= date(2999, 12, 30):
-            raise ApplicationError(
-                _("Choose a day between 2000-01-01 and 2999-12-30."),
-                field="day",
-                code="invalid_filter",
-            )
-        start = _day_start(f.day)
-        rows = rows.filter(
-            slot__starts_at__gte=start, slot__starts_at__lt=start + timedelta(days=1)
-        )
+    if f.day is not None:  # any day: one without slots matches nothing
+        rows = rows.filter(slot__starts_at__date=f.day)
     return rows.order_by("slot__starts_at", "pk")
 
 

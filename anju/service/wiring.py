@@ -13,6 +13,7 @@ def wire() -> None:
     _register_pages()  # svcpages: the customer's tickets on his 360° page
     wire_delivery()  # SVC-7: delivery and repairs (delivery_wiring.py)
     _register_report()  # SVC-6: the monthly report in the menu
+    _register_responsibility()  # who must call the customer may reveal his number
 
 
 def _register_audit_log() -> None:
@@ -30,6 +31,14 @@ def _register_audit_log() -> None:
         models.ServiceSettings,
     ):
         auditlog.register(model)
+
+
+def _register_responsibility() -> None:
+    from anju.customers.responsibility import register_responsibility_provider
+
+    from .selectors import owes_a_call
+
+    register_responsibility_provider(owes_a_call)
 
 
 def _register_report() -> None:

@@ -69,6 +69,11 @@ def test_booking_moving_and_cancelling(world, make_customer, desk):
 
     listed = desk.get(f"{API}/delivery/appointments?batch_id={batch.pk}&status=cancelled")
     assert [row["id"] for row in listed.json()["items"]] == [appointment_id]
+    day = timezone.localtime(second.starts_at).date().isoformat()
+    on_the_day = desk.get(f"{API}/delivery/appointments?day={day}").json()["items"]
+    assert appointment_id in [row["id"] for row in on_the_day]
+    long_ago = desk.get(f"{API}/delivery/appointments?day=1970-09-02")  # any day: none then
+    assert long_ago.status_code == 200 and long_ago.json()["items"] == []
     batch_body = desk.get(f"{API}/delivery/batches/{batch.pk}").json()
     assert [s["id"] for s in batch_body["slots"]] == [first.pk, second.pk]
     assert batch_body["places"] == 3 and batch_body["places_booked"] == 0

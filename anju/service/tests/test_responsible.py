@@ -54,3 +54,41 @@ def test_the_assignment_form_offers_who_may_take_the_ticket(world, login, receiv
     assert {u["engineer"].pk, u["consultant"].pk, u["servicemgr"].pk, agent.pk} <= choices
     # the project's people: not 云境's consultant, nobody of 珠海
     assert not {u["consultant2"].pk, u["consultant_zh"].pk} & choices
+
+
+def test_who_must_call_the_customer_may_reveal_his_number(world, receive, desk, login):
+    """Issue 9 item 1's rule on the service side: the ticket's responsible may reveal the
+    customer's phone; the desk once the revisits (phone calls) are due, not before; nobody
+    else of the service side (no role there may unmask personal data)."""
+    from anju.core.models import PersonalDataAccess
+    from anju.customers.services import may_reveal
+
+    from .test_workflow import _to_implemented
+
+    agent, _manager, _management, engineer = desk
+    ticket = receive()
+    customer = ticket.customer
+    assert ticket.responsible == agent  # who receives answers first: he calls back
+    assert may_reveal(agent, customer) and not may_reveal(engineer, customer)
+    services.ticket_judge(by=agent, ticket=ticket, valid=True)
+    services.ticket_assign(by=agent, ticket=ticket, responsible=engineer)
+    assert may_reveal(engineer, customer)  # his ticket: he calls the owner
+    assert not may_reveal(agent, customer)  # the desk, before the revisits are due
+
+    other = receive()
+    _to_implemented(other, desk)
+    assert may_reveal(agent, other.customer)  # revisits due: the desk calls
+    assert not may_reveal(world.users["manager_zh"], other.customer)  # another company
+    page = login(agent).get(f"/service/tickets/{other.pk}/").content.decode()
+    assert f"/customers/{other.customer.pk}/reveal/phone/" in page
+    shown = login(agent).post(f"/customers/{other.customer.pk}/reveal/phone/")
+    assert shown.status_code == 200 and other.customer.phone in shown.content.decode()
+    assert (
+        PersonalDataAccess.objects.unscoped("test")
+        .filter(user=agent, target_id=other.customer.pk, fields="phone")
+        .exists()
+    )
+    services.revisit_record(by=agent, ticket=other, satisfaction="satisfied")
+    services.revisit_record(by=agent, ticket=other, satisfaction="satisfied")
+    services.ticket_close(by=agent, ticket=other, summary="业主满意")
+    assert not may_reveal(agent, other.customer)  # closed: no call owed any more
