@@ -274,7 +274,7 @@ def appointment_book(*, by, slot, unit, customer=None, note: str = "") -> Delive
         raise NotFound(_("No such unit."), field="unit_id")
     batch = DeliveryBatch.objects.unscoped("the locked slot's batch").get(pk=slot.batch_id)
     if not batch.buildings.filter(pk=unit.building_id).exists():
-        raise ApplicationError(
+        raise Conflict(  # two rows named together that do not belong together: 409
             _("This unit is not in the batch's buildings."), field="unit_id", code="not_in_batch"
         )
     require_signed(unit)
