@@ -89,6 +89,10 @@ class TemplateIn(Input):
 
 
 class TemplatePatch(Input):
+    """Only the fields sent change. Moving a template to e-mail drops its SMS provider
+    template code; a provider code for a template that stays e-mail is 409
+    ``not_sms_template``."""
+
     name: TemplateName = Field(None)
     channel: Channel = Field(None)
     kind: Kind = Field(None)

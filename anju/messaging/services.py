@@ -456,6 +456,19 @@ def template_update(*, by, template, **changes) -> MessageTemplate:
         .select_for_update()
         .get(pk=template.pk)
     )
+    if (
+        changes.get("channel", Channel.SMS) != Channel.SMS
+        and "provider_template_code" not in changes
+    ):
+        changes["provider_template_code"] = ""  # an SMS provider's template: not for e-mail
+    code = (changes.get("provider_template_code") or "").strip()
+    if code and "channel" not in changes and template.channel != Channel.SMS:
+        # the stored channel, not the body, refuses it (found by the contract run)
+        raise Conflict(
+            _("Only SMS templates have a provider template code."),
+            field="provider_template_code",
+            code="not_sms_template",
+        )
     for name, value in changes.items():
         setattr(template, name, value)
     _template_rules(template)

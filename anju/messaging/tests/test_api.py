@@ -43,6 +43,29 @@ def test_template_create_update_preview(world, login, customer):
     assert customer.name in preview.json()["text"]
 
 
+def test_an_sms_template_moved_to_email_drops_its_provider_code(world, login):
+    """Found by the contract run: PATCH channel=email of an SMS template with a provider
+    template code was 422 for a schema-valid body (the stored code, not the body, clashed)."""
+    client = login(world.users["management"])
+    created = _json(
+        client,
+        "post",
+        "/api/v1/message-templates",
+        {"name": "验证", "body": "{称呼}您好", "provider_template_code": "SMS_123456"},
+    )
+    assert created.status_code == 201, created.json()
+    url = f"/api/v1/message-templates/{created.json()['id']}"
+    moved = _json(client, "patch", url, {"channel": "email", "subject": "通知"})
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["channel"] == "email" and moved.json()["provider_template_code"] == ""
+    stored = _json(client, "patch", url, {"provider_template_code": "SMS_1"})
+    assert stored.status_code == 409 and stored.json()["code"] == "not_sms_template"
+    both = _json(client, "patch", url, {"channel": "email", "provider_template_code": "SMS_1"})
+    assert both.status_code == 422 and both.json()["field"] == "provider_template_code"
+    back = _json(client, "patch", url, {"channel": "sms", "provider_template_code": "SMS_9"})
+    assert back.status_code == 200 and back.json()["provider_template_code"] == "SMS_9"
+
+
 def test_templates_refused_to_a_consultant(world, login):
     client = login(world.users["consultant"])
     assert client.get("/api/v1/message-templates").status_code == 403
