@@ -281,7 +281,7 @@ def next_actions(ticket) -> list[str]:
 class TicketReceiveIn(Input):
     """受理 A customer's matter (SVC-1/2/3). Rules beyond the schema: ``customer_id``,
     ``unit_id`` and ``case_id`` belong to the project (a customer of another company is
-    422); a ticket linked to a group case (群诉) is sensitive; a sensitive one needs its
+    409 ``other_company``); a ticket linked to a group case (群诉) is sensitive; a sensitive one needs its
     ``sensitive_reason`` and goes to company management at once. The responsible person
     (default: you) must see the project's tickets. The customer is told by SMS."""
 

@@ -12,15 +12,17 @@ engineer's phone); the API reads the batches and slots an integrator books into.
 """
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status as HttpStatus
 
+from anju.core.api_errors import PATTERN_MESSAGES
 from anju.core.api_types import Id, Input, IsoDate, Pagination, RefId, Text, may_answer
 from anju.core.errors import NotFound
 from anju.core.masking import mask_name
@@ -436,11 +438,18 @@ def get_repair(request, repair_id: Id):
     return _repair(request, repair_id)
 
 
+_CONTRACTOR_PHONE = r"^[0-9+\-() ]*$"  # delivery._phone: digits, spaces, + - and brackets
+PATTERN_MESSAGES[_CONTRACTOR_PHONE] = gettext_lazy(
+    "Enter a phone number (digits, spaces, + - and brackets)."
+)
+ContractorPhone = Annotated[str, Field(max_length=20, pattern=_CONTRACTOR_PHONE)]
+
+
 class RepairAssignIn(Input):
     """派工: the contractor responsible (again another one while it is being repaired)."""
 
     contractor: Text(60, required=True)
-    contractor_phone: Text(20) = ""
+    contractor_phone: ContractorPhone = ""
     due_on: IsoDate | None = Field(None, description="today or later (default: unchanged)")
 
 

@@ -170,8 +170,10 @@ def ticket_receive(
         if by is not None and not can_see(by, customer):
             raise NotFound(_("No such customer."), field="customer_id")
         if customer.company_id != project.company_id or customer.merged_into_id:
-            raise ApplicationError(
-                _("The customer belongs to another company."), field="customer_id"
+            raise Conflict(  # rows named together that do not belong together
+                _("The customer belongs to another company."),
+                field="customer_id",
+                code="other_company",
             )
     if unit is not None and unit.project_id != project.pk:
         raise NotFound(_("No such unit in this project."), field="unit_id")

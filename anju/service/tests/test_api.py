@@ -355,3 +355,22 @@ def test_time_limits_of_a_company(world, people):
         url, {**body, "company_id": other}, content_type="application/json"
     )
     assert elsewhere.status_code == 404
+
+
+def test_a_customer_of_another_company_is_409_other_company(world, login):
+    """Found by the contract run (admin, who sees both companies): a schema-valid body naming
+    a customer of another company than the project's was 422; two rows that do not belong
+    together are 409 (docs/api.md), and nothing is written."""
+    from anju.customers.models import Customer
+
+    admin = login(world.users["admin"])
+    zhuhai = (
+        Customer.objects.unscoped("test")
+        .filter(company=world.companies["zh"], merged_into__isnull=True)
+        .first()
+    )
+    before = Ticket.objects.unscoped("test").count()
+    answer = _post(admin, TICKETS, _receive_body(world, zhuhai))
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["code"] == "other_company" and answer.json()["field"] == "customer_id"
+    assert Ticket.objects.unscoped("test").count() == before

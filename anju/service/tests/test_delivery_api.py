@@ -119,6 +119,10 @@ def test_every_repair_step(world, make_customer, login):
 
     early = _post(engineer, f"{url}/complete", {"note": "已修"})
     assert early.status_code == 409 and early.json()["code"] == "invalid_transition"
+    bad_phone = _post(
+        engineer, f"{url}/assign", {"contractor": "建安公司", "contractor_phone": "ìĺ"}
+    )
+    assert bad_phone.status_code == 422 and bad_phone.json()["field"] == "contractor_phone"
     past = (timezone.localdate() - timedelta(days=1)).isoformat()
     late = _post(engineer, f"{url}/assign", {"contractor": "建安公司", "due_on": past})
     assert late.status_code == 422 and late.json()["field"] == "due_on"
