@@ -290,6 +290,16 @@ def get_visible_or_404(queryset, user, **lookup):
     return obj
 
 
+def relock_or_404(queryset, row):
+    """``row`` read again through ``queryset`` (a ``select_for_update`` one), or Http404 when
+    it was deleted between the caller's scoped read and this lock: a concurrent delete (two
+    administrators, or an API client with two connections) is a missing row, not a 500."""
+    try:
+        return queryset.get(pk=row.pk)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404("deleted meanwhile") from exc
+
+
 def can_see(user, obj, *, remember=False) -> bool:
     """Does ``visible_to(user)`` include ``obj``?
 

@@ -21,7 +21,7 @@ from anju.core.errors import ApplicationError, Conflict, NotFound, NotPermitted
 from anju.core.events import record_event, record_events
 from anju.core.permissions import has_perm, require_perm
 from anju.core.roles import Perm
-from anju.core.scope import can_see
+from anju.core.scope import can_see, relock_or_404
 from anju.core.validation import validate_fields, validate_text
 from anju.customers.models import Customer
 
@@ -118,11 +118,11 @@ def _lock_event(event) -> ClubEvent:
 
 
 def _lock_registration(registration) -> EventRegistration:
-    return (
+    return relock_or_404(
         EventRegistration.objects.unscoped("lock the registration the caller checked")
         .select_for_update()
-        .select_related("customer", "event")
-        .get(pk=registration.pk)
+        .select_related("customer", "event"),
+        registration,  # taken off the list meanwhile (event_uninvite): 404
     )
 
 

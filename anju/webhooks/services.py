@@ -18,6 +18,7 @@ from anju.core.errors import ApplicationError, Conflict, NotPermitted
 from anju.core.events import record_event
 from anju.core.permissions import has_perm, require_perm
 from anju.core.roles import Perm
+from anju.core.scope import relock_or_404
 from anju.core.validation import validate_fields
 
 from .models import PING_VERB, DeliveryStatus, WebhookDelivery, WebhookSubscription
@@ -68,10 +69,11 @@ def _clean_verbs(verbs) -> list[str]:
 
 
 def _locked(subscription) -> WebhookSubscription:
-    return (
-        WebhookSubscription.objects.unscoped("lock the subscription its caller already scoped")
-        .select_for_update()
-        .get(pk=subscription.pk)
+    return relock_or_404(
+        WebhookSubscription.objects.unscoped(
+            "lock the subscription its caller already scoped"
+        ).select_for_update(),
+        subscription,
     )
 
 

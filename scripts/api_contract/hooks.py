@@ -163,8 +163,10 @@ def filter_body(context, body) -> bool:
     birth = body.get("birth_date")
     if isinstance(birth, str) and birth > NOW.date().isoformat():
         return False  # "in the past"
-    if path.endswith("/complete") and not str(body.get("outcome") or "").strip():
-        return False  # "outcome is required except for an SMS task": the kind is unknown
+    if path.endswith("/tasks/{task_id}/complete") and not str(body.get("outcome") or "").strip():
+        # "outcome is required except for an SMS task": the kind is unknown. Only the task's
+        # step: a repair's /complete has no outcome (matched once, every body was dropped).
+        return False
     password = body.get("password")
     if isinstance(password, str) and not _acceptable_password(password, body):
         return False  # "checked by the password validators" (the description lists them)

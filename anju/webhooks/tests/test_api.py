@@ -2,6 +2,7 @@
 nothing changed by a refused request, constant queries on the lists."""
 
 import pytest
+from django.http import Http404
 
 from anju.core.models import Event
 from anju.webhooks import services
@@ -322,3 +323,18 @@ def test_ping_and_redeliver_through_the_api(
     shown = client.get(f"{BASE}/{sub['id']}/deliveries").json()["items"][0]
     assert shown["status"] == "delivered" and shown["last_status_code"] == 200
     assert client.get(f"{BASE}/{sub['id']}/deliveries?status=bogus").status_code == 422
+
+
+def test_a_subscription_deleted_meanwhile_is_404_not_500(world, login):
+    """Two connections: one reads the subscription for a PATCH, the other deletes it before
+    the PATCH's lock (seen in the contract run as a 500)."""
+    client = login(world.users["admin"])
+    sub_id = send(client, "POST", BASE, body(world)).json()["id"]
+    stale = WebhookSubscription.objects.unscoped("the test's own row").get(pk=sub_id)
+    assert send(client, "DELETE", f"{BASE}/{sub_id}").status_code == 204
+    before = counts()
+    with pytest.raises(Http404):
+        services.subscription_update(by=world.users["admin"], subscription=stale, name="late")
+    with pytest.raises(Http404):
+        services.subscription_rotate_secret(by=world.users["admin"], subscription=stale)
+    assert counts() == before
