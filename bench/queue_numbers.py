@@ -222,6 +222,57 @@ def post(host, port, token, body, timeout=300):
     return status, answer, time.perf_counter() - started
 
 
+def get(host, port, path, token=None, timeout=300) -> int | None:
+    """A GET on its own connection, as ``post`` sends: its status (None: no answer)."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
+def floor(base, port, n, token) -> list[dict]:
+    """What any request costs here, whatever it does: ``n`` at once, as the numbers are
+    sent, of the liveness probe (no login, no database) and of the cheapest signed-in API
+    read (``GET /api/v1/notifications``: the token, its roles, one empty page). Their CPU per
+    request bounds the rate of every endpoint on this machine from below."""
+    parsed = urlparse(base)
+    rows = []
+    for path, auth in (("/healthz?probe=live", None), ("/api/v1/notifications", token)):
+        barrier = threading.Barrier(n)
+
+        def one(_, path=path, auth=auth, barrier=barrier):
+            barrier.wait()
+            return get(parsed.hostname, parsed.port, path, auth)
+
+        workers, _backends = server_pids(port)
+        before, client = cpu_by_pid(workers), resource.getrusage(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            statuses = list(pool.map(one, range(n)))
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        web = used_since(before, cpu_by_pid(server_pids(port)[0])) * 1000 / n
+        own = ((after.ru_utime - client.ru_utime) + (after.ru_stime - client.ru_stime)) * 1000 / n
+        rows.append(
+            {
+                "path": path,
+                "rate_per_s": round(n / wall, 1),
+                "cpu_ms_per_request": {"gunicorn": round(web, 2), "client": round(own, 2)},
+                "cpu_bound_rate_per_s": round((os.cpu_count() or 1) * 1000 / (web + own), 1),
+                "all 200": set(statuses) == {200},
+            }
+        )
+        log(f"floor {path}: {rows[-1]['rate_per_s']}/s, CPU/request {web:.2f} + {own:.2f} ms")
+    return rows
+
+
 def warm_up(base, token, project_id, workers):
     """Each worker answers the API once or more before the clock starts (imports, URLconf,
     its database connection) — reads only, no number taken."""
@@ -507,7 +558,7 @@ def main(argv=None):
 
     access_log = server.VAR / f"access-queue-{os.getpid()}.log"
     access_log.write_text("")
-    runs = []
+    runs, floors = [], []
     stamp = time.strftime("%m%d%H%M%S")
     with server.gunicorn(
         url, workers=args.workers, log=log, access_log=access_log, static=not args.smoke
@@ -517,6 +568,8 @@ def main(argv=None):
             prepared = prepare_run(args.requests, args.sellers, f"{stamp}{r:02d}")
             token = prepared["tokens"][prepared["manager"]]
             warm_up(base, token, prepared["project"].pk, args.workers)
+            if r == 1 and not args.smoke:
+                floors = floor(base, port, args.requests, token)
             log(f"run {r}: {args.requests} requests at once, project {prepared['project'].code} …")
             psql(url, "CHECKPOINT")  # not in the middle of the run
             load_before = os.getloadavg()
@@ -578,6 +631,7 @@ def main(argv=None):
         "requests": args.requests,
         "min_rate": args.min_rate,
         "runs": runs,
+        "floor": floors,
         "one_at_a_time": sequential,
     }
     out = (
@@ -619,6 +673,16 @@ def markdown(doc) -> str:
             f"| {'✓' if exact else '✗'} "
             f"| {'✓' if r['checks']['all 201'] else '✗ ' + str(r['statuses'])} |"
         )
+    for f in doc.get("floor") or ():
+        cpu = f["cpu_ms_per_request"]
+        lines += [
+            "",
+            f"The floor, `GET {f['path']}` {doc['requests']} at once: {f['rate_per_s']}/s, CPU "
+            f"ms/request gunicorn + client {cpu['gunicorn']} + {cpu['client']} → at most "
+            f"{f['cpu_bound_rate_per_s']} req/s on these cores for any endpoint"
+            + ("" if f["all 200"] else " (NOT all 200)")
+            + ".",
+        ]
     seq = doc.get("one_at_a_time")
     if seq:
         lines += [
