@@ -1,7 +1,10 @@
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import authenticate
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
+from .errors import ApplicationError, Conflict
 from .models import ApiToken
 from .validation import control_character_error
 
@@ -61,3 +64,26 @@ class ApiTokenForm(CleanTextMixin, forms.Form):
                 _("The password is not correct: enter your current password to create a token.")
             )
         return password
+
+
+def submit_step(request, form, act, *, done, success_url, failed_page):
+    """One business step posted from a page's form: validate ``form``, run
+    ``act(cleaned_data)`` (a service call), then a success message and a redirect to
+    ``success_url``. Otherwise ``failed_page(form, status)`` shows the form again with its
+    errors: 400 for bad input, 409 when the row's state refuses the step (``Conflict``), as
+    the API answers. A refusal of the person himself (403) is not a form error: it raises.
+    ``done`` is the message, or a function of what ``act`` returned.
+    """
+    status = 400
+    if form.is_valid():
+        try:
+            result = act(form.cleaned_data)
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            form.add_service_error(exc)
+            status = 409 if isinstance(exc, Conflict) else 400
+        else:
+            messages.success(request, done(result) if callable(done) else done)
+            return redirect(success_url)
+    return failed_page(form, status)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.forms import submit_step
 from anju.core.pagination import paginate
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm
@@ -242,23 +243,34 @@ def appointment_detail(request, appointment_id):
     return _appointment_page(request, appointment)
 
 
+def _appointment_step(request, appointment, form, act, *, done, form_name):
+    return submit_step(
+        request,
+        form,
+        act,
+        done=done,
+        success_url=reverse("service:delivery_appointment", args=[appointment.pk]),
+        failed_page=lambda form, status: _appointment_page(
+            request, appointment, status=status, **{form_name: form}
+        ),
+    )
+
+
 @login_required
 @require_POST
 def appointment_cancel(request, appointment_id):
     appointment = delivery_selectors.appointment_detail(request.user, appointment_id)
     _require(request.user, DESK, appointment)
-    form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            delivery.appointment_cancel(
-                by=request.user, appointment=appointment, reason=form.cleaned_data["reason"]
-            )
-        except ApplicationError as exc:
-            _refused(form, exc)
-        else:
-            messages.success(request, _("Appointment cancelled; the place is free again."))
-            return redirect("service:delivery_appointment", appointment.pk)
-    return _appointment_page(request, appointment, cancel_form=form, status=400)
+    return _appointment_step(
+        request,
+        appointment,
+        CancelForm(request.POST),
+        lambda data: delivery.appointment_cancel(
+            by=request.user, appointment=appointment, reason=data["reason"]
+        ),
+        done=_("Appointment cancelled; the place is free again."),
+        form_name="cancel_form",
+    )
 
 
 @login_required
@@ -267,18 +279,16 @@ def appointment_reschedule(request, appointment_id):
     appointment = delivery_selectors.appointment_detail(request.user, appointment_id)
     _require(request.user, DESK, appointment)
     slots = delivery_selectors.open_slots(appointment.batch).exclude(pk=appointment.slot_id)
-    form = RescheduleForm(request.POST, slots=slots)
-    if form.is_valid():
-        try:
-            delivery.appointment_reschedule(
-                by=request.user, appointment=appointment, slot=form.cleaned_data["slot"]
-            )
-        except ApplicationError as exc:
-            _refused(form, exc)
-        else:
-            messages.success(request, _("Appointment moved."))
-            return redirect("service:delivery_appointment", appointment.pk)
-    return _appointment_page(request, appointment, move_form=form, status=400)
+    return _appointment_step(
+        request,
+        appointment,
+        RescheduleForm(request.POST, slots=slots),
+        lambda data: delivery.appointment_reschedule(
+            by=request.user, appointment=appointment, slot=data["slot"]
+        ),
+        done=_("Appointment moved."),
+        form_name="move_form",
+    )
 
 
 # --- the inspection, on a phone ----------------------------------------------------------------
@@ -510,16 +520,16 @@ def repair_detail(request, repair_id):
 def _repair_action(request, repair_id, name, act, done):
     repair = delivery_selectors.repair_detail(request.user, repair_id)
     _require(request.user, DESK, repair)
-    form = REPAIR_FORMS[name](request.POST)
-    if form.is_valid():
-        try:
-            act(repair, form.cleaned_data)
-        except ApplicationError as exc:
-            _refused(form, exc)
-        else:
-            messages.success(request, done)
-            return redirect("service:delivery_repair", repair.pk)
-    return _repair_page(request, repair, failed=(name, form), status=400)
+    return submit_step(
+        request,
+        REPAIR_FORMS[name](request.POST),
+        lambda data: act(repair, data),
+        done=done,
+        success_url=reverse("service:delivery_repair", args=[repair.pk]),
+        failed_page=lambda form, status: _repair_page(
+            request, repair, failed=(name, form), status=status
+        ),
+    )
 
 
 @login_required

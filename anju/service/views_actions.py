@@ -7,13 +7,14 @@ sight: 404. A refused step (ApplicationError, Conflict) is shown on the ticket's
 the form's error — nothing is written — and a done step goes back to the ticket.
 """
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from anju.core.errors import ApplicationError, Conflict, NotPermitted
+from anju.core.errors import NotPermitted
+from anju.core.forms import submit_step
 
 from . import attachments, selectors, services
 from .forms import (
@@ -43,22 +44,20 @@ def _step(request, service_ticket_id, *, name, check, make_form, run, done):
     """Read the visible ticket, check who acts, validate the form, run the service."""
     ticket = selectors.ticket_detail(request.user, service_ticket_id)
     check(request.user, ticket)
-    form = make_form(request, ticket)
-    status = 400
-    if form.is_valid():
-        try:
-            result = run(request.user, ticket, form.cleaned_data)
-        except NotPermitted:
-            raise
-        except ApplicationError as exc:
-            form.add_service_error(exc)
-            status = 409 if isinstance(exc, Conflict) else 400
-        else:
-            messages.success(request, done(result) if callable(done) else done)
-            return redirect("service:ticket_detail", service_ticket_id=ticket.pk)
-    context = detail_context(request, ticket, bound=(name, form))
-    context["failed"] = name
-    return render(request, "service/ticket_detail.html", context, status=status)
+
+    def failed_page(form, status):
+        context = detail_context(request, ticket, bound=(name, form))
+        context["failed"] = name
+        return render(request, "service/ticket_detail.html", context, status=status)
+
+    return submit_step(
+        request,
+        make_form(request, ticket),
+        lambda data: run(request.user, ticket, data),
+        done=done,
+        success_url=reverse("service:ticket_detail", kwargs={"service_ticket_id": ticket.pk}),
+        failed_page=failed_page,
+    )
 
 
 def _plain(form_class):

@@ -240,7 +240,7 @@ def test_the_repair_page_walks_the_order_to_the_owners_sign_off(world, login, re
     for label in ("已派工", "标记维修完成", "业主不认可，退回返修", "业主签认", "仍有色差"):
         assert label in history
     twice = engineer.post(url("delivery_repair_sign_off", repair.pk), {})
-    assert twice.status_code == 400 and "不能从" in twice.content.decode()
+    assert twice.status_code == 409 and "不能从" in twice.content.decode()  # the state refuses
 
 
 def test_a_role_without_the_desk_permission_may_read_but_not_act(world, login, repairs):
