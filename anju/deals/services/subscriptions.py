@@ -384,6 +384,14 @@ def _take_ticket(by, ticket, project, customer):
         raise Conflict(_("The queue number is for another project."), field="queue_ticket_id")
     if ticket.customer_id != customer.pk:
         raise Conflict(_("The queue number belongs to another customer."), field="queue_ticket_id")
+    if ticket.status == QueueStatus.SKIPPED:
+        # Live, but its turn passed at the launch: it chooses again once recalled there.
+        raise Conflict(
+            _("Queue number %(number)s was skipped at the launch: recall it first.")
+            % {"number": ticket},
+            field="queue_ticket_id",
+            code="ticket_skipped",
+        )
     if not ticket.is_live:
         raise Conflict(
             _("Queue number %(number)s can no longer choose a unit (%(status)s).")

@@ -108,6 +108,37 @@ def test_the_launch_calls_numbers_in_order_and_a_click_holds_the_unit(
     assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
 
 
+def test_a_skipped_number_chooses_again_only_once_recalled(
+    world, login, make_customer, available_unit
+):
+    """QUE-1: a no-show's number is skipped; holding a unit with it says so (409
+    ``ticket_skipped``), and once recalled it chooses."""
+    consultant = world.users["consultant"]
+    project = world.projects["binhai"]
+    LaunchDay.objects.filter(project=project).delete()
+    unit = available_unit()
+    customer = make_customer(name="丙")
+    ticket = queue_number_issue(by=consultant, project=project, customer=customer)
+    QueueTicket.objects.filter(project=project, status=QueueStatus.WAITING).exclude(
+        pk=ticket.pk
+    ).update(status=QueueStatus.CANCELLED)  # the demo's earlier numbers are not ours
+    launch = launch_open(by=consultant, project=project, buildings=[unit.building])
+    client = login(consultant)
+    client.post(f"/deals/launch/{launch.pk}/next/")
+    client.post(f"/deals/launch/{launch.pk}/next/")  # he did not come: skipped
+    ticket.refresh_from_db()
+    assert ticket.status == QueueStatus.SKIPPED
+    body = {"unit_id": unit.pk, "customer_id": customer.pk, "queue_ticket_id": ticket.pk}
+    refused = client.post("/api/v1/subscriptions", body, content_type="application/json")
+    assert refused.status_code == 409 and refused.json()["code"] == "ticket_skipped"
+    assert "过号" in refused.json()["detail"]
+    assert not Subscription.objects.filter(unit=unit).exists()
+    client.post(f"/deals/launch/{launch.pk}/recall/", {"ticket": ticket.pk})
+    chosen = client.post(f"/deals/launch/{launch.pk}/choose/", {"unit": unit.pk})
+    assert chosen.status_code == 302
+    assert Subscription.objects.get(unit=unit).queue_ticket_id == ticket.pk
+
+
 @pytest.mark.parametrize("who", ["service", "engineer"])
 def test_people_who_do_not_sell_cannot_issue_numbers(world, login, buyer, who):
     answer = login(world.users[who]).get(f"/deals/queue/new/{buyer.pk}/")
