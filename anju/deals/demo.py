@@ -253,7 +253,9 @@ def _launch(project, sellers):
     """Launch day under way: its buildings on sale, the next number called."""
     from anju.inventory.models import Building
 
-    buildings = list(Building.objects.filter(project=project).order_by("sort_order", "code")[:2])
+    # The last building: the first ones sold through the queue before, and units on sale at
+    # a running launch are held only there (by the number being called).
+    buildings = list(Building.objects.filter(project=project).order_by("-sort_order", "-code")[:1])
     launch = services.launch_open(
         by=sellers[0], project=project, buildings=buildings, name="首期开盘"
     )

@@ -72,6 +72,17 @@ def open_launches_visible_to(user):
     return LaunchDay.objects.visible_to(user).filter(status=LaunchStatus.OPEN)
 
 
+def launch_selling(project_id, building_id=None) -> LaunchDay | None:
+    """The project's running launch (one at most), or None; with ``building_id``, only if it
+    sells that building. Its units are held there alone (``subscription_hold`` refuses)."""
+    launches = LaunchDay.objects.unscoped(
+        "which launch sells a unit the caller already scoped"
+    ).filter(project_id=project_id, status=LaunchStatus.OPEN)
+    if building_id is not None:
+        launches = launches.filter(buildings=building_id)
+    return launches.only("pk", "name", "current_id").first()
+
+
 @dataclass
 class LaunchBoard:
     """What the launch screen shows: the called number, who comes next, the skipped ones,

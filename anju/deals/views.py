@@ -226,6 +226,9 @@ def subscription_new(request, ticket_id):
         .select_related("building")
         .order_by("building__sort_order", "building__code", "floor", "position")
     )
+    launch = selectors.launch_selling(ticket.project_id)
+    if launch is not None:  # those units are chosen on the launch screen, in the queue's order
+        units = units.exclude(building__in=launch.buildings.all())
     error = None
     if request.method == "POST":
         try:
@@ -240,7 +243,7 @@ def subscription_new(request, ticket_id):
     return render(
         request,
         "deals/subscription_new.html",
-        {"ticket": ticket, "units": units[:500], "error": error},
+        {"ticket": ticket, "units": units[:500], "error": error, "launch": launch},
         status=400 if error else 200,
     )
 

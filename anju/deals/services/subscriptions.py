@@ -43,6 +43,7 @@ from ..price_inputs import (
     sales_discounts,
     today,
 )
+from ..selectors import launch_selling
 from ._common import (
     advance_customer,
     clean_reason,
@@ -68,8 +69,29 @@ def subscription_hold(*, by, unit, customer, queue_ticket=None) -> Subscription:
     require_seller(by, project)
     require_visible_customer(by, customer)
     require_same_company(customer, project)
+    _refuse_jumping_the_launch(unit, queue_ticket)
     return hold_for_ticket_holder(
         by=by, unit=unit, customer=customer, queue_ticket=queue_ticket, consultant=by
+    )
+
+
+def _refuse_jumping_the_launch(unit, queue_ticket) -> None:
+    """While a launch sells the unit's building, its units go to the numbers in their order:
+    only the number being called may hold one (on the screen, or on his consultant's tablet).
+    Any other hold — a waiting number, or none — would jump the queue (插队)."""
+    if queue_ticket is not None and queue_ticket.status == QueueStatus.SKIPPED:
+        return  # the hold says what to do with it: recall it (``_take_ticket``)
+    launch = launch_selling(unit.project_id, unit.building_id)
+    if launch is None or (queue_ticket is not None and queue_ticket.pk == launch.current_id):
+        return
+    raise Conflict(
+        _(
+            "%(unit)s is on sale at the launch “%(launch)s”: it is chosen there, by the "
+            "number being called."
+        )
+        % {"unit": unit, "launch": launch.name},
+        field="unit_id",
+        code="on_launch",
     )
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from anju.deals.models import LaunchDay, QueueStatus, QueueTicket, Subscription, SubscriptionStatus
 from anju.deals.services import launch_open, queue_number_issue
+from anju.inventory.models import Unit, UnitStatus
 
 
 def test_issue_a_number_from_the_customer_page_and_see_it_listed(world, login, buyer):
@@ -137,6 +138,53 @@ def test_a_skipped_number_chooses_again_only_once_recalled(
     chosen = client.post(f"/deals/launch/{launch.pk}/choose/", {"unit": unit.pk})
     assert chosen.status_code == 302
     assert Subscription.objects.get(unit=unit).queue_ticket_id == ticket.pk
+
+
+def test_no_one_jumps_the_queue_while_the_launch_sells_the_building(
+    world, login, make_customer, available_unit
+):
+    """QUE-1: while a launch sells a building, its units are held only by the number being
+    called. A waiting number, or a hold without one, is refused (409 ``on_launch``) with
+    nothing held and the number not consumed; a unit of another building, or of the
+    building once the launch closed, is held as usual."""
+    consultant = world.users["consultant"]
+    project = world.projects["binhai"]
+    LaunchDay.objects.filter(project=project).delete()
+    unit = available_unit()
+    other_building = (
+        Unit.objects.filter(project=project, status=UnitStatus.AVAILABLE)
+        .exclude(building=unit.building)
+        .select_related("building")
+        .first()
+    )
+    waiting_customer = make_customer(name="丁")
+    waiting = queue_number_issue(by=consultant, project=project, customer=waiting_customer)
+    launch = launch_open(by=consultant, project=project, buildings=[unit.building])
+    client = login(consultant)
+
+    def hold(unit, **extra):
+        body = {"unit_id": unit.pk, "customer_id": waiting_customer.pk, **extra}
+        return client.post("/api/v1/subscriptions", body, content_type="application/json")
+
+    for jumping in (hold(unit, queue_ticket_id=waiting.pk), hold(unit)):
+        assert jumping.status_code == 409 and jumping.json()["code"] == "on_launch"
+        assert (
+            "首期开盘" not in jumping.json()["detail"] and launch.name in jumping.json()["detail"]
+        )
+    assert not Subscription.objects.filter(unit=unit).exists()
+    assert QueueTicket.objects.get(pk=waiting.pk).status == QueueStatus.WAITING
+    choose = f"/deals/queue/{waiting.pk}/choose/"
+    listed = client.get(choose).content.decode()
+    assert f'value="{unit.pk}"' not in listed and f'value="{other_building.pk}"' in listed
+    assert 'data-testid="launch-note"' in listed
+    page = client.post(choose, {"unit": unit.pk})
+    assert page.status_code == 400 and launch.name in page.content.decode()
+    assert not Subscription.objects.filter(unit=unit).exists()
+
+    elsewhere = hold(other_building)
+    assert elsewhere.status_code == 201, elsewhere.content
+    client.post(f"/deals/launch/{launch.pk}/close/")
+    assert hold(unit, queue_ticket_id=waiting.pk).status_code == 201
 
 
 @pytest.mark.parametrize("who", ["service", "engineer"])
