@@ -269,7 +269,9 @@ def _subscription_out(request, subscription):
     openapi_extra=may_answer(404, 409, 422),
 )
 def create_subscription(request, payload: DealSubscriptionIn):
-    """认购: of two requests for one unit at the same moment exactly one succeeds."""
+    """认购: of two requests for one unit at the same moment exactly one succeeds. While a
+    launch sells the unit's building, only the number being called holds it (409
+    ``on_launch``; a skipped number: 409 ``ticket_skipped``, recall it first)."""
     unit = unit_detail(request.user, payload.unit_id)
     customer = customer_detail(request.user, payload.customer_id)
     ticket = None
