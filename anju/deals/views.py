@@ -227,8 +227,10 @@ def subscription_new(request, ticket_id):
         .order_by("building__sort_order", "building__code", "floor", "position")
     )
     launch = selectors.launch_selling(ticket.project_id)
+    on_launch = []
     if launch is not None:  # those units are chosen on the launch screen, in the queue's order
-        units = units.exclude(building__in=launch.buildings.all())
+        on_launch = list(launch.buildings.order_by("sort_order", "code"))
+        units = units.exclude(building__in=on_launch)
     error = None
     if request.method == "POST":
         try:
@@ -243,7 +245,13 @@ def subscription_new(request, ticket_id):
     return render(
         request,
         "deals/subscription_new.html",
-        {"ticket": ticket, "units": units[:500], "error": error, "launch": launch},
+        {
+            "ticket": ticket,
+            "units": units[:500],
+            "error": error,
+            "launch": launch,
+            "on_launch": "、".join(b.name for b in on_launch),
+        },
         status=400 if error else 200,
     )
 
