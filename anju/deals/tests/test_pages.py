@@ -176,7 +176,7 @@ def test_no_one_jumps_the_queue_while_the_launch_sells_the_building(
     choose = f"/deals/queue/{waiting.pk}/choose/"
     listed = client.get(choose).content.decode()
     assert f'value="{unit.pk}"' not in listed and f'value="{other_building.pk}"' in listed
-    assert 'data-testid="launch-note"' in listed
+    assert 'data-testid="launch-note"' in listed and f"{unit.building.name}正在" in listed
     page = client.post(choose, {"unit": unit.pk})
     assert page.status_code == 400 and launch.name in page.content.decode()
     assert not Subscription.objects.filter(unit=unit).exists()
