@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.errors import ApplicationError, Conflict, NotPermitted
 from anju.core.exports import export_response
 from anju.core.pagination import paginate
 from anju.core.permissions import has_perm
@@ -228,10 +228,12 @@ def subscription_new(request, ticket_id):
     )
     launch = selectors.launch_selling(ticket.project_id)
     on_launch = []
-    if launch is not None:  # those units are chosen on the launch screen, in the queue's order
+    if launch is not None and launch.current_id != ticket.pk:
+        # those units are chosen on the launch screen, in the queue's order (the number being
+        # called may choose here too, as on his consultant's tablet)
         on_launch = list(launch.buildings.order_by("sort_order", "code"))
         units = units.exclude(building__in=on_launch)
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         try:
             unit = unit_detail(request.user, int(request.POST.get("unit") or 0))
@@ -240,6 +242,7 @@ def subscription_new(request, ticket_id):
             )
         except (ApplicationError, ValueError) as exc:
             error = getattr(exc, "message", None) or _("Choose a unit.")
+            status = 409 if isinstance(exc, Conflict) else 400
         else:
             return redirect("deals:subscription_detail", subscription_id=subscription.pk)
     return render(
@@ -252,7 +255,7 @@ def subscription_new(request, ticket_id):
             "launch": launch,
             "on_launch": "、".join(b.name for b in on_launch),
         },
-        status=400 if error else 200,
+        status=status,
     )
 
 

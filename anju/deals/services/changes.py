@@ -87,6 +87,7 @@ from .subscriptions import (
     _set_status,
     _unit_taken,
     lock_subscription,
+    refuse_jumping_the_launch,
 )
 
 CHANGE_APPROVAL_KIND = "deals.sales_change"
@@ -267,6 +268,7 @@ def _prepare_change_unit(by, subscription, *, unit) -> dict:
     unit = Unit.objects.unscoped("the unit a change names, of the deal's project").get(pk=unit.pk)
     if unit.status != UnitStatus.AVAILABLE:
         raise _unit_taken()
+    refuse_jumping_the_launch(unit)
     if unit.list_price <= 0:
         raise Conflict(_("The unit has no list price yet."), field=field, code="no_list_price")
     try:
@@ -633,6 +635,7 @@ def _apply_change_unit(by, change, subscription) -> None:
     new_unit = unit_for_update(payload["to_unit_id"])
     if new_unit.status != UnitStatus.AVAILABLE:
         raise _unit_taken()
+    refuse_jumping_the_launch(new_unit)  # a launch may have opened since the request
     if new_unit.list_price != Decimal(payload["to_list_price"]):
         raise Conflict(
             _("The unit's list price changed since the request: withdraw it and ask again."),

@@ -69,16 +69,17 @@ def subscription_hold(*, by, unit, customer, queue_ticket=None) -> Subscription:
     require_seller(by, project)
     require_visible_customer(by, customer)
     require_same_company(customer, project)
-    _refuse_jumping_the_launch(unit, queue_ticket)
+    refuse_jumping_the_launch(unit, queue_ticket)
     return hold_for_ticket_holder(
         by=by, unit=unit, customer=customer, queue_ticket=queue_ticket, consultant=by
     )
 
 
-def _refuse_jumping_the_launch(unit, queue_ticket) -> None:
+def refuse_jumping_the_launch(unit, queue_ticket=None) -> None:
     """While a launch sells the unit's building, its units go to the numbers in their order:
     only the number being called may hold one (on the screen, or on his consultant's tablet).
-    Any other hold — a waiting number, or none — would jump the queue (插队)."""
+    Any other hold — a waiting number, or none, or a sales change moving a deal onto one —
+    would jump the queue (插队)."""
     if queue_ticket is not None and queue_ticket.status == QueueStatus.SKIPPED:
         return  # the hold says what to do with it: recall it (``_take_ticket``)
     launch = launch_selling(unit.project_id, unit.building_id)

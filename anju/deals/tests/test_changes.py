@@ -17,6 +17,7 @@ from anju.deals.models import (
     CoBuyer,
     DiscountKind,
     Instalment,
+    LaunchDay,
     Payment,
     PriceLine,
     QueueStatus,
@@ -25,6 +26,8 @@ from anju.deals.models import (
     SubscriptionStatus,
 )
 from anju.deals.services import (
+    launch_close,
+    launch_open,
     paid_total,
     payment_record,
     queue_number_issue,
@@ -174,6 +177,29 @@ def test_a_unit_taken_before_the_approval_refuses_the_approval_and_changes_nothi
     assert is_pending(change) and reload(change).status == ChangeStatus.PENDING
     assert reload(deal).unit_id == deal.unit_id
     assert reload(deal.unit).status == UnitStatus.SUBSCRIBED
+
+
+def test_a_unit_on_sale_at_a_running_launch_is_no_change_target(
+    deal, consultant, available_unit, world
+):
+    """QUE-1: a sales change would move the deal past the queue onto a launch's unit —
+    refused when asked (409 ``on_launch``), and when approved if the launch opened since."""
+    project = world.projects["binhai"]
+    LaunchDay.objects.filter(project=project).delete()
+    target = available_unit(skip=1)
+    launch = launch_open(by=consultant, project=project, buildings=[target.building])
+    with pytest.raises(Conflict) as exc:
+        _request(consultant, deal, ChangeKind.CHANGE_UNIT, unit=target)
+    assert exc.value.code == "on_launch" and exc.value.field == "unit_id"
+    nothing_asked(deal)
+    launch_close(by=consultant, launch=launch)
+    change = _request(consultant, deal, ChangeKind.CHANGE_UNIT, unit=target)
+    launch_open(by=consultant, project=project, buildings=[target.building])
+    with pytest.raises(Conflict) as exc:
+        approve(world, change)
+    assert exc.value.code == "on_launch" and is_pending(change)
+    assert reload(deal).unit_id == deal.unit_id
+    assert reload(target).status == UnitStatus.AVAILABLE
 
 
 def test_a_list_price_changed_since_the_request_refuses_the_approval(

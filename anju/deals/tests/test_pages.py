@@ -178,13 +178,26 @@ def test_no_one_jumps_the_queue_while_the_launch_sells_the_building(
     assert f'value="{unit.pk}"' not in listed and f'value="{other_building.pk}"' in listed
     assert 'data-testid="launch-note"' in listed and f"{unit.building.name}正在" in listed
     page = client.post(choose, {"unit": unit.pk})
-    assert page.status_code == 400 and launch.name in page.content.decode()
+    assert page.status_code == 409 and launch.name in page.content.decode()
     assert not Subscription.objects.filter(unit=unit).exists()
 
     elsewhere = hold(other_building)
     assert elsewhere.status_code == 201, elsewhere.content
+
+    for _earlier in range(500):  # the demo's numbers before his are called (and skipped)
+        client.post(f"/deals/launch/{launch.pk}/next/")
+        launch.refresh_from_db()
+        if launch.current_id in (waiting.pk, None):
+            break
+    assert launch.current_id == waiting.pk
+    listed = client.get(choose).content.decode()  # his turn: the tablet may choose for him
+    assert f'value="{unit.pk}"' in listed and 'data-testid="launch-note"' not in listed
+    assert client.post(choose, {"unit": unit.pk}).status_code == 302
+    assert Subscription.objects.get(unit=unit).queue_ticket_id == waiting.pk
+
     client.post(f"/deals/launch/{launch.pk}/close/")
-    assert hold(unit, queue_ticket_id=waiting.pk).status_code == 201
+    after = available_unit(skip=0)  # the launch's building, for sale as usual again
+    assert after.building_id == unit.building_id and hold(after).status_code == 201
 
 
 @pytest.mark.parametrize("who", ["service", "engineer"])
