@@ -79,27 +79,36 @@ USER_AGENT = "Anju-Webhooks/1"
 
 
 def on_events_recorded(events) -> None:
-    """``core.events`` listener, inside the writing transaction: enqueue after the commit."""
+    """``core.events`` listener, inside the writing transaction: enqueue after the commit.
+
+    Everything, the check below included, runs after the commit: the transaction (a queue
+    number's, holding its project's counter) stays as short as its own writes.
+    """
     published = [e for e in events if is_publishable(e.verb)]
     if not published:
         return
+    ids = [e.pk for e in published]
+    companies = {e.company_id for e in published}
+    # robust: a queue hiccup is logged, never turned into an error of the request (the sweep
+    # delivers the events later).
+    transaction.on_commit(partial(enqueue_if_anyone_listens, ids, companies), robust=True)
+
+
+def enqueue_if_anyone_listens(ids, companies) -> None:
     # One indexed query instead of a queued task for every event of a company nobody
-    # subscribed in (most of them). A subscription made meanwhile only wants later events.
+    # subscribed in (most of them). A subscription made meanwhile only wants later events
+    # (``fan_out`` keeps to the subscriptions that existed when each event happened).
     subscribed = (
         WebhookSubscription.objects.unscoped("webhooks: does anyone listen (system)")
-        .filter(company_id__in={e.company_id for e in published}, is_active=True)
+        .filter(company_id__in=companies, is_active=True)
         .exists()
     )
     if not subscribed:
         return
-    ids = [e.pk for e in published]
     from .tasks import webhooks_fan_out
 
     for start in range(0, len(ids), FAN_OUT_CHUNK):
-        chunk = ids[start : start + FAN_OUT_CHUNK]
-        # robust: a queue hiccup is logged, never turned into an error of the request (the
-        # sweep delivers the events later).
-        transaction.on_commit(partial(webhooks_fan_out.enqueue, chunk), robust=True)
+        webhooks_fan_out.enqueue(ids[start : start + FAN_OUT_CHUNK])
 
 
 def fan_out(event_ids) -> list[int]:
