@@ -542,7 +542,7 @@ def _points_value(customer, points) -> Decimal:
 
     balance = points_balance(customer)
     if points > balance:
-        raise ApplicationError(
+        raise Conflict(  # the stored balance refuses it: the request itself is well formed
             _("The customer has %(balance)s points.") % {"balance": balance},
             field="points",
             code="not_enough_points",
