@@ -48,19 +48,20 @@ def _url_integer(value):
     return value
 
 
-Id = Annotated[int, BeforeValidator(_url_integer), Field(ge=1, le=MAX_ID)]
+# The bounds first, then the validator: bounds after a validator leave the JSON schema.
+Id = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_url_integer)]
 
 
 class Pagination(PageNumberPagination):
     """Page-number pagination with bounded page and page size (default 50, at most 500)."""
 
     class Input(Schema):
-        page: Annotated[int, BeforeValidator(_url_integer)] = Field(
-            1, ge=1, le=MAX_PAGE, description=f"1 to {MAX_PAGE}; beyond, narrow the filters"
+        page: Annotated[int, Field(ge=1, le=MAX_PAGE), BeforeValidator(_url_integer)] = Field(
+            1, description=f"1 to {MAX_PAGE}; beyond, narrow the filters"
         )
-        page_size: Annotated[int, BeforeValidator(_url_integer)] | None = Field(
-            None, ge=1, le=MAX_PAGE_SIZE
-        )
+        page_size: (
+            Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), BeforeValidator(_url_integer)] | None
+        ) = None
 
     class Output(Schema):
         items: list[Any]

@@ -286,6 +286,11 @@ def test_openapi_documents_the_bounds(client):
     assert schemas["TaskCompleteIn"]["properties"]["outcome"]["maxLength"] == 2000
     budget = json.dumps(schemas["CustomerIn"]["properties"]["budget_max"])
     assert '"minimum": 0' in budget and '"maximum": 999999999999' in budget
+    # ids and pages in a URL keep their bounds beside their digits-only check
+    operation = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/access-log"]["get"]
+    params = {p["name"]: json.dumps(p["schema"]) for p in operation["parameters"]}
+    for name, maximum in (("company_id", 2**53), ("page", 200), ("page_size", 500)):
+        assert '"minimum": 1' in params[name] and f'"maximum": {maximum}' in params[name]
 
 
 # --- pages: a form error on the field, not a 400 page -----------------------------------------
