@@ -37,7 +37,8 @@ from .validation import (
 MAX_ID = 2**53  # beyond any real row, and inside every database's integer range
 MAX_PAGE_SIZE = 500  # pages: MAX_PAGE as on the list pages (issue 10 item 3); deeper, filter
 
-_DIGITS = re.compile(r"-?[0-9]+")
+# JSON Schema's integer, as text: digits, and a zero fraction (1.0 is an integer there too).
+_DIGITS = re.compile(r"-?[0-9]+(\.0+)?")
 
 
 def _url_integer(value):

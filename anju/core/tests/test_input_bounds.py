@@ -248,7 +248,7 @@ def test_api_refuses_overlong_text(world, client, things, name):
     assert _snapshot(things) == before
 
 
-@pytest.mark.parametrize("value", ["4\r", " 4", "4 ", "4_0", "+4", "4.0"])
+@pytest.mark.parametrize("value", ["4\r", " 4", "4 ", "4_0", "+4", "4.5"])
 @pytest.mark.parametrize("name", ["page", "page_size", "company_id"])
 def test_integers_in_the_query_string_are_digits_only(world, client, name, value):
     """INT-1: the schema says integer, so "4\r" or " 4" is a 422, as for any other
@@ -259,6 +259,7 @@ def test_integers_in_the_query_string_are_digits_only(world, client, name, value
     assert response.status_code == 422, response.content
     assert response.json()["field"] == name
     assert client.get(f"{url}?{name}=1").status_code == 200
+    assert client.get(f"{url}?{name}=1.0").status_code == 200  # JSON Schema's integer too
 
 
 def test_services_refuse_what_the_schema_would_let_through(world, things):
