@@ -87,7 +87,7 @@ class EventPatch(Input):
     title: model_text(ClubEvent, "title", required=True) | None = None  # not blank
     kind: EventKind | None = None
     description: model_text(ClubEvent, "description") | None = None
-    venue: model_text(ClubEvent, "venue") | None = None
+    venue: model_text(ClubEvent, "venue", required=True) | None = None  # not blank
     starts_at: IsoDateTime | None = None
     ends_at: IsoDateTime | None = None
     capacity: Count(1, MAX_CAPACITY) | None = None
