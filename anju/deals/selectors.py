@@ -83,6 +83,24 @@ def launch_selling(project_id, building_id=None) -> LaunchDay | None:
     return launches.only("pk", "name", "current_id").first()
 
 
+def units_to_choose(user, ticket):
+    """选房 outside a launch: the project's available units the user sees, less those of the
+    buildings a running launch sells (chosen there, in the queue's order) unless ``ticket``
+    is the number being called. Returns (units, the launch or None, those buildings)."""
+    units = (
+        Unit.objects.visible_to(user)
+        .filter(project=ticket.project_id, status=UnitStatus.AVAILABLE)
+        .select_related("building")
+        .order_by("building__sort_order", "building__code", "floor", "position")
+    )
+    launch = launch_selling(ticket.project_id)
+    on_launch = []
+    if launch is not None and launch.current_id != ticket.pk:
+        on_launch = list(launch.buildings.order_by("sort_order", "code"))
+        units = units.exclude(building__in=on_launch)
+    return units, launch, on_launch
+
+
 @dataclass
 class LaunchBoard:
     """What the launch screen shows: the called number, who comes next, the skipped ones,

@@ -22,7 +22,7 @@ from anju.core.roles import Perm
 from anju.core.scope import can_see
 from anju.customers.models import Customer
 from anju.customers.selectors import customer_detail
-from anju.inventory.models import Building, Unit, UnitStatus
+from anju.inventory.models import Building
 from anju.inventory.selectors import unit_detail
 from anju.org.selectors import projects_visible_to
 
@@ -220,19 +220,7 @@ def subscription_new(request, ticket_id):
     """选房 outside a launch: the ticket's customer chooses one of the project's units."""
     ticket = selectors.queue_ticket_detail(request.user, ticket_id)
     _require_seller(request.user, ticket.project)
-    units = (
-        Unit.objects.visible_to(request.user)
-        .filter(project=ticket.project_id, status=UnitStatus.AVAILABLE)
-        .select_related("building")
-        .order_by("building__sort_order", "building__code", "floor", "position")
-    )
-    launch = selectors.launch_selling(ticket.project_id)
-    on_launch = []
-    if launch is not None and launch.current_id != ticket.pk:
-        # those units are chosen on the launch screen, in the queue's order (the number being
-        # called may choose here too, as on his consultant's tablet)
-        on_launch = list(launch.buildings.order_by("sort_order", "code"))
-        units = units.exclude(building__in=on_launch)
+    units, launch, on_launch = selectors.units_to_choose(request.user, ticket)
     error, status = None, 200
     if request.method == "POST":
         try:

@@ -16,6 +16,7 @@ Every write locks its row (scope checked on the locked row: 404 out of scope), c
 move, records an event about the owner (his 360° timeline) and is all-or-nothing.
 """
 
+import re
 import secrets
 from datetime import timedelta
 from pathlib import PurePath
@@ -592,9 +593,14 @@ def _due(value, repair, field="due_on"):
     return value
 
 
+# A contractor's phone as people write it: digits, spaces, + - and brackets (the API's
+# schema states the same pattern).
+CONTRACTOR_PHONE_PATTERN = r"^[0-9+\-() ]*$"
+
+
 def _phone(value) -> str:
     value = _text(value, "contractor_phone", max_length=20)
-    if value and not all(c.isdigit() or c in "+-() " for c in value):
+    if not re.fullmatch(CONTRACTOR_PHONE_PATTERN, value):
         raise ApplicationError(
             _("Enter a phone number (digits, spaces, + - and brackets)."),
             field="contractor_phone",

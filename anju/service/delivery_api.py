@@ -438,7 +438,7 @@ def get_repair(request, repair_id: Id):
     return _repair(request, repair_id)
 
 
-_CONTRACTOR_PHONE = r"^[0-9+\-() ]*$"  # delivery._phone: digits, spaces, + - and brackets
+_CONTRACTOR_PHONE = delivery.CONTRACTOR_PHONE_PATTERN
 PATTERN_MESSAGES[_CONTRACTOR_PHONE] = gettext_lazy(
     "Enter a phone number (digits, spaces, + - and brackets)."
 )
