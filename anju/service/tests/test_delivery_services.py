@@ -504,3 +504,15 @@ def test_the_demo_delivered_one_unit_with_repairs_at_every_step(world):
     assert Inspection.objects.get(unit=handover.unit).result == "accepted"
     assert DeliveryAppointment.objects.filter(status=AppointmentStatus.BOOKED).count() == 2
     assert DeliveryAppointment.objects.filter(status=AppointmentStatus.CANCELLED).count() == 1
+
+
+@pytest.mark.parametrize("phone", ["abc", "１３９", "0755;1234"])
+def test_a_contractor_phone_is_digits_spaces_and_signs_as_the_api_says(phone):
+    """The service and the API's schema share one rule (delivery.CONTRACTOR_PHONE_PATTERN)."""
+    from anju.core.errors import ApplicationError
+    from anju.service.delivery import _phone
+
+    with pytest.raises(ApplicationError) as refused:
+        _phone(phone)
+    assert refused.value.field == "contractor_phone"
+    assert _phone(" 0755-8600 1234 ") == "0755-8600 1234"
