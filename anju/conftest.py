@@ -19,6 +19,7 @@ def _fast_passwords(settings):
 
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+_WORLD = []  # the demo world's snapshot once seeded (a DatabaseSnapshot, see below)
 
 
 @pytest.fixture
@@ -69,6 +70,19 @@ def _server_log():
 
 
 def _seed_demo_world():
+    """The demo world: seeded once per test process, restored from its snapshot later."""
+    from anju.core.testing import DatabaseSnapshot
+
+    if _WORLD:
+        _WORLD[0].restore()
+        return
+    _seed_demo_world_anew()
+    snapshot = DatabaseSnapshot()
+    snapshot.take()
+    _WORLD.append(snapshot)
+
+
+def _seed_demo_world_anew():
     from django_tasks_db.models import DBTaskResult
 
     with override_settings(PASSWORD_HASHERS=FAST_HASHERS):

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 HOOKS = Path(__file__).with_name("hooks.py")
+SERVER_LOG = ROOT / "test-artifacts" / "contract-gunicorn.log"
 
 
 def free_port() -> int:
@@ -80,6 +81,10 @@ def main() -> int:
         for role in options.roles.split(",")
     }
     port = free_port()
+    # The server's own log (a warning per refused request, thousands of lines) goes to a
+    # file, so that CI's output stays readable; its tail is printed when a check fails.
+    SERVER_LOG.parent.mkdir(exist_ok=True)
+    server_log = SERVER_LOG.open("w")
     server = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
@@ -93,6 +98,8 @@ def main() -> int:
         ],
         env=env,
         cwd=ROOT,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -125,10 +132,19 @@ def main() -> int:
             code = run_schemathesis(command, run_env, var)
             failed = failed or code != 0
         print(f"\ncontract run took {time.monotonic() - started:.0f} s", flush=True)
+        if failed:
+            print_tail(SERVER_LOG)
         return 1 if failed else 0
     finally:
         server.terminate()
         server.wait(timeout=30)
+        server_log.close()
+
+
+def print_tail(path: Path, lines: int = 200) -> None:
+    text = path.read_text(errors="replace").splitlines()[-lines:]
+    print(f"\n=== the last {len(text)} lines of the server's log ({path}) ===", flush=True)
+    print("\n".join(text), flush=True)
 
 
 def run_schemathesis(command, env, cwd) -> int:

@@ -94,9 +94,12 @@ def test_booking_and_inspecting_on_a_phone(
         page.click("[data-testid=add-defect]")
         page.wait_for_selector(f"[data-testid=defect]:has-text('{text}')")
         assert page.locator("[data-testid=defect-photo]").count() == 1
+        # The stored photo is served back to the phone. Wait for the browser to finish
+        # loading it (complete is true once loaded or broken; a broken image is 0 wide).
+        page.wait_for_function("document.querySelector('[data-testid=defect-photo]').complete")
         assert (
             page.evaluate("document.querySelector('[data-testid=defect-photo]').naturalWidth") == 48
-        )  # the stored photo is served back to the phone
+        )
         _fits_the_phone(page)
         screenshot(f"delivery-phone-inspection-{room}")
     assert DefectPhoto.objects.filter(defect__inspection=inspection).count() == 2

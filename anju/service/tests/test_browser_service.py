@@ -82,6 +82,7 @@ def test_the_complaint_loop_from_receipt_to_closure(
     ticket = Ticket.objects.get(customer=owner)
     assert page.inner_text("[data-testid=ticket-number]") == str(ticket)
     assert page.locator("[data-testid=photos] img").count() == 1
+    page.wait_for_function("document.querySelector('[data-testid=photos] img').complete")
     assert (
         page.evaluate("() => document.querySelector('[data-testid=photos] img').naturalWidth")
         == 640
