@@ -213,6 +213,7 @@ def sqlite_archive(sqlite_template, tmp_path_factory):
     return only_archive(out)
 
 
+@pytest.mark.once  # its own SQLite site
 def test_sqlite_backup_wipe_restore_verify(site, tmp_path):
     """SEC-5: backup → delete database and media → restore → every table and file verified.
 
@@ -266,6 +267,7 @@ def test_sqlite_backup_wipe_restore_verify(site, tmp_path):
     assert "is intact" in out.getvalue()
 
 
+@pytest.mark.once  # its own SQLite site
 def test_restore_into_a_non_empty_database_is_refused_unless_forced(site, sqlite_archive):
     """SEC-5: restore never overwrites a database that holds tables; --force sets it aside."""
     db = site / "anju.sqlite3"
@@ -295,6 +297,7 @@ def test_restore_into_a_non_empty_database_is_refused_unless_forced(site, sqlite
     restored.close()
 
 
+@pytest.mark.once  # its own SQLite site
 def test_a_changed_media_byte_is_named_and_nothing_is_restored(sqlite_archive, tmp_path):
     """SEC-5: one flipped byte in an uploaded file fails verify_backup and restore."""
 
@@ -336,6 +339,7 @@ def change_rows(sql: str, workdir: Path):
     return change
 
 
+@pytest.mark.once  # its own SQLite site
 def test_a_changed_row_in_the_dump_is_named_by_verify_and_restore(sqlite_archive, tmp_path):
     """SEC-5: the per-table checksums catch a row that differs from what was backed up."""
 
@@ -353,6 +357,7 @@ def test_a_changed_row_in_the_dump_is_named_by_verify_and_restore(sqlite_archive
     assert "table core_job: row contents differ from the backup (checksum)" in proc.stderr
 
 
+@pytest.mark.once  # its own SQLite site
 def test_a_missing_row_is_named_with_both_counts(sqlite_archive, tmp_path):
     """SEC-5: a deleted row shows up as a row-count difference for its table."""
 
@@ -363,6 +368,7 @@ def test_a_missing_row_is_named_with_both_counts(sqlite_archive, tmp_path):
     assert exc.value.problems == ["table core_job: 0 rows, the backup had 1"]
 
 
+@pytest.mark.once  # its own SQLite site
 def test_periodic_backup_task_writes_and_prunes(site, tmp_path):
     """SEC-5: the scheduled task backs up into ANJU_BACKUP_DIR and keeps ANJU_BACKUP_KEEP."""
     backups = tmp_path / "backups"

@@ -150,6 +150,7 @@ def test_400_403_and_500_pages_are_chinese_and_render_without_a_request_context(
 
 
 @pytest.mark.django_db
+@pytest.mark.once  # static files and settings, no database
 def test_static_files_are_served_with_debug_off_after_collectstatic(tmp_path):
     """`make run` runs with DEBUG off: it collects static files, whitenoise serves them hashed."""
     from django.core.management import call_command
@@ -178,6 +179,7 @@ DEMO_404 = (
 )
 
 
+@pytest.mark.once  # static files and settings, no database
 def test_the_demo_shows_the_products_404_even_with_debug_exported(tmp_path):
     """Issue 9 item 4: `make run` with ANJU_DEBUG=1 in the shell still runs with DEBUG off,
     so a missing URL is the product's Chinese page, not Django's technical one."""
