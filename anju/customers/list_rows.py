@@ -1,11 +1,12 @@
 """The customer list's table rows (issue 10 item 2: no template work per row)."""
 
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 
 from anju.core.masking import mask_phone
-from anju.core.rows import dash, rows_html, url_maker
+from anju.core.rows import choice_labels, dash, iso_date, rows_html, url_maker
+
+from .models import Customer
 
 _ROW = (
     '<tr><td><a href="{}">{}</a></td>'
@@ -19,6 +20,7 @@ _ROW = (
 
 def customer_rows(customers) -> SafeString:
     detail = url_maker("customers:detail")
+    status, source = choice_labels(Customer, "status"), choice_labels(Customer, "source")
     return rows_html(
         _ROW,
         (
@@ -28,13 +30,13 @@ def customer_rows(customers) -> SafeString:
                 detail(c.pk),
                 c.name,
                 mask_phone(c.phone),
-                c.get_status_display(),
+                status(c.status),
                 dash(c.grade),
-                c.get_source_display(),
+                source(c.source),
                 dash(c.owner),
                 dash(c.project),
                 c.completeness,
-                date_format(localtime(c.created_at), "Y-m-d"),
+                iso_date(localtime(c.created_at).date()),
             )
             for c in customers
         ),

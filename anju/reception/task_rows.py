@@ -6,15 +6,15 @@ the load test (issue 10 item 2). Same markup, every value escaped by ``format_ht
 """
 
 from django.middleware.csrf import get_token
-from django.utils.formats import date_format
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from anju.core.masking import mask_phone
-from anju.core.rows import url_maker
+from anju.core.rows import choice_labels, iso_date, url_maker
 
-from .models import TaskKind, TaskStatus
+from .models import FollowUpTask, TaskKind, TaskStatus
 
 
 def task_list_html(request, tasks, *, quick: bool, empty: str, show_assignee=False) -> SafeString:
@@ -41,6 +41,9 @@ class _Shared:
         self.detail = url_maker("reception:task_detail")
         self.complete = url_maker("reception:task_complete")
         self.reveal = url_maker("customers:reveal", "phone")
+        self.kind = choice_labels(FollowUpTask, "kind")
+        self.status = choice_labels(FollowUpTask, "status")
+        self.today = timezone.localdate()
         self.due = _("Due")
         self.show_number = _("Show number")
         self.copied, self.copy_text = _("Copied"), _("Copy text")
@@ -50,9 +53,9 @@ class _Shared:
 
 def _task_item(t, shared, *, me, csrf, quick, request, show_assignee) -> str:
     is_open = t.status == TaskStatus.OPEN
-    due = f"{shared.due} {date_format(t.due_date, 'Y-m-d')}"
+    due = f"{shared.due} {iso_date(t.due_date)}"
     if not is_open:
-        due += " · " + t.get_status_display()
+        due += " · " + shared.status(t.status)
     parts = [
         format_html(
             '<div class="list-group-item" data-testid="task" data-kind="{}">'
@@ -62,13 +65,15 @@ def _task_item(t, shared, *, me, csrf, quick, request, show_assignee) -> str:
             '<div class="small {}">{}</div></div>',
             t.kind,
             t.kind,
-            t.get_kind_display(),
+            shared.kind(t.kind),
             shared.detail(t.pk),
             t.title,
             format_html(' <span class="text-secondary small">· {}</span>', t.assignee)
             if show_assignee
             else "",
-            "text-danger fw-semibold" if t.is_overdue else "text-secondary",
+            "text-danger fw-semibold"
+            if is_open and t.due_date < shared.today
+            else "text-secondary",
             due,
         )
     ]
