@@ -233,7 +233,10 @@ class DatabaseSnapshot:
             for table, rows in self._tables.items():
                 if rows:
                     self._write(cursor, connection.ops.quote_name(table), rows)
-            models = [m for m in apps.get_models(include_auto_created=True)]
+            # Only models with a table here (django-rq's dashboard model, for one, has none).
+            models = [
+                m for m in apps.get_models(include_auto_created=True) if m._meta.db_table in tables
+            ]
             for statement in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(statement)
         ContentType.objects.clear_cache()  # the flush's post_migrate made other ids
