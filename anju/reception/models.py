@@ -310,7 +310,11 @@ class FollowUpTask(ProjectOwned):
 
     @property
     def is_overdue(self) -> bool:
-        return self.status == TaskStatus.OPEN and self.due_date < timezone.localdate()
+        return self.overdue_on(timezone.localdate())
+
+    def overdue_on(self, today) -> bool:
+        """Open and due before ``today`` (a list asks with one date for all its rows)."""
+        return self.status == TaskStatus.OPEN and self.due_date < today
 
 
 class FollowUpSettings(CompanyOwned):

@@ -71,9 +71,7 @@ def _task_item(t, shared, *, me, csrf, quick, request, show_assignee) -> str:
             format_html(' <span class="text-secondary small">· {}</span>', t.assignee)
             if show_assignee
             else "",
-            "text-danger fw-semibold"
-            if is_open and t.due_date < shared.today
-            else "text-secondary",
+            "text-danger fw-semibold" if t.overdue_on(shared.today) else "text-secondary",
             due,
         )
     ]

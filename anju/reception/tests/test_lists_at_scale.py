@@ -110,3 +110,46 @@ def test_the_task_list_built_in_python_escapes_and_keeps_its_actions(world, logi
     assert f'action="/reception/tasks/{task.pk}/complete/"' in item
     assert 'name="csrfmiddlewaretoken" value="' in item
     assert html.count(f'href="/reception/tasks/{task.pk}/"') == 1  # in today's bucket only
+
+
+def test_task_rows_label_kind_and_date_in_the_user_s_language_and_mark_the_overdue(world, login):
+    """The rows' labels come from a table made once per page (issue 10 item 2): still the
+    kind's label in Chinese, or in English after the switch; the due date as YYYY-MM-DD;
+    an open task due before today in red, one due today not."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from anju.customers import services as customer_services
+    from anju.reception.models import FollowUpTask, TaskKind
+    from anju.reception.services import task_add
+
+    consultant = world.users["consultant"]
+    customer = customer_services.customer_register(
+        by=consultant,
+        company=world.projects["binhai"].company,
+        project=world.projects["binhai"],
+        name="钱六",
+        phone="13912340999",
+    ).customer
+    today = timezone.localdate()
+    late, due = (
+        task_add(by=consultant, customer=customer, title=title, due_date=today, kind=TaskKind.CALL)
+        for title in ("逾期的邀约", "今天的邀约")
+    )
+    # two days later for the first: a due date in the past cannot be given, only reached
+    FollowUpTask.objects.filter(pk=late.pk).update(due_date=today - timedelta(days=2))
+
+    def row(html, task):
+        return next(i for i in html.split('data-testid="task"') if f"/tasks/{task.pk}/" in i)
+
+    client = login(consultant)
+    html = client.get("/reception/tasks/").content.decode()
+    late_row, due_row = row(html, late), row(html, due)
+    assert "电话邀约" in late_row and f"到期 {(today - timedelta(days=2)).isoformat()}" in late_row
+    assert '"small text-danger fw-semibold"' in late_row
+    assert '"small text-secondary"' in due_row and "text-danger" not in due_row
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = row(client.get("/reception/tasks/").content.decode(), due)
+    assert "Invitation call" in english and f"Due {today.isoformat()}" in english
