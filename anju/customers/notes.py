@@ -87,7 +87,9 @@ def erase_notes(erasure: Erasure) -> None:
 def register() -> None:
     register_timeline_kind("note", gettext_lazy("Note"))
     # covers: the note's own entry says it all; no second "note added" event line
-    register_timeline_provider(notes_timeline, covers=("customer.note_added",))
+    register_timeline_provider(
+        notes_timeline, covers=("customer.note_added",), sources=(CustomerNote,)
+    )
     register_personal_data_provider(
         "notes", note_rows, label=gettext_lazy("Notes"), model=CustomerNote
     )

@@ -46,12 +46,16 @@ def changes_timeline(user, customer, limit):
     change_type = content_type_of(SalesChange)
     change_ids = {e.target_id for e in events if e.target_type_id == change_type.pk}
     change_ids |= {(e.details or {}).get("change") for e in events} - {None}
-    changes = {
-        c.pk: c
-        for c in SalesChange.objects.visible_to(user)
-        .select_related("subscription")
-        .filter(pk__in=change_ids)
-    }
+    changes = (
+        {
+            c.pk: c
+            for c in SalesChange.objects.visible_to(user)
+            .select_related("subscription")
+            .filter(pk__in=change_ids)
+        }
+        if change_ids
+        else {}  # most customers: no change asked, nothing to compile
+    )
     kinds = dict(ChangeKind.choices)
     titles = _titles()
     for event in events:

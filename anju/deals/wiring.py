@@ -67,6 +67,7 @@ def _register_contracts_and_payments() -> None:
     from anju.customers.timeline import register_timeline_kind, register_timeline_provider
     from anju.messaging.templating import TemplateField, register_template_field
 
+    from .models import QueueTicket, Subscription
     from .timeline import deals_timeline
 
     managers = frozenset(
@@ -87,7 +88,10 @@ def _register_contracts_and_payments() -> None:
     register_timeline_kind("subscription", _("Subscription"))
     register_timeline_kind("contract", _("Contract"))
     register_timeline_kind("payment", _("Payment"))
-    register_timeline_provider(deals_timeline, covers=("deals.",))
+    # contracts and payments hang off a subscription of the customer
+    register_timeline_provider(
+        deals_timeline, covers=("deals.",), sources=(QueueTicket, Subscription)
+    )
 
 
 # --- sales changes (SUB-5) ----------------------------------------------------------------------

@@ -234,7 +234,9 @@ def register() -> None:
     from . import events_tasks  # noqa: F401  the reminder's @periodic registration
 
     register_timeline_kind("club_event", gettext_lazy("Club event"))
-    register_timeline_provider(events_timeline, covers=("membership.event_",))
+    register_timeline_provider(
+        events_timeline, covers=("membership.event_",), sources=(EventRegistration,)
+    )
     register_merge_handler(move_event_registrations)
     register_personal_data_provider(
         "event_registrations",

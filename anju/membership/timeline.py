@@ -64,3 +64,5 @@ def tiers_timeline(user, customer, limit):
 
 
 PROVIDERS = (points_timeline, tiers_timeline)
+# the model each provider shows (the page asks a provider only if it has a row of the customer)
+SOURCES = {points_timeline: PointsEntry, tiers_timeline: TierChange}

@@ -128,7 +128,9 @@ def register() -> None:
     register_timeline_kind("points", _("Points"))
     register_timeline_kind("tier", _("Club"))
     for provider in timeline.PROVIDERS:
-        register_timeline_provider(provider, covers=("membership.",))
+        register_timeline_provider(
+            provider, covers=("membership.",), sources=(timeline.SOURCES[provider],)
+        )
 
     register_merge_handler(merge_club_records)
     privacy.register()

@@ -150,7 +150,7 @@ def register() -> None:
 
     register_sms_sender(send_followup_sms)
     register_timeline_kind("message", gettext_lazy("Message"))
-    register_timeline_provider(messages_timeline, covers=("messaging.",))
+    register_timeline_provider(messages_timeline, covers=("messaging.",), sources=(Message,))
     register_merge_handler(move_messages)
     register_personal_data_provider(
         "messages", message_rows, label=gettext_lazy("Messages"), model=Message

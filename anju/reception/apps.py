@@ -43,7 +43,9 @@ class ReceptionConfig(AppConfig):
         register_nav(NavItem(_("Follow-up rules"), "reception:followup_rules", managers))
 
         for provider in timeline.PROVIDERS:
-            register_timeline_provider(provider, covers=("reception.",))
+            register_timeline_provider(
+                provider, covers=("reception.",), sources=(timeline.SOURCES[provider],)
+            )
 
         from anju.customers.handover import register_handover_handler
         from anju.customers.merging import register_merge_handler

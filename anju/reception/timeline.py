@@ -11,7 +11,7 @@ from anju.core.scope import sees_loaded
 from anju.customers.timeline import TimelineEntry, newest_first
 
 from . import selectors
-from .models import TaskStatus
+from .models import FollowUpTask, Opportunity, PhoneCall, TaskStatus, Visit
 
 
 def _url(user, record, name):
@@ -110,3 +110,10 @@ def opportunities_timeline(user, customer, limit):
 
 
 PROVIDERS = (calls_timeline, visits_timeline, tasks_timeline, opportunities_timeline)
+# the model each provider shows (the page asks a provider only if it has a row of the customer)
+SOURCES = {
+    calls_timeline: PhoneCall,
+    visits_timeline: Visit,
+    tasks_timeline: FollowUpTask,
+    opportunities_timeline: Opportunity,
+}

@@ -11,6 +11,7 @@ def wire_delivery() -> None:
     from anju.customers.timeline import register_timeline_kind, register_timeline_provider
     from anju.inventory.hooks import register_unit_panel
 
+    from .delivery_models import DeliveryAppointment, Inspection, KeyHandover, RepairOrder
     from .delivery_timeline import COVERS, delivery_timeline, unit_panel
 
     desk = frozenset(
@@ -28,7 +29,11 @@ def wire_delivery() -> None:
     register_nav(NavItem(_("Repair orders"), "service:delivery_repairs", desk))
     register_timeline_kind("delivery", _("Delivery"))
     register_timeline_kind("repair", _("Repair"))
-    register_timeline_provider(delivery_timeline, covers=COVERS)
+    register_timeline_provider(
+        delivery_timeline,
+        covers=COVERS,
+        sources=(DeliveryAppointment, Inspection, RepairOrder, KeyHandover),
+    )
     register_unit_panel(unit_panel)
     _register_audit_log()
 

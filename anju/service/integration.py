@@ -185,7 +185,8 @@ def register() -> None:
 
     register_timeline_kind("ticket", gettext_lazy("Service ticket"))
     register_timeline_kind("ticket_revisit", gettext_lazy("Revisit"))
-    register_timeline_provider(timeline.tickets_timeline, covers=timeline.COVERS)
+    # a revisit is of a ticket of the customer
+    register_timeline_provider(timeline.tickets_timeline, covers=timeline.COVERS, sources=(Ticket,))
     register_merge_handler(move_tickets)
     register_personal_data_provider(
         "service_tickets", ticket_rows, label=gettext_lazy("Service tickets"), model=Ticket

@@ -5,13 +5,17 @@ from django.template.loader import render_to_string
 
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm
+from anju.customers.timeline import has_rows_in
 
 from . import page_selectors
+from .models import Ticket
 
 
 def customer_tickets_panel(request, customer) -> str:
     user = request.user
-    tickets = page_selectors.customer_tickets(user, customer)
+    tickets = (
+        page_selectors.customer_tickets(user, customer) if has_rows_in(customer, Ticket) else []
+    )
     may_receive = (
         customer.anonymised_at is None
         and customer.merged_into_id is None
