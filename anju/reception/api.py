@@ -374,7 +374,8 @@ def list_risk_factors(request, project_id: Id):
 @paginate(Pagination, page_size=100)
 def list_my_tasks(request, filters: Query[TaskQuery]):
     """My follow-up tasks; ``bucket`` = overdue | today | upcoming (open tasks)."""
-    return _rows(request, TaskFilter, filters, mine="true")  # the caller's own tasks
+    # the caller's own tasks; TaskOut shows the task's own columns: no joined rows
+    return _rows(request, TaskFilter, filters, mine="true").select_related(None)
 
 
 class TaskCompleteIn(Input):

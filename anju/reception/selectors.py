@@ -215,7 +215,7 @@ def my_tasks(user, *, today=None, upcoming_days=14, shown=None) -> TaskBuckets:
     done today."""
     today = today or local_today()
     shown = shown or TASKS_SHOWN
-    open_tasks = _tasks_qs(user).filter(
+    open_tasks = _my_task_rows(user).filter(
         assignee=user,
         status=TaskStatus.OPEN,
         due_date__lte=today + timedelta(days=upcoming_days),
@@ -232,11 +232,37 @@ def my_tasks(user, *, today=None, upcoming_days=14, shown=None) -> TaskBuckets:
             rows = open_tasks.filter(condition).order_by("due_date", "id")[:shown]
             setattr(buckets, name, list(rows))
     buckets.done_recently = list(
-        _tasks_qs(user)
+        _my_task_rows(user)
         .filter(assignee=user, status=TaskStatus.DONE, done_at__gte=day_start(today))
         .order_by("-done_at")[:20]
     )
     return buckets
+
+
+def _my_task_rows(user):
+    """The columns a list of one's own tasks shows (the page and the workbench): up to 170
+    rows a page, so no assignee or project rows and only the customer's name, number and
+    scope (issue 10: four full rows per task were a third of the page's CPU)."""
+    return (
+        FollowUpTask.objects.visible_to(user)
+        .select_related("customer")
+        .only(
+            *_SCOPE_IDS,
+            "assignee_id",
+            "kind",
+            "title",
+            "status",
+            "due_date",
+            "done_at",
+            "message",
+            "outcome",
+            "customer__company_id",
+            "customer__project_id",
+            "customer__owner_id",
+            "customer__name",
+            "customer__phone",
+        )
+    )
 
 
 def team_overdue_tasks(user, *, today=None, project=None):

@@ -26,7 +26,7 @@ from anju.customers.services import may_reveal
 from anju.inventory import selectors as inventory_selectors
 from anju.org.selectors import companies_visible_to, projects_visible_to
 
-from . import desk_selectors, exports, hooks, selectors, services, workbench
+from . import desk_selectors, exports, hooks, list_rows, selectors, services, workbench
 from .filters import CallFilter, OpportunityFilter, VisitFilter
 from .forms import (
     CallForm,
@@ -92,11 +92,14 @@ def index(request):
 # --- calls -------------------------------------------------------------------------------------
 
 
-def _filtered_page(request, filterset):
-    """A list page through its FilterSet: bad filters show the form error and no rows."""
+def _filtered_page(request, filterset, columns=None):
+    """A list page through its FilterSet: bad filters show the form error and no rows.
+    ``columns``: only these are read (what the page's rows show), nothing prefetched."""
     rows = filterset.rows()
     if rows is None:  # never the whole list on bad input
         rows = filterset.queryset.none()
+    if columns:
+        rows = rows.only(*columns).prefetch_related(None)
     params = request.GET.copy()
     params.pop("page", None)
     return {
@@ -109,8 +112,10 @@ def _filtered_page(request, filterset):
 
 @login_required
 def calls(request):
-    context = _filtered_page(request, CallFilter(request.GET, user=request.user))
-    return render(request, "reception/calls.html", {**context, "tab": "calls"})
+    filterset = CallFilter(request.GET, user=request.user)
+    context = _filtered_page(request, filterset, list_rows.CALL_COLUMNS)
+    rows = list_rows.call_rows(request.user, context["page"].object_list)
+    return render(request, "reception/calls.html", {**context, "rows": rows, "tab": "calls"})
 
 
 @login_required
@@ -154,8 +159,10 @@ def call_detail(request, call_id):
 
 @login_required
 def visits(request):
-    context = _filtered_page(request, VisitFilter(request.GET, user=request.user))
-    return render(request, "reception/visits.html", {**context, "tab": "visits"})
+    filterset = VisitFilter(request.GET, user=request.user)
+    context = _filtered_page(request, filterset, list_rows.VISIT_COLUMNS)
+    rows = list_rows.visit_rows(request.user, context["page"].object_list)
+    return render(request, "reception/visits.html", {**context, "rows": rows, "tab": "visits"})
 
 
 SEARCH_MAX = 50
