@@ -153,3 +153,57 @@ def test_task_rows_label_kind_and_date_in_the_user_s_language_and_mark_the_overd
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     english = row(client.get("/reception/tasks/").content.decode(), due)
     assert "Invitation call" in english and f"Due {today.isoformat()}" in english
+
+
+NEXT_STEP = "周末带父母再来看样板房，重点看南向三房、学区划片、车位配比和首付比例，下次带齐资料再谈"
+
+
+def test_call_and_visit_rows_show_what_the_templates_showed(world, login, log_call, colleague):
+    """The calls and visits rows are built in Python from the columns they show (issue 10
+    item 2): still the local time, the masked number, repeat or first call, a late answer
+    and an over-long call in red, a declined caller as such, the wait against SAL-3's
+    minute, the risk disclosure, who received the visit, the customer linked."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from anju.reception.services import visit_register
+
+    consultant = world.users["consultant"]
+    first = log_call(phone="13912345601", name="孙七", rings=5, duration_seconds=11 * 60)
+    again = log_call(phone="13912345601", name="孙七", rings=1, duration_seconds=60)
+    declined = log_call(phone="", name="", details_declined=True, rings=None)
+    arrived = timezone.now() - timedelta(minutes=30)
+    visit = visit_register(
+        by=colleague,  # received him: the visit is credited to his protecting consultant
+        project=world.projects["binhai"],
+        phone="13912345601",
+        name="孙七",
+        arrived_at=arrived,
+        reception_started_at=arrived + timedelta(seconds=95),
+        next_step=NEXT_STEP,
+    ).visit
+
+    def row(html, path):
+        return next(r for r in html.split("<tr>") if path in r)
+
+    client = login(consultant)
+    html = client.get("/reception/calls/").content.decode()
+    late = row(html, f"/reception/calls/{first.call.pk}/")
+    called = timezone.localtime(first.call.called_at).strftime("%Y-%m-%d %H:%M")
+    assert called in late and "139****5601" in late and "13912345601" not in late
+    assert f'href="/customers/{first.customer.pk}/">孙七</a>' in late
+    assert "首次来电" in late and '"text-end text-danger fw-semibold">5<' in late
+    assert '"text-end text-danger fw-semibold">11:00<' in late
+    repeat = row(html, f"/reception/calls/{again.call.pk}/")
+    assert "重复来电" in repeat and "text-danger" not in repeat and ">1:00<" in repeat
+    assert "不愿留下信息" in row(html, f"/reception/calls/{declined.call.pk}/")
+    assert ">—<" in row(html, f"/reception/calls/{declined.call.pk}/")  # rings not recorded
+
+    html = client.get("/reception/visits/").content.decode()
+    shown = row(html, f"/reception/visits/{visit.pk}/")
+    assert timezone.localtime(arrived).strftime("%Y-%m-%d %H:%M") in shown
+    assert f'href="/customers/{first.customer.pk}/">孙七</a>' in shown
+    assert '"text-end text-danger fw-semibold">1:35<' in shown  # waited over a minute
+    assert NEXT_STEP[:30] in shown and NEXT_STEP not in shown  # cut, as |truncatechars:40
+    assert f"由{colleague}接待" in shown
