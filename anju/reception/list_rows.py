@@ -1,4 +1,4 @@
-"""The calls and visits lists' table rows (issue 10 item 2: no template work per row).
+"""The calls, visits and opportunities lists' table rows (issue 10 item 2: no template work per row).
 
 Same markup as the templates had, every value escaped by ``format_html``. Each list reads
 only the columns its rows show (``CALL_COLUMNS``, ``VISIT_COLUMNS``): a page of 50 calls
@@ -14,10 +14,11 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from anju.core.masking import mask_phone
-from anju.core.rows import rows_html, url_maker
+from anju.core.rows import choice_labels, rows_html, url_maker
 from anju.core.scope import sees_loaded
 
-from .templatetags.reception_tags import mmss
+from .models import Opportunity
+from .templatetags.reception_tags import mmss, yuan
 
 _PERSON = ("display_name", "first_name", "last_name", "username")  # what str(user) reads
 _CUSTOMER = ("customer__name", "customer__company_id", "customer__project_id", "customer__owner_id")
@@ -60,6 +61,23 @@ VISIT_COLUMNS = (
     "project__name",
     *_person("consultant"),
     *_person("received_by"),
+    *_CUSTOMER,
+)
+
+
+OPPORTUNITY_COLUMNS = (
+    "company_id",
+    "project_id",
+    "consultant_id",
+    "customer_id",
+    "products_of_interest",
+    "stage",
+    "expected_value",
+    "created_at",
+    "project__name",
+    "win_reason__name",
+    "loss_reason__name",
+    *_person("consultant"),
     *_CUSTOMER,
 )
 
@@ -191,5 +209,40 @@ def visit_rows(user, visits) -> SafeString:
                 details,
             )
             for v in visits
+        ),
+    )
+
+
+_OPPORTUNITY_ROW = (
+    "<tr><td>{}</td><td>{}</td><td>{}</td>"
+    '<td><span class="badge {}">{}</span></td>'
+    '<td class="text-end">{}</td><td>{}</td><td class="small">{}{}</td>'
+    '<td class="text-end"><a class="btn btn-sm btn-outline-secondary" href="{}">{}</a></td></tr>'
+)
+_STAGE_BADGE = {"won": "text-bg-success", "lost": "text-bg-secondary"}
+
+
+def opportunity_rows(user, opportunities) -> SafeString:
+    customer = _Customer(user)
+    detail = url_maker("reception:opportunity_detail")
+    stage = choice_labels(Opportunity, "stage")
+    details = _("Details")
+    return rows_html(
+        _OPPORTUNITY_ROW,
+        (
+            (
+                customer.cell(o.customer),
+                Truncator(o.products_of_interest).chars(40),
+                o.project.name,
+                _STAGE_BADGE.get(o.stage, "text-bg-light border"),
+                stage(o.stage),
+                yuan(o.expected_value),
+                o.consultant,
+                o.win_reason or "",
+                o.loss_reason or "",
+                detail(o.pk),
+                details,
+            )
+            for o in opportunities
         ),
     )

@@ -465,7 +465,8 @@ def task_cancel(request, task_id):
 @login_required
 def opportunities(request):
     filterset = OpportunityFilter(request.GET, user=request.user)
-    context = _filtered_page(request, filterset)
+    context = _filtered_page(request, filterset, list_rows.OPPORTUNITY_COLUMNS)
+    context["rows"] = list_rows.opportunity_rows(request.user, context["page"].object_list)
     state = filterset.data.get("state")
     return render(
         request,
