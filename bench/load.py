@@ -9,7 +9,10 @@ spread over the bench consultants ``bench_<project>_NN`` (``seed_customers --con
 a few sales managers and call-centre agents. Each logs calls and visits (the API, session and
 CSRF as the pages' scripts do), searches customers, opens his customers' 360° pages and the
 lists, looks numbers up and completes his tasks, paced so that all of them together send
-about ``--rate`` requests a second. Bounded: ``--run-time`` and ``--users``; loopback only.
+about ``--rate`` requests a second: each user at random (exponential) intervals, so that the
+office's requests arrive as independent people's do (``--pacing constant`` for locust's
+fixed period, which locks users into step). Bounded: ``--run-time`` and ``--users``;
+loopback only.
 
 Two phases are reported: the sign-in wave (until every user has signed in: password hashing
 is the heaviest request) and the steady morning after it, which the targets judge (0 errors,
@@ -42,6 +45,7 @@ import gevent  # noqa: E402
 import server  # noqa: E402
 from locust import HttpUser, constant_throughput, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
+from pacing import poisson_throughput  # noqa: E402
 
 SHANGHAI = timezone(timedelta(hours=8))
 P95_TARGET = 300.0
@@ -107,7 +111,12 @@ def staff_and_books(database_url: str, per_person: int = 40):
     return consultants, company_phones
 
 
-def make_user_class(consultants, company_phones, per_user_rate, *, users=0, signed_in=None):
+PACINGS = {"poisson": poisson_throughput, "constant": constant_throughput}
+
+
+def make_user_class(
+    consultants, company_phones, per_user_rate, *, users=0, signed_in=None, pacing="poisson"
+):
     """The simulated staff; ``signed_in()`` is called once all ``users`` have signed in."""
     pool = itertools.cycle(consultants)
     done = [0]
@@ -115,7 +124,7 @@ def make_user_class(consultants, company_phones, per_user_rate, *, users=0, sign
     sz_phones = next(iter(company_phones.values()), [])
 
     class Staff(HttpUser):
-        wait_time = constant_throughput(per_user_rate)
+        wait_time = PACINGS[pacing](per_user_rate)
 
         def on_start(self):
             self.rng = random.Random()
@@ -352,6 +361,13 @@ def main(argv=None):
         "--ramp", type=parse_duration, default=None, help="spawn time (default run-time / 3)"
     )
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--pacing",
+        choices=sorted(PACINGS),
+        default="poisson",
+        help="when each user acts: at random intervals (poisson, independent people) or "
+        "exactly every users/rate seconds (constant: locust's constant_throughput)",
+    )
     parser.add_argument("--host", default=None, help="an already running server (loopback)")
     args = parser.parse_args(argv)
     if not args.database_url or not args.database_url.startswith("postgres"):
@@ -380,7 +396,12 @@ def main(argv=None):
         env.stats.reset_all()
 
     user_class = make_user_class(
-        consultants, company_phones, per_user, users=args.users, signed_in=ramped
+        consultants,
+        company_phones,
+        per_user,
+        users=args.users,
+        signed_in=ramped,
+        pacing=args.pacing,
     )
 
     def run(base):
@@ -412,6 +433,7 @@ def main(argv=None):
         "run_time_s": args.run_time,
         "ramp_s": ramp,
         "workers": args.workers,
+        "pacing": args.pacing,
         "steady_s": round(elapsed, 1),
         "requests": total["requests"],
         "failures": total["failures"],
@@ -433,7 +455,7 @@ def main(argv=None):
     print(
         f"### Load test — {doc['database']}, {doc['date']}: {args.users} users "
         f"(ramp {ramp}s), target {args.rate:g} req/s, {args.run_time}s, "
-        f"{args.workers} gunicorn workers, {doc['cpus']} CPUs\n"
+        f"{args.workers} gunicorn workers, {doc['cpus']} CPUs, {args.pacing} pacing\n"
     )
     if ramp_rows is not None:
         print(f"#### Sign-in wave (until all {args.users} signed in, {ramp_elapsed:.0f}s)\n")
