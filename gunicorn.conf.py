@@ -46,6 +46,14 @@ def on_starting(server):
         path.mkdir(parents=True)
 
 
+def post_worker_init(worker):
+    """Compile the templates and load the translations before the first request, not in
+    it (anju/core/warmup.py): ~1 s per worker at start, not ~0.9 s on a user's first page."""
+    from anju.core.warmup import warm_up
+
+    worker.log.info("warmed up: %s templates compiled", warm_up())
+
+
 def child_exit(server, worker):
     """A worker died (or was recycled): its in-flight gauge must stop counting."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

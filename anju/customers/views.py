@@ -33,7 +33,7 @@ from .forms import (
     ReassignAllForm,
     RelationForm,
 )
-from .imports import import_companies
+from .imports import may_import_somewhere
 from .list_rows import customer_rows
 from .models import CustomerStatus
 from .panels import customer_panels
@@ -104,7 +104,7 @@ def _customer_list_page(request, filterset, token, *, phone_in_url=False):
             "rows": customer_rows(page.object_list),
             "query": query,
             "can_export": can_export(user),
-            "can_import": bool(import_companies(user)),
+            "can_import": may_import_somewhere(user),
             "can_reassign": has_perm(user, Perm.REASSIGN_CUSTOMERS),
         },
     )

@@ -17,7 +17,7 @@ Dependencies go one way: ``writing`` → ``checking`` → ``reading``. These re-
 names used elsewhere; a test that patches a limit patches the module that reads it.
 """
 
-from .checking import import_companies, may_see_import
+from .checking import import_companies, may_import_somewhere, may_see_import
 from .reading import COLUMNS, MAX_FILE_BYTES, MAX_UNCOMPRESSED_BYTES, MAX_ZIP_MEMBERS, read_table
 from .writing import (
     JOB_KIND,
@@ -46,6 +46,7 @@ __all__ = [
     "customer_import_start",
     "error_report_rows",
     "import_companies",
+    "may_import_somewhere",
     "import_job_for",
     "import_preview",
     "may_see_import",

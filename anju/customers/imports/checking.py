@@ -513,6 +513,18 @@ def may_see_import(user, job) -> bool:
     ) and has_perm(user, Perm.REASSIGN_CUSTOMERS, company=job.company_id)
 
 
+def may_import_somewhere(user) -> bool:
+    """Whether ``user`` may import customers into some company: the list's Import button,
+    decided from his role assignments (read once per request), with no query for the
+    companies themselves (issue 10: ≤ 10 queries a list page). The upload form lists them
+    (``import_companies``) and the upload checks the one chosen."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return has_perm(user, Perm.REASSIGN_CUSTOMERS) or any(
+        a.role in CONSULTANT_ROLES for a in user.role_assignments.all()
+    )
+
+
 def import_companies(user):
     """Companies ``user`` may import customers into."""
     from anju.org.models import Company
