@@ -293,15 +293,26 @@ def customer_to_reveal(user, customer_id) -> Customer:
         return customer
 
 
-def customer_by_phone(user, company, phone: str) -> Customer | None:
-    """Lookup by full number within a company (callers' screen pop, dedupe hints)."""
+def customer_by_phone(user, company, phone: str, *, only=()) -> Customer | None:
+    """Lookup by full number within a company (callers' screen pop, dedupe hints).
+    ``only``: the customer's columns the caller shows (the screen pop: issue 10), read with
+    his consultant's name; else the whole row with consultant and project, for services."""
     phone = normalise_phone(phone)
     _log_phone_search(user, PhoneSearch("full", phone), company=company)
-    return (
-        with_source_names(Customer.objects.visible_to(user))
-        .filter(pk__in=_phone_owner_ids(phone, company, user=user))
-        .select_related("owner", "project")
-        .first()
+    customers = with_source_names(Customer.objects.visible_to(user)).filter(
+        pk__in=_phone_owner_ids(phone, company, user=user)
+    )
+    if only:
+        customers = customers.select_related("owner").only(*only, *_person_of("owner"))
+    else:
+        customers = customers.select_related("owner", "project")
+    return customers.first()
+
+
+def _person_of(relation):
+    """What ``str(user)`` reads, through ``relation``."""
+    return tuple(
+        f"{relation}__{f}" for f in ("display_name", "first_name", "last_name", "username")
     )
 
 

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.timezone import localtime
 
+from anju.core.masking import mask_phone
 from anju.core.pagination import MAX_PAGE
 from anju.core.testing import requires_postgres
 from anju.customers.filters import CustomerFilter
@@ -236,8 +237,14 @@ def test_the_screen_pop_lookup_reads_five_queries(world, login, role):
     with CaptureQueriesContext(connection) as ctx:
         response = client.post("/api/v1/customers/lookup", body, "application/json")
     assert response.status_code == 200, response.content
-    assert response.json()["id"] == customer.pk
     assert len(ctx) == 5, [q["sql"][:80] for q in ctx.captured_queries]
+    # the columns it reads are the ones it shows: nothing missing, nothing read afterwards
+    shown = response.json()
+    assert shown["id"] == customer.pk and shown["code"] == customer.code
+    assert shown["owner_name"] == (str(customer.owner) if customer.owner_id else "")
+    assert shown["source_name"] == customer.get_source_display()
+    assert shown["phone"] == mask_phone(customer.phone) and "****" in shown["phone"]
+    assert shown["completeness"] == customer.completeness
 
 
 def test_list_rows_built_in_python_escape_mask_and_link(world, login):
