@@ -12,6 +12,7 @@ import pytest
 
 sys.path.append(str(Path(__file__).resolve().parents[3] / "bench"))
 pacing = pytest.importorskip("pacing")
+pytestmark = pytest.mark.once  # no database: the same on any
 
 
 class Clock:

@@ -3,8 +3,12 @@ worker's first 360° page took ~900 ms instead of ~45)."""
 
 from pathlib import Path
 
+import pytest
+
 import anju
 from anju.core.warmup import warm_up
+
+pytestmark = pytest.mark.once  # reads no database: the same on any
 
 
 def test_every_template_of_anju_is_compiled_at_worker_start():
