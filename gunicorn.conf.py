@@ -51,7 +51,10 @@ def post_worker_init(worker):
     it (anju/core/warmup.py): ~1 s per worker at start, not ~0.9 s on a user's first page."""
     from anju.core.warmup import warm_up
 
-    worker.log.info("warmed up: %s templates compiled", warm_up())
+    try:
+        worker.log.info("warmed up: %s templates compiled", warm_up())
+    except Exception:  # an error here would stop the whole server: serve cold instead
+        worker.log.exception("warm-up failed; the worker serves without it")
 
 
 def child_exit(server, worker):

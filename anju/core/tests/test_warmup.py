@@ -30,3 +30,28 @@ def test_gunicorn_warms_each_worker_up():
     worker = type("Worker", (), {"log": Log()})()
     namespace["post_worker_init"](worker)
     assert calls and calls[0].startswith("warmed up:")
+
+
+def test_a_failing_warm_up_leaves_the_worker_serving(monkeypatch):
+    """gunicorn stops the whole server when post_worker_init raises: log, serve cold."""
+    import anju.core.warmup
+
+    conf = (Path(anju.__file__).parent.parent / "gunicorn.conf.py").read_text()
+    namespace = {}
+    exec(compile(conf, "gunicorn.conf.py", "exec"), namespace)  # noqa: S102 (our own file)
+
+    def broken():
+        raise PermissionError("templates unreadable")
+
+    monkeypatch.setattr(anju.core.warmup, "warm_up", broken)
+    logged = []
+
+    class Log:
+        def info(self, message, *args):
+            logged.append(message)
+
+        def exception(self, message, *args):
+            logged.append(message)
+
+    namespace["post_worker_init"](type("Worker", (), {"log": Log()})())
+    assert logged == ["warm-up failed; the worker serves without it"]
