@@ -446,7 +446,9 @@ class OpportunityOut(Schema):
     id: int
     project_id: Id
     consultant_id: int
-    customer_id: Id
+    customer_id: Id | None = Field(
+        description="null when the customer is another project's, out of the caller's sight"
+    )
     stage: Stage
     products_of_interest: str
     source_visit_id: int | None = Field(description="the visit it was opened from")
@@ -457,6 +459,10 @@ class OpportunityOut(Schema):
     close_note: str
     closed_at: datetime | None
     created_at: datetime
+
+    @staticmethod
+    def resolve_customer_id(obj):
+        return obj.customer_id if getattr(obj, "customer_visible", False) else None
 
 
 @router.post("/opportunities", response={201: OpportunityOut}, openapi_extra=may_answer(409))
@@ -474,6 +480,7 @@ def open_opportunity(request, payload: OpportunityIn):
         stage=payload.stage,
         expected_close=payload.expected_close,
     )
+    opportunity.customer_visible = True  # read above through his scope: he sees him
     return Status(201, opportunity)
 
 
@@ -501,9 +508,11 @@ class StageIn(Input):
 def move_opportunity(request, opportunity_id: Id, payload: StageIn):
     """Move an open opportunity to another open stage (SAL-4); closing has its own endpoint."""
     opportunity = selectors.opportunity_detail(request.user, opportunity_id)
-    return services.opportunity_advance(
+    moved = services.opportunity_advance(
         by=request.user, opportunity=opportunity, stage=payload.stage
     )
+    moved.customer_visible = opportunity.customer_visible  # the same customer, as seen
+    return moved
 
 
 class CloseIn(Input):
@@ -522,13 +531,15 @@ class CloseIn(Input):
 def close_opportunity(request, opportunity_id: Id, payload: CloseIn):
     """Close as won or lost; ``reason_id`` from the company's win or loss reasons (SAL-4)."""
     opportunity = selectors.opportunity_detail(request.user, opportunity_id)
-    return services.opportunity_close(
+    closed = services.opportunity_close(
         by=request.user,
         opportunity=opportunity,
         won=payload.won,
         reason=payload.reason_id,
         note=payload.note,
     )
+    closed.customer_visible = opportunity.customer_visible  # the same customer, as seen
+    return closed
 
 
 class ReasonOut(Schema):

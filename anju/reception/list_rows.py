@@ -231,7 +231,9 @@ def opportunity_rows(user, opportunities) -> SafeString:
         _OPPORTUNITY_ROW,
         (
             (
-                customer.cell(o.customer),
+                customer.cell(o.customer)
+                if o.customer_visible
+                else customer.badge("protected-customer"),
                 Truncator(o.products_of_interest).chars(40),
                 o.project.name,
                 _STAGE_BADGE.get(o.stage, "text-bg-light border"),

@@ -52,7 +52,8 @@ def _period(qs, field_name, date_from, date_to):
 
 
 def _with_customer_visibility(calls, user):
-    """Mark each call with ``customer_visible``: may this user see the call's customer?
+    """Mark each call (visit, opportunity) with ``customer_visible``: may this user see its
+    customer?
 
     A consultant may log a call from a colleague's protected customer (issue 7 item 1): the
     call is his, the customer is not, so pages, API and exports show that customer only when
@@ -316,16 +317,21 @@ def opportunities_visible_to(user, *, stage=None, project=None, consultant=None,
         qs = qs.filter(project=project)
     if consultant:
         qs = qs.filter(consultant=consultant)
-    return qs.select_related(
-        "customer", "consultant", "project", "win_reason", "loss_reason"
-    ).order_by("-created_at", "-id")
+    # Its customer may be another project's, whom the viewer of this one may not see (ORG-2):
+    # named only where ``customer_visible``, as a visit's (issue 9 item 3).
+    return (
+        _with_customer_visibility(qs, user)
+        .select_related("customer", "consultant", "project", "win_reason", "loss_reason")
+        .order_by("-created_at", "-id")
+    )
 
 
 def opportunity_detail(user, opportunity_id) -> Opportunity:
+    opportunities = Opportunity.objects.select_related(
+        "customer", "consultant", "project", "win_reason", "loss_reason", "source_visit"
+    ).prefetch_related("units_of_interest__building")
     return get_visible_or_404(
-        Opportunity.objects.select_related(
-            "customer", "consultant", "project", "win_reason", "loss_reason", "source_visit"
-        ).prefetch_related("units_of_interest__building"),
+        _with_customer_visibility(opportunities, user),
         user,
         pk=opportunity_id,
     )
