@@ -23,6 +23,15 @@ def url_maker(name: str, *more_args) -> Callable[[int], str]:
     return lambda pk: f"{head}{int(pk)}{tail}"
 
 
+# What ``str(user)`` reads (org.User.__str__): a row that names a person loads only these.
+PERSON_NAME_FIELDS = ("display_name", "first_name", "last_name", "username")
+
+
+def person_columns(relation: str) -> tuple[str, ...]:
+    """The columns ``str()`` of the user at ``relation`` reads, for ``.only()``."""
+    return tuple(f"{relation}__{f}" for f in PERSON_NAME_FIELDS)
+
+
 def rows_html(row: str, values: Iterable[tuple]) -> SafeString:
     """One ``row`` (a ``format_html`` string with ``{}`` per cell) for each tuple of values."""
     return format_html_join("\n", row, values)

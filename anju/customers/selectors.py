@@ -15,6 +15,7 @@ from anju.core.masking import mask_email, mask_phone
 from anju.core.models import PersonalDataAccess
 from anju.core.permissions import has_perm
 from anju.core.roles import ROLE_PERMS, ROLE_SCOPE, Perm, ScopeLevel
+from anju.core.rows import PERSON_NAME_FIELDS, person_columns
 from anju.core.scope import get_visible_or_404
 from anju.core.services import personal_data_access_log
 from anju.org.selectors import companies_visible_to
@@ -303,17 +304,10 @@ def customer_by_phone(user, company, phone: str, *, only=()) -> Customer | None:
         pk__in=_phone_owner_ids(phone, company, user=user)
     )
     if only:
-        customers = customers.select_related("owner").only(*only, *_person_of("owner"))
+        customers = customers.select_related("owner").only(*only, *person_columns("owner"))
     else:
         customers = customers.select_related("owner", "project")
     return customers.first()
-
-
-def _person_of(relation):
-    """What ``str(user)`` reads, through ``relation``."""
-    return tuple(
-        f"{relation}__{f}" for f in ("display_name", "first_name", "last_name", "username")
-    )
 
 
 def customer_phones(customer):
@@ -387,7 +381,7 @@ def consultants_visible_to(user, *, company=None):
     return (
         qs.select_related(None)
         .distinct()
-        .only("pk", "display_name", "first_name", "last_name", "username")
+        .only("pk", *PERSON_NAME_FIELDS)
         .order_by("display_name", "username")
     )
 

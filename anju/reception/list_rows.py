@@ -14,18 +14,13 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from anju.core.masking import mask_phone
-from anju.core.rows import choice_labels, rows_html, url_maker
+from anju.core.rows import choice_labels, person_columns, rows_html, url_maker
 from anju.core.scope import sees_loaded
 
 from .models import Opportunity
 from .templatetags.reception_tags import mmss, yuan
 
-_PERSON = ("display_name", "first_name", "last_name", "username")  # what str(user) reads
 _CUSTOMER = ("customer__name", "customer__company_id", "customer__project_id", "customer__owner_id")
-
-
-def _person(relation):
-    return tuple(f"{relation}__{f}" for f in _PERSON)
 
 
 CALL_COLUMNS = (
@@ -43,7 +38,7 @@ CALL_COLUMNS = (
     "visit_booked_for",
     "visit_wanted",
     "project__name",
-    *_person("consultant"),
+    *person_columns("consultant"),
     *_CUSTOMER,
 )
 VISIT_COLUMNS = (
@@ -59,8 +54,8 @@ VISIT_COLUMNS = (
     "club_invited",
     "next_step",
     "project__name",
-    *_person("consultant"),
-    *_person("received_by"),
+    *person_columns("consultant"),
+    *person_columns("received_by"),
     *_CUSTOMER,
 )
 
@@ -77,7 +72,7 @@ OPPORTUNITY_COLUMNS = (
     "project__name",
     "win_reason__name",
     "loss_reason__name",
-    *_person("consultant"),
+    *person_columns("consultant"),
     *_CUSTOMER,
 )
 

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
+from anju.core.rows import person_columns
 from anju.core.scope import can_see, get_visible_or_404
 from anju.customers.models import Customer
 from anju.customers.sources import source_choices
@@ -604,12 +605,7 @@ def _of_customer(model, user, customer):
 # The 360° timeline reads up to ``limit`` rows of each kind to show ``limit`` in all: narrow
 # rows (the columns the entries show), no join back to the customer it is about (issue 10
 # item 2: the wide rows with four joins were 64% of the page's time at 1M customers).
-_PERSON = ("display_name", "first_name", "last_name", "username")  # what str(user) reads
 _SCOPE_IDS = ("company_id", "project_id")
-
-
-def _person(relation):
-    return tuple(f"{relation}__{f}" for f in _PERSON)
 
 
 def customer_calls(user, customer, limit):
@@ -618,7 +614,7 @@ def customer_calls(user, customer, limit):
         .select_related("consultant")
         .only(
             *_SCOPE_IDS,
-            *_person("consultant"),
+            *person_columns("consultant"),
             "called_at",
             "questions",
             "visit_booked_for",
@@ -636,7 +632,7 @@ def customer_visits(user, customer, limit):
         .select_related("consultant", "project")
         .only(
             *_SCOPE_IDS,
-            *_person("consultant"),
+            *person_columns("consultant"),
             "project__name",
             "arrived_at",
             "products_shown",
@@ -654,7 +650,7 @@ def customer_tasks(user, customer, limit):
         .select_related("assignee")
         .only(
             *_SCOPE_IDS,
-            *_person("assignee"),
+            *person_columns("assignee"),
             "title",
             "status",
             "due_date",
@@ -672,7 +668,7 @@ def customer_opportunities(user, customer, limit):
         .select_related("consultant", "win_reason", "loss_reason")
         .only(
             *_SCOPE_IDS,
-            *_person("consultant"),
+            *person_columns("consultant"),
             "win_reason__name",
             "loss_reason__name",
             "products_of_interest",
