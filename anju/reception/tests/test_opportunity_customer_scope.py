@@ -10,8 +10,6 @@ import pytest
 
 from anju.customers.models import Customer
 from anju.customers.services import customer_register
-from anju.org.models import User
-from anju.org.services import role_assign
 from anju.reception.services import opportunity_open
 
 pytestmark = pytest.mark.django_db
@@ -21,21 +19,6 @@ def assert_nothing_leaks(text, customer, where):
     # The consultant credited is staff, not the customer's data: the manager sees who.
     for secret in (customer.name, customer.code, customer.phone, f"/customers/{customer.pk}/"):
         assert secret not in text, f"{where} leaks {secret!r}"
-
-
-@pytest.fixture
-def yunjing_manager(world):
-    manager = User.objects.create(
-        username="yj_manager", display_name="云境销售经理", company=world.companies["sz"]
-    )
-    role_assign(
-        by=None,
-        user=manager,
-        role="sales_manager",
-        company=world.companies["sz"],
-        project=world.projects["yunjing"],
-    )
-    return manager
 
 
 @pytest.fixture

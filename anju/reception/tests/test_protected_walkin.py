@@ -122,23 +122,12 @@ def test_api_walkin_of_protected_customer(world, login, protected):
 
 
 def test_manager_of_the_receiving_project_sees_the_visit_but_not_the_customer(
-    world, login, protected
+    world, login, protected, yunjing_manager
 ):
     """A 云境 manager oversees his sales office's visits; the customer is 滨海花园's."""
-    from anju.org.models import User
-    from anju.org.services import role_assign
     from anju.reception.services import visit_register
 
-    manager = User.objects.create(
-        username="yj_manager", display_name="云境销售经理", company=world.companies["sz"]
-    )
-    role_assign(
-        by=None,
-        user=manager,
-        role="sales_manager",
-        company=world.companies["sz"],
-        project=world.projects["yunjing"],
-    )
+    manager = yunjing_manager
     visit_register(
         by=world.users["consultant2"],
         project=world.projects["yunjing"],
