@@ -20,4 +20,7 @@ def test_wrong_password_shows_message(world, page):
     page.fill("#id_username", "consultant")
     page.fill("#id_password", "wrong")
     page.click("button[type=submit]")
-    assert page.locator(".alert-danger").is_visible()
+    # the click returns before the answer to the POST is shown: wait for it
+    message = page.locator(".alert-danger")
+    message.wait_for()
+    assert message.is_visible()
