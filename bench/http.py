@@ -366,6 +366,37 @@ def baselines(base, database_url, d, runs, warmup):
     return out
 
 
+# A signed-in API that reads nothing of its own (the message-template fields are a constant
+# list): what remains is what every signed-in request reads — the session, the user and his
+# roles — and so the floor under the phone lookup (issue 10).
+SIGNED_IN_FLOOR_PATH = "/api/v1/message-templates/fields"
+
+
+def signed_in_floor(base, sessions, runs, warmup):
+    url = f"{base}{SIGNED_IN_FLOOR_PATH}"
+    for role in sorted(sessions):
+        s = sessions[role]
+        if s.get(url, timeout=30).status_code == 200:  # a role that may read the templates
+            break
+    else:
+        return []
+    for _ in range(warmup):
+        s.get(url, timeout=30)
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        s.get(url, timeout=30)
+        samples.append((time.perf_counter() - t0) * 1000)
+    return [
+        {
+            "case": "signed-in API, no reads of its own (session, user, roles)",
+            "role": role,
+            "kind": "baseline",
+            **summary(samples),
+        }
+    ]
+
+
 def queue_over_http(base, d, n=500):
     """``n`` customer registrations at once, each on its own connection; codes must be
     exactly consecutive (the numbering under contention), rate in requests per second."""
@@ -625,6 +656,7 @@ def main(argv=None):
     ) as base:
         sessions = {r: server.sign_in(base, r) for r in roles}
         base_rows = baselines(base, args.database_url, d, args.runs, args.warmup)
+        base_rows += signed_in_floor(base, sessions, args.runs, args.warmup)
         rows = run_http(base, sessions, case_list, args.runs, args.warmup, log, access_log)
         queue = []
         if not args.no_queue:
