@@ -40,22 +40,3 @@ def log_call(world):
         return call_log(by=world.users[who], project=world.projects[project], **values)
 
     return _log
-
-
-@pytest.fixture
-def yunjing_manager(world):
-    """A sales manager of 云境 only: he oversees its records, not 滨海花园's customers."""
-    from anju.org.models import User
-    from anju.org.services import role_assign
-
-    manager = User.objects.create(
-        username="yj_manager", display_name="云境销售经理", company=world.companies["sz"]
-    )
-    role_assign(
-        by=None,
-        user=manager,
-        role="sales_manager",
-        company=world.companies["sz"],
-        project=world.projects["yunjing"],
-    )
-    return manager
