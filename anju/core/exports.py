@@ -51,7 +51,7 @@ from django.utils.translation import gettext as _
 from .errors import ApplicationError, NotPermitted
 from .permissions import has_perm
 from .roles import Perm, ScopeLevel
-from .scope import grants_for
+from .scope import grants_for, sees_loaded
 from .services import personal_data_access_log
 
 MAX_EXPORT_ROWS = 1_000_000  # an .xlsx sheet holds 1,048,576 rows
@@ -65,6 +65,12 @@ class Column:
     value: str | Callable  # attribute path ("owner.display_name") or fn(row)
     mask: Callable | None = None  # masker for personal data (core.masking)
     personal: bool = False  # personal data shown in full to everyone (e.g. names)
+    # The customer this column tells about, as a path on the row ("subscription.customer"):
+    # where the exporter may not open that customer's file, the cell shows ``unseen(value)``
+    # (default: the mask, else nothing) whatever his role may unmask — a row of his (a
+    # ticket, a deal) about a customer of another project names no more than its page does.
+    customer: str | None = None
+    unseen: Callable | None = None
 
     @property
     def is_personal(self) -> bool:
@@ -109,6 +115,27 @@ class _Unmasker:
         return hit
 
 
+class _CustomerSeen:
+    """May this user open the customer at ``path`` on the row? From the loaded row (no query),
+    cached per customer for the export. A row without that customer hides nothing."""
+
+    def __init__(self, user):
+        self.user = user
+        self.cache = {}
+
+    def __call__(self, row, path) -> bool:
+        try:
+            customer = attrgetter(path)(row)
+        except AttributeError:
+            customer = None
+        if customer is None:
+            return True
+        hit = self.cache.get(customer.pk)
+        if hit is None:
+            hit = self.cache[customer.pk] = sees_loaded(self.user, customer)
+        return hit
+
+
 # What an .xlsx (XML 1.0) cannot hold: C0 controls except \t \n \r, U+FFFE/U+FFFF and
 # lone surrogates (these also fail the CSV's UTF-8 encoding).
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -150,6 +177,7 @@ def export_rows(*, by, rows: Iterable, columns: list[Column], progress: Callable
     and at the end (a background export's progress bar).
     """
     unmask = _Unmasker(by)
+    seen = _CustomerSeen(by)
     yield spreadsheet_line(str(c.header) for c in columns)
     iterator = rows.iterator(chunk_size=CHUNK) if hasattr(rows, "iterator") else iter(rows)
     done = 0
@@ -161,7 +189,9 @@ def export_rows(*, by, rows: Iterable, columns: list[Column], progress: Callable
         out = []
         for c in columns:
             value = c.get(row)
-            if c.mask is not None and not full:
+            if c.customer is not None and not seen(row, c.customer):
+                value = c.unseen(value) if c.unseen else c.mask(value) if c.mask else ""
+            elif c.mask is not None and not full:
                 value = c.mask(value)
             out.append(spreadsheet_cell(value))
         yield out

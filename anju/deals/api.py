@@ -23,6 +23,7 @@ from anju.core.masking import mask_phone
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm
 from anju.customers.filters import API_NAMES
+from anju.customers.refs import HIDDEN_ID, customer_id_for, customer_name_for
 
 from . import contract_selectors, selectors, services
 from .contract_filters import ContractFilter, OverdueFilter
@@ -64,7 +65,7 @@ class ContractRow(Schema):
     subscription_id: int
     project_id: int
     unit_id: int
-    customer_id: int
+    customer_id: int | None = Field(description=HIDDEN_ID)
     consultant_id: int
     payment_plan: PaymentPlan
     total: Decimal
@@ -82,8 +83,8 @@ class ContractRow(Schema):
         return obj.subscription.unit_id
 
     @staticmethod
-    def resolve_customer_id(obj):
-        return obj.subscription.customer_id
+    def resolve_customer_id(obj, context):
+        return customer_id_for(context, obj.subscription.customer)
 
 
 class ContractOut(ContractRow):
@@ -252,8 +253,8 @@ class OverdueOut(Schema):
     contract_id: int
     contract_number: str
     project_id: int
-    customer_id: int
-    customer_name: str
+    customer_id: int | None = Field(description=HIDDEN_ID)
+    customer_name: str = Field(description="masked where you may not open the customer's file")
     phone: str = Field(description="masked")
     consultant_id: int
     position: int
@@ -273,12 +274,12 @@ class OverdueOut(Schema):
         return obj.contract.project_id
 
     @staticmethod
-    def resolve_customer_id(obj):
-        return obj.contract.subscription.customer_id
+    def resolve_customer_id(obj, context):
+        return customer_id_for(context, obj.contract.subscription.customer)
 
     @staticmethod
-    def resolve_customer_name(obj):
-        return obj.contract.subscription.customer.name
+    def resolve_customer_name(obj, context):
+        return customer_name_for(context, obj.contract.subscription.customer)
 
     @staticmethod
     def resolve_phone(obj):

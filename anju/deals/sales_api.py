@@ -23,6 +23,7 @@ from anju.core.api_types import (
 )
 from anju.core.masking import mask_name
 from anju.customers.filters import API_NAMES
+from anju.customers.refs import HIDDEN_ID, customer_id_for, seen
 from anju.customers.selectors import customer_detail, customer_to_act_on
 from anju.inventory.selectors import unit_detail
 from anju.org.selectors import projects_visible_to
@@ -59,7 +60,7 @@ class QueueTicketOut(Schema):
     id: int
     project_id: int
     number: int
-    customer_id: int
+    customer_id: int | None = Field(description=HIDDEN_ID)
     customer_name: str = Field(description="masked")
     consultant_id: int
     intention: str
@@ -72,6 +73,10 @@ class QueueTicketOut(Schema):
     cancel_reason: str
     refund_amount: Decimal | None
     created_at: datetime
+
+    @staticmethod
+    def resolve_customer_id(obj, context):
+        return customer_id_for(context, obj.customer)
 
     @staticmethod
     def resolve_customer_name(obj):
@@ -178,9 +183,9 @@ class DealSubscriptionOut(Schema):
     project_id: int
     unit_id: int
     unit: str
-    customer_id: int
+    customer_id: int | None = Field(description=HIDDEN_ID)
     customer_name: str = Field(description="masked")
-    co_buyer_ids: list[int]
+    co_buyer_ids: list[int] = Field(description="the co-buyers whose files you may open")
     consultant_id: int
     queue_ticket_id: int | None
     status: SubscriptionStatus
@@ -205,12 +210,16 @@ class DealSubscriptionOut(Schema):
         return str(obj.unit)
 
     @staticmethod
+    def resolve_customer_id(obj, context):
+        return customer_id_for(context, obj.customer)
+
+    @staticmethod
     def resolve_customer_name(obj):
         return mask_name(obj.customer.name)
 
     @staticmethod
-    def resolve_co_buyer_ids(obj):
-        return [c.customer_id for c in obj.co_buyers.all()]
+    def resolve_co_buyer_ids(obj, context):
+        return [c.customer_id for c in obj.co_buyers.all() if seen(context, c.customer)]
 
     @staticmethod
     def resolve_price_lines(obj):

@@ -18,6 +18,7 @@ from anju.core.permissions import has_perm
 from anju.core.roles import Perm
 from anju.core.scope import get_visible_or_404
 from anju.customers.filters import API_NAMES
+from anju.customers.refs import HIDDEN_ID, customer_id_for
 from anju.org.models import Company
 
 from . import selectors, services
@@ -125,7 +126,7 @@ class MessageOut(Schema):
     id: int
     company_id: int
     project_id: int | None
-    customer_id: int | None
+    customer_id: int | None = Field(description=HIDDEN_ID)
     template_id: int | None
     channel: Channel
     kind: Kind
@@ -145,6 +146,10 @@ class MessageOut(Schema):
     created_at: datetime
     sent_at: datetime | None
     delivered_at: datetime | None
+
+    @staticmethod
+    def resolve_customer_id(obj, context):
+        return customer_id_for(context, obj.customer) if obj.customer_id else None
 
     @staticmethod
     def resolve_to(obj):

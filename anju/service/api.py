@@ -37,9 +37,10 @@ from anju.core.api_types import (
     model_text,
 )
 from anju.core.errors import ApplicationError, NotFound
-from anju.core.masking import mask_name, mask_phone
-from anju.core.scope import get_visible_or_404, sees_loaded
+from anju.core.masking import mask_phone
+from anju.core.scope import get_visible_or_404
 from anju.core.validation import CONTROL_CHARS_SINGLE_LINE
+from anju.customers.refs import HIDDEN_ID, customer_id_for, customer_name_for
 from anju.org.selectors import companies_visible_to, projects_visible_to, staff_visible_to
 
 from . import selectors, services, sla, sla_status
@@ -91,10 +92,6 @@ LEVEL_HELP = "0 service agent, 1 service manager, 2 company management (raised, 
 # --- answers -----------------------------------------------------------------------------------
 
 
-def _viewer(context):
-    return context["request"].user
-
-
 class TicketRowOut(Schema):
     id: int
     number: str = Field(description="KF000012, numbered per company")
@@ -106,7 +103,7 @@ class TicketRowOut(Schema):
     level: int = Field(description=LEVEL_HELP)
     project_id: int
     unit_id: int | None
-    customer_id: int | None
+    customer_id: int | None = Field(description=f"{HIDDEN_ID}; null for a contact not on file")
     customer_name: str = Field(
         description="the customer's name (masked where you do not see his record), else the "
         "contact's"
@@ -125,12 +122,14 @@ class TicketRowOut(Schema):
         return str(obj)
 
     @staticmethod
+    def resolve_customer_id(obj, context):
+        return customer_id_for(context, obj.customer) if obj.customer_id else None
+
+    @staticmethod
     def resolve_customer_name(obj, context):
         if obj.customer_id is None:
             return obj.contact_name
-        if sees_loaded(_viewer(context), obj.customer):
-            return obj.customer.name
-        return mask_name(obj.customer.name)
+        return customer_name_for(context, obj.customer)
 
     @staticmethod
     def resolve_phone(obj):

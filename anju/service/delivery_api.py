@@ -25,8 +25,8 @@ from ninja.responses import Status as HttpStatus
 from anju.core.api_errors import PATTERN_MESSAGES
 from anju.core.api_types import Id, Input, IsoDate, Pagination, RefId, Text, may_answer
 from anju.core.errors import NotFound
-from anju.core.masking import mask_name
-from anju.core.scope import get_visible_or_404, sees_loaded
+from anju.core.scope import get_visible_or_404
+from anju.customers.refs import HIDDEN_ID, customer_id_for, customer_name_for
 from anju.org.selectors import projects_visible_to
 
 from . import delivery, delivery_selectors
@@ -49,17 +49,9 @@ RepairStatusValue = Literal[tuple(RepairStatus.values)]
 RoomValue = Literal[tuple(Room.values)]
 
 
-def _viewer(context):
-    return context["request"].user
-
-
 def _owner_name(obj, context) -> str:
     """The owner's name, masked where the caller does not see his customer record."""
-    if obj.customer_id is None:
-        return ""
-    if sees_loaded(_viewer(context), obj.customer):
-        return obj.customer.name
-    return mask_name(obj.customer.name)
+    return customer_name_for(context, obj.customer) if obj.customer_id else ""
 
 
 def _project(user, pk):
@@ -157,7 +149,7 @@ class DeliveryAppointmentOut(Schema):
     ends_at: datetime
     unit_id: int
     unit_label: str = Field(description="栋-房号")
-    customer_id: int
+    customer_id: int | None = Field(description=HIDDEN_ID)
     customer_name: str = Field(description="masked where you do not see his record")
     status: AppointmentStatusValue
     note: str
@@ -177,6 +169,10 @@ class DeliveryAppointmentOut(Schema):
     @staticmethod
     def resolve_unit_label(obj):
         return str(obj.unit)
+
+    @staticmethod
+    def resolve_customer_id(obj, context):
+        return customer_id_for(context, obj.customer) if obj.customer_id else None
 
     @staticmethod
     def resolve_customer_name(obj, context):
@@ -324,7 +320,7 @@ class RepairOrderOut(Schema):
     project_id: int
     unit_id: int
     unit_label: str
-    customer_id: int | None
+    customer_id: int | None = Field(description=HIDDEN_ID)
     customer_name: str = Field(description="masked where you do not see his record")
     inspection_id: int
     room: RoomValue
@@ -350,6 +346,10 @@ class RepairOrderOut(Schema):
     @staticmethod
     def resolve_unit_label(obj):
         return str(obj.unit)
+
+    @staticmethod
+    def resolve_customer_id(obj, context):
+        return customer_id_for(context, obj.customer) if obj.customer_id else None
 
     @staticmethod
     def resolve_customer_name(obj, context):

@@ -2,14 +2,15 @@
 export (and an export job, should one be registered).
 
 Phones are masked for who may not unmask personal data where the ticket is (``core.exports``
-decides per row by its company and project); names are shown as on the page and logged.
+decides per row by its company and project); names are shown as on the page and logged: a
+customer the exporter may not open (another project's) is masked, phone and name, as there.
 """
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from anju.core.exports import Column
-from anju.core.masking import mask_phone
+from anju.core.masking import mask_name, mask_phone
 
 from .templatetags.service_tags import due_text
 
@@ -42,8 +43,8 @@ def ticket_columns() -> list[Column]:
         Column(_("Severity"), lambda t: t.get_severity_display()),
         Column(_("Project"), "project.name"),
         Column(_("Unit"), _unit),
-        Column(_("Customer"), _who, personal=True),
-        Column(_("Mobile phone"), _phone, mask=mask_phone),
+        Column(_("Customer"), _who, personal=True, customer="customer", unseen=mask_name),
+        Column(_("Mobile phone"), _phone, mask=mask_phone, customer="customer"),
         Column(_("Subject"), "subject"),
         Column(_("Status"), lambda t: t.get_status_display()),
         Column(_("Escalation level"), lambda t: t.get_level_display()),

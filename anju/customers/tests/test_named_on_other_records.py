@@ -27,6 +27,11 @@ def register(world, *, by, project, phone):
     ).customer
 
 
+def exported(response):
+    assert response.status_code == 200, response.content
+    return b"".join(response.streaming_content).decode("utf-8-sig")
+
+
 def assert_masked(text, customer, where):
     assert mask_name(NAME) in text, f"{where} does not show the masked name"
     for secret in (NAME, customer.code, customer.phone, f"/customers/{customer.pk}/"):
@@ -52,9 +57,22 @@ def test_a_queue_number_on_one_project_masks_another_project_s_customer(
         assert page.status_code == 200, url
         assert str(ticket) in page.content.decode(), url  # the number is his to call
         assert_masked(page.content.decode(), customer, url)
-    # management sees the customer: named, with his code and a link
-    page = login(world.users["management"]).get(f"/deals/queue/{ticket.pk}/").content.decode()
+    # the export too, though a sales manager may unmask personal data on his project
+    answer = client.get("/api/v1/queue-numbers").json()["items"]
+    assert [(t["customer_id"], t["customer_name"]) for t in answer if t["id"] == ticket.pk] == [
+        (None, mask_name(NAME))
+    ]
+    export = exported(client.get("/deals/export/queue.csv"))
+    assert f",{ticket.number},{mask_name(NAME)},," in export  # the number, no code
+    assert_masked(export, customer, "the export")
+    # management sees the customer: named, with his code and a link; in full in the export
+    management = login(world.users["management"])
+    page = management.get(f"/deals/queue/{ticket.pk}/").content.decode()
     assert NAME in page and customer.code in page and f"/customers/{customer.pk}/" in page
+    export = exported(management.get("/deals/export/queue.csv"))
+    assert NAME in export and customer.code in export
+    answer = management.get("/api/v1/queue-numbers").json()["items"]
+    assert [t["customer_id"] for t in answer if t["id"] == ticket.pk] == [customer.pk]
 
 
 def test_a_service_ticket_masks_a_customer_its_engineer_may_not_open(world, login):
@@ -78,8 +96,16 @@ def test_a_service_ticket_masks_a_customer_its_engineer_may_not_open(world, logi
         assert page.status_code == 200, url
         assert "厨房漏水" in page.content.decode(), url
         assert_masked(page.content.decode(), customer, url)
-    page = login(world.users["service"]).get(f"/service/tickets/{ticket.pk}/").content.decode()
+    answer = client.get(f"/api/v1/service/tickets/{ticket.pk}").json()
+    assert answer["customer_id"] is None and answer["customer_name"] == mask_name(NAME)
+    service = login(world.users["service"])
+    page = service.get(f"/service/tickets/{ticket.pk}/").content.decode()
     assert NAME in page and f"/customers/{customer.pk}/" in page
+    assert service.get(f"/api/v1/service/tickets/{ticket.pk}").json()["customer_id"] == customer.pk
+    # 滨海花园's sales manager may unmask personal data there: not this customer's (云境)
+    export = exported(login(world.users["manager"]).get("/service/tickets/export.csv"))
+    assert "厨房漏水" in export
+    assert_masked(export, customer, "the ticket export")
 
 
 def test_a_message_on_one_project_masks_another_project_s_customer(world, login, yunjing_manager):
@@ -103,3 +129,5 @@ def test_a_message_on_one_project_masks_another_project_s_customer(world, login,
         assert page.status_code == 200, url
         assert "云境售楼处" in page.content.decode() or url.endswith("/outbox/"), url
         assert_masked(page.content.decode(), customer, url)
+    answer = client.get(f"/api/v1/messages/{message.pk}").json()
+    assert answer["id"] == message.pk and answer["customer_id"] is None
