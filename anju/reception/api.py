@@ -28,6 +28,7 @@ from anju.core.scope import get_visible_or_404
 from anju.customers.api import OptionalPhone
 from anju.customers.filters import API_NAMES
 from anju.customers.models import Customer, Gender, Source
+from anju.customers.refs import viewer
 from anju.customers.selectors import customer_detail
 from anju.customers.sources import SourceCode
 from anju.inventory.models import Unit
@@ -46,6 +47,7 @@ from .models import (
     Visit,
 )
 from .services.opportunities import MAX_EXPECTED_VALUE
+from .task_rows import customer_shown, title_shown
 
 OpenStage = Literal[tuple(str(stage) for stage in OPEN_STAGES)]
 
@@ -61,12 +63,31 @@ class TaskOut(Schema):
     title: str
     message: str
     project_id: Id
-    customer_id: Id
+    customer_id: Id | None = Field(
+        description="null where you are not the assignee and may not open the customer's file "
+        "(the title then names the customer masked; message and outcome are empty)"
+    )
     assignee_id: int
     done_at: datetime | None
     outcome: str
     satisfaction: int | None
     needs_changed: bool | None
+
+    @staticmethod
+    def resolve_customer_id(obj, context):
+        return obj.customer_id if customer_shown(viewer(context), obj) else None
+
+    @staticmethod
+    def resolve_title(obj, context):
+        return title_shown(obj, customer_shown(viewer(context), obj))
+
+    @staticmethod
+    def resolve_message(obj, context):
+        return obj.message if customer_shown(viewer(context), obj) else ""
+
+    @staticmethod
+    def resolve_outcome(obj, context):
+        return obj.outcome if customer_shown(viewer(context), obj) else ""
 
 
 # "phone and name, unless …" in JSON Schema's own words (if/then), next to the server's check.

@@ -11,10 +11,26 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from anju.core.masking import mask_phone
+from anju.core.masking import mask_name, mask_phone
 from anju.core.rows import choice_labels, iso_date, url_maker
+from anju.core.scope import sees_loaded
 
 from .models import FollowUpTask, TaskKind, TaskStatus
+
+
+def customer_shown(user, task) -> bool:
+    """May ``user`` see who the task is about? Its assignee works it; anyone else (his manager)
+    only where he may open the customer's file — a task on the manager's project may be
+    about another project's customer (ORG-2, as a call's or an opportunity's)."""
+    return task.assignee_id == user.pk or sees_loaded(user, task.customer)
+
+
+def title_shown(task, shown: bool) -> str:
+    """The title names the customer ("电话回访 · 欧阳晓峰"): where he is not to be seen, the
+    kind and the masked name instead (a typed title too may name him)."""
+    if shown:
+        return task.title
+    return f"{task.get_kind_display()} · {mask_name(task.customer.name)}"
 
 
 def task_list_html(request, tasks, *, quick: bool, empty: str, show_assignee=False) -> SafeString:
@@ -53,6 +69,7 @@ class _Shared:
 
 def _task_item(t, shared, *, me, csrf, quick, request, show_assignee) -> str:
     is_open = t.status == TaskStatus.OPEN
+    shown = customer_shown(request.user, t)
     due = f"{shared.due} {iso_date(t.due_date)}"
     if not is_open:
         due += " · " + shared.status(t.status)
@@ -67,7 +84,7 @@ def _task_item(t, shared, *, me, csrf, quick, request, show_assignee) -> str:
             t.kind,
             shared.kind(t.kind),
             shared.detail(t.pk),
-            t.title,
+            title_shown(t, shown),
             format_html(' <span class="text-secondary small">· {}</span>', t.assignee)
             if show_assignee
             else "",
@@ -77,11 +94,11 @@ def _task_item(t, shared, *, me, csrf, quick, request, show_assignee) -> str:
     ]
     if is_open and t.assignee_id == me:
         parts.append(_customer_line(t.customer, shared))
-    if t.message and is_open:
+    if t.message and is_open and shown:  # the SMS greets the customer by name
         parts.append(_sms_block(t, shared))
     if is_open and quick:
         parts.append(_complete_form(t, shared, csrf=csrf, path=request.path))
-    elif t.outcome:
+    elif t.outcome and shown:
         parts.append(format_html('<div class="small text-secondary mt-1">{}</div>', t.outcome))
     parts.append("</div>")
     return "".join(parts)

@@ -42,6 +42,7 @@ from .forms import (
     VisitForm,
 )
 from .models import OPEN_STAGES, Stage, TaskKind
+from .task_rows import customer_shown, title_shown
 
 PAGE_SIZE = 50
 
@@ -378,12 +379,15 @@ def team_tasks(request):
 @login_required
 def task_detail(request, task_id):
     task = selectors.task_detail(request.user, task_id)
+    shown = customer_shown(request.user, task)
     return render(
         request,
         "reception/task_detail.html",
         {
             "task": task,
-            "may_reveal_phone": may_reveal(request.user, task.customer, "phone"),
+            "customer_shown": shown,
+            "title": title_shown(task, shown),
+            "may_reveal_phone": shown and may_reveal(request.user, task.customer, "phone"),
             "complete_form": TaskCompleteForm(),
             "cancel_form": TaskCancelForm(),
             "kinds": TaskKind,
