@@ -25,6 +25,14 @@ def customer_id_for(context, customer) -> int | None:
     return customer.pk if seen(context, customer) else None
 
 
+def text_about(user, customer, text: str) -> str:
+    """A text written to or about the customer (a message greets him by name): his name
+    masked in it where ``user`` may not open his file."""
+    if not text or customer is None or not customer.name or sees_loaded(user, customer):
+        return text
+    return text.replace(customer.name, mask_name(customer.name))
+
+
 def customer_name_for(context, customer) -> str:
     """In full where seen, else masked (李*)."""
     if customer is None:

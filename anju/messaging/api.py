@@ -18,7 +18,7 @@ from anju.core.permissions import has_perm
 from anju.core.roles import Perm
 from anju.core.scope import get_visible_or_404
 from anju.customers.filters import API_NAMES
-from anju.customers.refs import HIDDEN_ID, customer_id_for
+from anju.customers.refs import HIDDEN_ID, customer_id_for, text_about, viewer
 from anju.org.models import Company
 
 from . import selectors, services
@@ -160,8 +160,12 @@ class MessageOut(Schema):
         return obj.error_shown
 
     @staticmethod
-    def resolve_text(obj):
-        return obj.full_text
+    def resolve_text(obj, context):
+        return (
+            text_about(viewer(context), obj.customer, obj.full_text)
+            if obj.customer_id
+            else obj.full_text
+        )
 
 
 class Address(Input):

@@ -118,7 +118,7 @@ def test_a_message_on_one_project_masks_another_project_s_customer(world, login,
         channel="sms",
         kind="service",
         to=customer.phone,
-        body="您好，明天上午十点欢迎莅临云境售楼处。",
+        body=f"{NAME}您好，明天上午十点欢迎莅临云境售楼处。",
         idempotency_key="test-named-elsewhere",
         customer=customer,
         project=world.projects["yunjing"],
@@ -131,3 +131,7 @@ def test_a_message_on_one_project_masks_another_project_s_customer(world, login,
         assert_masked(page.content.decode(), customer, url)
     answer = client.get(f"/api/v1/messages/{message.pk}").json()
     assert answer["id"] == message.pk and answer["customer_id"] is None
+    assert f"{mask_name(NAME)}您好" in answer["text"] and NAME not in answer["text"]
+    # who may open the customer's file reads the message as it was sent
+    answer = login(world.users["management"]).get(f"/api/v1/messages/{message.pk}").json()
+    assert f"{NAME}您好" in answer["text"] and answer["customer_id"] == customer.pk
