@@ -310,6 +310,25 @@ def customer_by_phone(user, company, phone: str, *, only=()) -> Customer | None:
     return customers.first()
 
 
+def about_visible_customer(rows, user, customer_id):
+    """``rows`` about ``customer_id`` where ``user`` may open that customer, else none: a list
+    filter must not tie rows (which name such a customer masked) to him (ORG-2)."""
+    return rows.filter(
+        customer_id=customer_id, customer__in=Customer.objects.visible_to(user).values("pk")
+    )
+
+
+def visible_customer_code(user, customer_id) -> str | None:
+    """The customer's code if ``user`` may open him, else None: what a message about another
+    record (a number already on file, a merge) may say of him (ORG-2)."""
+    return (
+        Customer.objects.visible_to(user)
+        .filter(pk=customer_id)
+        .values_list("code", flat=True)
+        .first()
+    )
+
+
 def customer_phones(customer):
     return list(
         CustomerPhone.objects.unscoped("the caller scoped the customer")

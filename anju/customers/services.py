@@ -37,6 +37,7 @@ from .names import name_initials, name_pinyin
 from .phones import normalise_phone
 from .quality import completeness_of
 from .responsibility import responsible_for
+from .selectors import visible_customer_code
 from .sources import check_source
 
 # Fields a registration may set directly (the rest have their own services).
@@ -430,14 +431,19 @@ def customer_add_phone(*, by, customer, phone: str, label: str = "") -> Customer
     if holder is not None:
         if holder.customer_id == customer.pk:
             return holder
-        raise Conflict(
-            _(
-                "This number belongs to another customer (%(code)s). Merge them if it is the same person."
+        # The number can be on file once only, so that much is said; whose it is, only to
+        # who may open that customer (a colleague's or another project's is not named).
+        code = visible_customer_code(by, holder.customer_id)
+        if code is None:
+            message = _(
+                "This number belongs to another customer, whose record you may not open. "
+                "Ask your manager to merge them if it is the same person."
             )
-            % {"code": holder.customer.code},
-            field="phone",
-            code="duplicate",
-        )
+        else:
+            message = _(
+                "This number belongs to another customer (%(code)s). Merge them if it is the same person."
+            ) % {"code": code}
+        raise Conflict(message, field="phone", code="duplicate")
     entry = CustomerPhone(
         company_id=customer.company_id, customer=customer, phone=phone, label=label[:20]
     )

@@ -154,6 +154,24 @@ def merged_ids(customer) -> list[int]:
     return customer.__dict__["_merged_ids"]
 
 
+# A merge event names the other record by its code: the merged duplicate on the survivor's
+# timeline, the survivor on the duplicate's. Named only where the viewer may open it.
+_MERGE_OTHER = {"customer.merged": "duplicate", "customer.merged_into": "survivor"}
+
+
+def _hide_unseen_merge_codes(user, events) -> None:
+    from .models import Customer
+
+    other = {e: (e.details or {}).get(_MERGE_OTHER.get(e.verb, "")) for e in events}
+    ids = {pk for pk in other.values() if pk}
+    if not ids:
+        return
+    seen = set(Customer.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    for event, pk in other.items():
+        if pk and pk not in seen:  # shown without the code; the row itself is not changed
+            event.details = {k: v for k, v in event.details.items() if k != "code"}
+
+
 def events_timeline(user, customer, limit):
     """Business events about the customer (registered, owner changed, merged …)."""
     from django.db.models import Q
@@ -171,6 +189,7 @@ def events_timeline(user, customer, limit):
         qs = qs.exclude(Q(verb__startswith=prefix))
     events = list(qs.order_by("-created_at", "-id")[:limit])
     names = user_names(events)
+    _hide_unseen_merge_codes(user, events)
     for event in events:
         yield TimelineEntry(
             when=event.created_at,

@@ -143,10 +143,13 @@ def customer_detail(request, customer_id):
     user = request.user
     customer = selectors.customer_detail(user, customer_id)
     if customer.merged_into_id:
-        messages.info(
-            request,
-            _("This record was merged into %(code)s.") % {"code": customer.merged_into.code},
-        )
+        code = selectors.visible_customer_code(user, customer.merged_into_id)
+        if code is None:  # merged into a colleague's (another project's) customer
+            messages.info(
+                request, _("This record was merged into a customer whose record you may not open.")
+            )
+            return redirect("customers:list")
+        messages.info(request, _("This record was merged into %(code)s.") % {"code": code})
         return redirect("customers:detail", customer.merged_into_id)
     # An anonymised customer is an anonymous fact: no write is offered (issue 7 item 14);
     # the services refuse them anyway.

@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from anju.core.models import CompanyOwned, ProjectOwned, TimeStamped
 from anju.core.scope import ScopedQuerySet, ScopeSpec
@@ -53,7 +54,8 @@ class PaymentPlan(models.TextChoices):
 
 
 class QueueStatus(models.TextChoices):
-    WAITING = "waiting", _("Waiting")  # 有效, not yet called
+    # "Waiting" alone is the approvals' "已等待 (so long)": the context tells them apart
+    WAITING = "waiting", pgettext_lazy("queue status", "Waiting")  # 有效, not yet called
     CALLED = "called", _("Called")  # launch day: his turn now
     SKIPPED = "skipped", _("Skipped")  # called, did not come: may be recalled
     USED = "used", _("Chose a unit")  # a subscription came of it

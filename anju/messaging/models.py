@@ -98,7 +98,7 @@ class MessagingSettings(CompanyOwned):
 
 
 class MessageTemplate(CompanyOwned):
-    """短信/邮件模版 A company's message template with personal fields (MSG-1)."""
+    """短信/邮件模板 A company's message template with personal fields (MSG-1)."""
 
     name = models.CharField(_("name"), max_length=100)
     channel = models.CharField(

@@ -41,6 +41,7 @@ from anju.core.masking import mask_phone
 from anju.core.scope import get_visible_or_404
 from anju.core.validation import CONTROL_CHARS_SINGLE_LINE
 from anju.customers.refs import HIDDEN_ID, customer_id_for, customer_name_for
+from anju.customers.selectors import about_visible_customer
 from anju.org.selectors import companies_visible_to, projects_visible_to, staff_visible_to
 
 from . import selectors, services, sla, sla_status
@@ -451,10 +452,12 @@ def filter_tickets(user, filters: ServiceTicketQuery, *, now=None):
     f = filters
     if f.project_id is not None:
         rows = rows.filter(project=_project(user, f.project_id))
-    for name in ("status", "ticket_type", "category", "severity", "responsible_id", "customer_id"):
+    for name in ("status", "ticket_type", "category", "severity", "responsible_id"):
         value = getattr(f, name)
         if value is not None:
             rows = rows.filter(**{name: value})
+    if f.customer_id is not None:
+        rows = about_visible_customer(rows, user, f.customer_id)
     if f.open is not None:
         rows = rows.filter(status__in=OPEN_STATUSES) if f.open else rows.filter(status="closed")
     late = Q(status__in=OPEN_STATUSES) & (Q(overdue=True) | Q(next_due_at__lte=now))

@@ -27,6 +27,7 @@ from anju.core.api_types import Id, Input, IsoDate, Pagination, RefId, Text, may
 from anju.core.errors import NotFound
 from anju.core.scope import get_visible_or_404
 from anju.customers.refs import HIDDEN_ID, customer_id_for, customer_name_for
+from anju.customers.selectors import about_visible_customer
 from anju.org.selectors import projects_visible_to
 
 from . import delivery, delivery_selectors
@@ -208,10 +209,12 @@ def list_appointments(request, filters: Query[DeliveryAppointmentQuery]):
     rows = _appointments(request.user)
     if f.project_id is not None:
         rows = rows.filter(project=_project(request.user, f.project_id))
-    for name in ("batch_id", "status", "unit_id", "customer_id"):
+    for name in ("batch_id", "status", "unit_id"):
         value = getattr(f, name)
         if value is not None:
             rows = rows.filter(**{name: value})
+    if f.customer_id is not None:
+        rows = about_visible_customer(rows, request.user, f.customer_id)
     if f.day is not None:  # any day: one without slots matches nothing
         rows = rows.filter(slot__starts_at__date=f.day)
     return rows.order_by("slot__starts_at", "pk")
@@ -412,10 +415,12 @@ def list_repairs(request, filters: Query[RepairOrderQuery]):
     rows = _repairs(request.user)
     if f.project_id is not None:
         rows = rows.filter(project=_project(request.user, f.project_id))
-    for name in ("status", "unit_id", "customer_id"):
+    for name in ("status", "unit_id"):
         value = getattr(f, name)
         if value is not None:
             rows = rows.filter(**{name: value})
+    if f.customer_id is not None:
+        rows = about_visible_customer(rows, request.user, f.customer_id)
     if f.room is not None:
         rows = rows.filter(defect__room=f.room)
     if f.contractor:

@@ -21,7 +21,7 @@ from anju.core.forms import submit_step
 from anju.core.pagination import paginate
 from anju.core.permissions import has_perm
 from anju.core.roles import Perm
-from anju.core.scope import get_visible_or_404
+from anju.core.scope import get_visible_or_404, sees_loaded
 from anju.inventory.models import Building, Unit
 from anju.org.selectors import projects_visible_to
 
@@ -639,7 +639,9 @@ def key_handover(request, unit_id):
             )
             return redirect("service:delivery_unit", unit.pk)
     if not posted and accepted is not None:
-        form.initial["received_by"] = accepted.attended_by or accepted.customer.name
+        # the owner's name only to who may open his file (elsewhere it is shown masked)
+        owner = accepted.customer.name if sees_loaded(request.user, accepted.customer) else ""
+        form.initial["received_by"] = accepted.attended_by or owner
     return render(
         request,
         "service/delivery/keys.html",

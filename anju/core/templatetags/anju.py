@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.forms.models import ModelChoiceIterator
+from django.utils.html import format_html
 
 from anju.core.masking import mask_id_number, mask_name, mask_phone
 
@@ -79,3 +80,13 @@ def seen_by(obj, user) -> bool:
     from anju.core.scope import sees_loaded
 
     return obj is not None and user is not None and sees_loaded(user, obj)
+
+
+@register.simple_tag
+def domain_term(title, term: str):
+    """``{% domain_term title "排号" %}``: the domain's own Chinese word after a heading, for
+    who reads the page in English or where the Chinese title says it otherwise — not twice
+    ("排号 排号") on the Chinese page."""
+    if str(title) == term:
+        return ""
+    return format_html(' <span class="text-secondary small">{}</span>', term)

@@ -57,6 +57,12 @@ def test_a_queue_number_on_one_project_masks_another_project_s_customer(
         assert page.status_code == 200, url
         assert str(ticket) in page.content.decode(), url  # the number is his to call
         assert_masked(page.content.decode(), customer, url)
+    # he cannot sell to a customer he may not open: no "choose a unit", and its page masks him
+    detail = client.get(f"/deals/queue/{ticket.pk}/").content.decode()
+    assert f"/deals/queue/{ticket.pk}/choose/" not in detail
+    assert_masked(
+        client.get(f"/deals/queue/{ticket.pk}/choose/").content.decode(), customer, "选房"
+    )
     # the export too, though a sales manager may unmask personal data on his project
     answer = client.get("/api/v1/queue-numbers").json()["items"]
     assert [(t["customer_id"], t["customer_name"]) for t in answer if t["id"] == ticket.pk] == [
@@ -69,6 +75,7 @@ def test_a_queue_number_on_one_project_masks_another_project_s_customer(
     management = login(world.users["management"])
     page = management.get(f"/deals/queue/{ticket.pk}/").content.decode()
     assert NAME in page and customer.code in page and f"/customers/{customer.pk}/" in page
+    assert f"/deals/queue/{ticket.pk}/choose/" in page
     export = exported(management.get("/deals/export/queue.csv"))
     assert NAME in export and customer.code in export
     answer = management.get("/api/v1/queue-numbers").json()["items"]
@@ -98,10 +105,16 @@ def test_a_service_ticket_masks_a_customer_its_engineer_may_not_open(world, logi
         assert_masked(page.content.decode(), customer, url)
     answer = client.get(f"/api/v1/service/tickets/{ticket.pk}").json()
     assert answer["customer_id"] is None and answer["customer_name"] == mask_name(NAME)
+    # nor can a filter tie the masked row to that customer
+    assert client.get(f"/api/v1/service/tickets?customer_id={customer.pk}").json()["items"] == []
+    listed = client.get("/api/v1/service/tickets").json()["items"]
+    assert ticket.pk in [t["id"] for t in listed]
     service = login(world.users["service"])
     page = service.get(f"/service/tickets/{ticket.pk}/").content.decode()
     assert NAME in page and f"/customers/{customer.pk}/" in page
     assert service.get(f"/api/v1/service/tickets/{ticket.pk}").json()["customer_id"] == customer.pk
+    mine = service.get(f"/api/v1/service/tickets?customer_id={customer.pk}").json()["items"]
+    assert [t["id"] for t in mine] == [ticket.pk]
     # 滨海花园's sales manager may unmask personal data there: not this customer's (云境)
     export = exported(login(world.users["manager"]).get("/service/tickets/export.csv"))
     assert "厨房漏水" in export
@@ -135,3 +148,46 @@ def test_a_message_on_one_project_masks_another_project_s_customer(world, login,
     # who may open the customer's file reads the message as it was sent
     answer = login(world.users["management"]).get(f"/api/v1/messages/{message.pk}").json()
     assert f"{NAME}您好" in answer["text"] and answer["customer_id"] == customer.pk
+
+
+# --- messages about another record: a number already on file, a merge ------------------------
+
+
+def test_a_number_on_file_for_a_customer_you_may_not_open_is_refused_without_naming_him(
+    world, login, make_customer
+):
+    lis = make_customer(name="李娜的客户")  # 滨海花园, 李娜's
+    mine = make_customer(name="云境的客户", project="yunjing", by="consultant2")
+    client = login(world.users["consultant2"])
+    page = client.post(f"/customers/{mine.pk}/phones/", {"phone": lis.phone}, follow=True)
+    text = page.content.decode()
+    assert "您无权查看" in text or "may not open" in text  # refused, with the reason
+    assert lis.code not in text and "李娜的客户" not in text
+    assert not mine.phones.filter(phone=lis.phone).exists()
+    # 李娜 may open both of hers: she is told which customer holds it
+    other = make_customer(name="李娜的另一位客户")
+    text = login(world.users["consultant"]).post(
+        f"/customers/{other.pk}/phones/", {"phone": lis.phone}, follow=True
+    )
+    assert lis.code in text.content.decode()
+
+
+def test_a_merged_record_does_not_name_the_colleague_s_customer_it_went_into(
+    world, login, make_customer, colleague
+):
+    from anju.customers.services import customer_merge
+
+    kept = make_customer(name="李娜的客户")  # 李娜's
+    duplicate = make_customer(name="重复的客户", by="consultant2")  # the colleague's
+    customer_merge(by=world.users["manager"], keep=kept, duplicate=duplicate, reason="同一人")
+    client = login(colleague)
+    page = client.get(f"/customers/{duplicate.pk}/", follow=True)
+    assert page.status_code == 200
+    assert kept.code not in page.content.decode()
+    timeline = client.get(f"/api/v1/customers/{duplicate.pk}/timeline")
+    assert timeline.status_code == 200
+    assert kept.code not in timeline.content.decode()
+    # who may open both sees the code on either timeline
+    manager = login(world.users["manager"])
+    timeline = manager.get(f"/api/v1/customers/{duplicate.pk}/timeline").content.decode()
+    assert kept.code in timeline
