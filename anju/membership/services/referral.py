@@ -9,6 +9,7 @@ is written once however often the task runs and however often the friend comes b
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from anju.core.masking import mask_name
 from anju.customers.services import merged_customer_ids
 
 from ..models import PointsReason
@@ -51,5 +52,7 @@ def referral_credit_for_visit(*, visit):
         points=points,
         reason=PointsReason.VISIT_REFERRAL,
         reference=referral_reference(customer),
-        note=_("First visit of referred customer %(code)s") % {"code": customer.code},
+        # the referrer's ledger is read by who serves the referrer: the friend may be another
+        # consultant's or project's customer, so he is named masked, never by his code
+        note=_("First visit of referred customer %(name)s") % {"name": mask_name(customer.name)},
     )

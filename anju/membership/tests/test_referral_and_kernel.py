@@ -41,6 +41,9 @@ def test_a_referred_friends_first_visit_credits_the_referrer_once(
     assert callbacks, "the visit arranged the credit for after its commit"
     rows = _referral_rows(referrer)
     assert list(rows.values_list("points", "reference")) == [(200, f"referred:{friend.pk}")]
+    # who serves the referrer may not serve the friend: the note names him masked, no code
+    note = rows.get().note
+    assert "新*友" in note and "新朋友" not in note and friend.code not in note
     credit_referral_visit.call(visit.pk)  # the task running twice
     with django_capture_on_commit_callbacks(execute=True):
         _visit(world, friend, hours_ago=1)  # and the friend coming back
