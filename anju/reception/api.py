@@ -296,7 +296,9 @@ class VisitOut(Schema):
     products_shown: str
     unit_ids: list[int] = Field(description="units shown, from the project's inventory")
     layouts_shown: list[str]
-    booked_call_id: int | None = Field(description="the call that booked this visit")
+    booked_call_id: int | None = Field(
+        description="the call that booked this visit; null too for a customer you may not see"
+    )
     risk_factors_total: int
     risk_factors_disclosed_count: int
     club_invited: bool
@@ -305,6 +307,11 @@ class VisitOut(Schema):
     @staticmethod
     def resolve_customer_id(obj):
         return obj.customer_id if getattr(obj, "customer_visible", False) else None
+
+    @staticmethod
+    def resolve_booked_call_id(obj):
+        # a protected customer's own booking call is his consultant's, not the receiver's
+        return obj.booked_call_id if getattr(obj, "customer_visible", False) else None
 
     @staticmethod
     def resolve_unit_ids(obj):

@@ -146,3 +146,28 @@ def test_manager_of_the_receiving_project_sees_the_visit_but_not_the_customer(
         # The consultant credited is staff, not the customer's data: a manager sees who.
         for secret in (protected.name, protected.code, PHONE, f"/customers/{protected.pk}/"):
             assert secret not in text, f"{url} leaks {secret!r}"
+
+
+def test_api_walkin_of_protected_customer_does_not_link_his_consultant_s_booking_call(
+    world, login, log_call
+):
+    booking = log_call(visit_booked_for=timezone.now() + timedelta(minutes=1)).call  # 李娜's
+    client = login(world.users["consultant2"])
+    response = client.post(
+        "/api/v1/visits",
+        json.dumps(
+            {
+                "project_id": world.projects["yunjing"].pk,
+                "arrived_at": timezone.localtime().isoformat(),
+                "phone": PHONE,
+                "name": "张先生",
+            }
+        ),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["protected_elsewhere"] is True
+    visit = Visit.objects.get(pk=body["visit"]["id"])
+    assert visit.booked_call_id == booking.pk  # linked, for the owner's records
+    assert body["visit"]["booked_call_id"] is None  # not told to the receiver
