@@ -264,6 +264,23 @@ def page(_chromium, live_server, settings):
 
 
 @pytest.fixture
+def nav_to(page):
+    """nav_to("跟进任务") opens a menu entry as a person does: on the bar, or first its
+    section's drop-down (core.navigation.SECTIONS)."""
+
+    def _go(label):
+        link = f'a:text-is("{label}")'
+        item = page.locator(f"nav {link}").first
+        if not item.is_visible():
+            section = page.locator("nav li.dropdown", has=page.locator(link))
+            section.locator("[data-testid=nav-section]").click()
+        item.click()
+        page.wait_for_load_state()
+
+    return _go
+
+
+@pytest.fixture
 def browser_login(page):
     """browser_login(username) logs in through the real login form (demo password)."""
 

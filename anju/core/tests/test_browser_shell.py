@@ -24,3 +24,17 @@ def test_wrong_password_shows_message(world, page):
     message = page.locator(".alert-danger")
     message.wait_for()
     assert message.is_visible()
+
+
+def test_company_management_s_menu_fits_a_1280_pixel_screen(world, page, browser_login, screenshot):
+    """Some 25 areas: in sections, the bar stays one line and the page no wider than the
+    screen (it was 1518 px wide, a label a character per line)."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    browser_login("management")
+    screenshot("menu-management-bar")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    assert page.locator("nav.navbar").bounding_box()["height"] < 80
+    page.locator("[data-testid=nav-section]", has_text="交易").click()
+    page.locator("nav .dropdown-item", has_text="排号").click()
+    page.wait_for_url("**/deals/queue/")
+    screenshot("menu-management")

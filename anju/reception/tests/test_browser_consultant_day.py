@@ -76,7 +76,9 @@ def _task_page_status(page, task):
     )
 
 
-def test_a_consultant_s_day(world, colleague, page, browser_login, screenshot, no_sms_senders):
+def test_a_consultant_s_day(
+    world, colleague, page, browser_login, screenshot, no_sms_senders, nav_to
+):
     li = world.users["consultant"]
     project = world.projects["binhai"]
     today = timezone.localdate()
@@ -98,7 +100,7 @@ def test_a_consultant_s_day(world, colleague, page, browser_login, screenshot, n
     assert page.locator("[data-testid=generated-tasks] [data-testid=task]").count() == 2
 
     # --- 2. the tasks, with their due dates, on the task list and the workbench ----------------
-    page.click("nav >> text=跟进任务")
+    nav_to("跟进任务")
     sms_row = page.locator(
         "[data-testid=bucket-today] [data-testid=task][data-kind=sms]", has_text=NAME
     )

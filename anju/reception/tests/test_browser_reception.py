@@ -12,10 +12,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_consultant_logs_call_sees_tasks_and_registers_visit(
-    world, page, browser_login, screenshot, no_sms_senders
+    world, page, browser_login, screenshot, no_sms_senders, nav_to
 ):
     browser_login("consultant")
-    page.click('nav >> text="接待"')
+    nav_to("接待")
     page.click("[data-testid=log-call]")
     page.fill("#id_phone", "138 1234 7001")
     page.fill("#id_name", "马丽")
@@ -35,7 +35,7 @@ def test_consultant_logs_call_sees_tasks_and_registers_visit(
     assert sms.startswith("马女士您好，我是安居·滨海花园销售代表李娜")
     screenshot("reception-call-detail")
 
-    page.click("nav >> text=跟进任务")
+    nav_to("跟进任务")
     page.wait_for_selector("[data-testid=bucket-today]")
     today = page.locator("[data-testid=bucket-today]").inner_text()
     assert "感谢来电短信 · 马丽" in today
@@ -50,7 +50,7 @@ def test_consultant_logs_call_sees_tasks_and_registers_visit(
         customer__phone="13812347001", kind="sms", status="done"
     ).exists()
 
-    page.click('nav >> text="接待"')
+    nav_to("接待")
     page.click("[data-testid=register-visit]")
     page.fill("#id_phone", "13812347001")
     page.fill("#id_name", "马丽")
@@ -77,9 +77,11 @@ def test_consultant_logs_call_sees_tasks_and_registers_visit(
     screenshot("reception-visit-detail")
 
 
-def test_manager_sees_metrics_team_tasks_and_win_loss(world, page, browser_login, screenshot):
+def test_manager_sees_metrics_team_tasks_and_win_loss(
+    world, page, browser_login, screenshot, nav_to
+):
     browser_login("manager")
-    page.click("nav >> text=接待指标")
+    nav_to("接待指标")
     page.wait_for_selector("[data-testid=metric-cards]")
     assert "%" in page.locator("[data-testid=answered-in-time]").inner_text()
     screenshot("reception-metrics")

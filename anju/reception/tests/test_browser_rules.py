@@ -11,10 +11,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_manager_sets_rule_timings_and_adds_a_source_channel(
-    world, page, browser_login, screenshot
+    world, page, browser_login, screenshot, nav_to
 ):
     browser_login("manager")
-    page.click('nav >> text="跟进规则"')
+    nav_to("跟进规则")
     page.wait_for_selector("[data-testid=rules]")
     assert page.locator("[data-testid=rules] tbody tr").count() == len(rules_table())
     page.fill("input[name=no_intent_days]", "5")
@@ -23,7 +23,7 @@ def test_manager_sets_rule_timings_and_adds_a_source_channel(
     assert timing_for(world.companies["sz"].pk).no_intent_days == 5
     screenshot("reception-followup-rules")
 
-    page.click('nav >> text="来源渠道"')
+    nav_to("来源渠道")
     page.wait_for_selector("[data-testid=sources]")
     page.fill("#id_name", "视频号")
     page.click("form.card button[type=submit]")
