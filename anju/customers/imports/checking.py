@@ -3,7 +3,8 @@
 - **Identity** follows ``customer_register`` (CUS-3): a number is normalised and identifies one
   customer in the company. A number **already in the company** is *linked*, not an error: the
   existing customer is left exactly as it is (no owner change, no claim, no overwrite) and the
-  row is listed as "already a customer" with its code when the importer may see it. The same
+  row is listed as "already a customer" with its code when the importer may see it (numbers
+  of customers he may not open are logged as a phone search is, SEC-2). The same
   number **twice in the file** is an error on the later row ("same number as row N").
 - Who may import: consultants and key-account reps (the customers become theirs; the
   consultant column may only name themselves), and roles that may reassign customers
@@ -24,9 +25,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.models import PersonalDataAccess
 from anju.core.permissions import has_perm
 from anju.core.roles import ROLE_SCOPE, Perm, Role, ScopeLevel
 from anju.core.scope import grants_for, sees_everything
+from anju.core.services import personal_data_access_log
 from anju.core.validation import field_errors
 
 from ..demo import id_check_digit
@@ -390,15 +393,33 @@ class RowChecker:
             .filter(pk__in=[v[0] for v in found.values()])
             .values_list("pk", flat=True)
         )
+        unseen = 0
         for r in rows:
             hit = found.get(r.phone)
             if hit and not r.errors:
                 cid, code, name = hit
+                unseen += cid not in visible
                 r.existing = (
                     {"row": r.row, "id": cid, "code": code, "name": name}
                     if cid in visible
                     else {"row": r.row, "id": None, "code": "", "name": ""}
                 )
+        if unseen:
+            self._log_unseen_matches(unseen)
+
+    def _log_unseen_matches(self, count: int) -> None:
+        # Linking must say that a number is on file, so a file of numbers tells which are
+        # customers somewhere in the company — as a phone search does, and like one it is
+        # logged (SEC-2): whose they are stays unsaid.
+        personal_data_access_log(
+            by=self.by,
+            action=PersonalDataAccess.Action.SEARCH,
+            company=self.company,
+            fields="phone",
+            record_count=count,
+            description=f"customer import: {count} number(s) on file for customers "
+            "the importer may not open",
+        )
 
 
 def _text(value) -> str:

@@ -208,6 +208,33 @@ def test_consultant_imports_only_for_himself_and_others_may_not_import(world, st
         )
 
 
+def test_numbers_on_file_for_customers_the_importer_may_not_open_are_linked_unnamed_and_logged(
+    world,
+):
+    """SEC-2: an import says a number is on file (it links, never duplicates); whose it is
+    only where the importer may open him, and such matches are logged as a phone search."""
+    from anju.core.models import PersonalDataAccess
+
+    theirs = customer_register(  # 张伟's customer on 云境: not 李娜's to open
+        by=world.users["consultant2"],
+        company=world.companies["sz"],
+        project=world.projects["yunjing"],
+        name="云境客户",
+        phone=phone(90),
+    ).customer
+    rows = good_rows(2)
+    rows[0][1] = theirs.phone
+    by = world.users["consultant"]
+    job = customer_import_prepare(by=by, company=world.companies["sz"], upload=csv_upload(rows))
+    preview = import_preview(by=by, job=job)
+    assert [r.existing for r in preview.rows if r.existing] == [
+        {"row": 2, "id": None, "code": "", "name": ""}
+    ]
+    logged = PersonalDataAccess.objects.get(user=by, action="search")
+    assert logged.record_count == 1 and "import" in logged.description
+    assert theirs.code not in logged.description
+
+
 def test_preview_checks_the_first_rows(world):
     rows = good_rows(12)
     rows[1][1] = "abc"
