@@ -20,7 +20,9 @@ _ROW = (
 
 def customer_rows(customers) -> SafeString:
     detail = url_maker("customers:detail")
-    status, source = choice_labels(Customer, "status"), choice_labels(Customer, "source")
+    status = choice_labels(Customer, "status")
+    # the source is a code of the company's managed list, not a model choice: its name is
+    # annotated on the row (``sources.with_source_names``), the default names else
     return rows_html(
         _ROW,
         (
@@ -32,7 +34,7 @@ def customer_rows(customers) -> SafeString:
                 mask_phone(c.phone),
                 status(c.status),
                 dash(c.grade),
-                source(c.source),
+                c.get_source_display(),
                 dash(c.owner),
                 dash(c.project),
                 c.completeness,

@@ -290,3 +290,21 @@ def test_archived_leads_can_be_listed_on_request(world, login):
     assert list(default) == []
     shown = client.get("/customers/", {"q": customer.code, "include_archived": "1"})
     assert [c.pk for c in shown.context["page"].object_list] == [customer.pk]
+
+
+def test_the_list_names_each_customer_s_source_not_its_code(world, login, make_customer):
+    """A source is a code of the company's managed list (issue 9 item 12): the list shows
+    its name — the default's, or the company's own — never the code (a regression of the
+    rows built in Python, issue 10)."""
+    from anju.customers.models import SourceChannel
+
+    make_customer(name="抖音客户", source="douyin")
+    make_customer(name="来电客户", source="hotline")
+    sz = world.companies["sz"]
+    SourceChannel.objects.unscoped("test").update_or_create(
+        company=sz, code="hotline", defaults={"name": "400热线", "sort_order": 1}
+    )
+    page = login(world.users["consultant"]).get("/customers/").content.decode()  # newest first
+    rows = page[page.index("<tbody") :]
+    assert "<td>抖音</td>" in rows and "<td>400热线</td>" in rows
+    assert "<td>douyin</td>" not in rows and "<td>hotline</td>" not in rows
