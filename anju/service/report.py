@@ -87,6 +87,14 @@ def parse_month(value, *, today: date | None = None) -> date:
         raise ApplicationError(
             _("Give the month as YYYY-MM, e.g. 2026-10."), field="month", code="invalid"
         )
+    today = today or timezone.localdate()
+    if first > date(today.year, today.month, 1):  # its "open at month end" would be guesses
+        raise ApplicationError(
+            _("%(month)s has not begun yet: choose this month or an earlier one.")
+            % {"month": value},
+            field="month",
+            code="invalid",
+        )
     return first
 
 

@@ -283,6 +283,17 @@ def test_the_default_month_is_the_last_complete_one():
     assert report.parse_month(" 2026-3 ") == datetime.date(2026, 3, 1)
 
 
+def test_a_month_that_has_not_begun_is_refused_with_the_reason():
+    from anju.core.errors import ApplicationError
+
+    today = datetime.date(2026, 11, 27)
+    assert report.parse_month("2026-11", today=today) == datetime.date(2026, 11, 1)  # so far
+    for later in ("2026-12", "2030-01"):
+        with pytest.raises(ApplicationError) as refused:
+            report.parse_month(later, today=today)
+        assert refused.value.field == "month" and later in str(refused.value.message)
+
+
 def test_four_queries_whatever_the_data_size(rp, data, django_assert_num_queries):
     scope, _options = report.resolve_scope(rp["boss"])
     with django_assert_num_queries(4):
