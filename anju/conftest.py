@@ -4,12 +4,15 @@ import io
 import itertools
 import logging
 import os
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test import override_settings
+from django.test.testcases import LiveServerThread
 
 
 @pytest.fixture(autouse=True)
@@ -235,6 +238,59 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+class _OneRequestAtATimeOnSharedSQLite:
+    """The live server's request threads all use the test's one in-memory SQLite connection
+    (Django shares it: a second connection would see another, empty database). Two requests
+    at once on it can deadlock for good: one holds SQLite's connection mutex while a Python
+    function Django registers (date truncation …) waits for the GIL, the other holds the GIL
+    while it waits for the mutex (seen: the complaint report's charts loading in parallel).
+    So on such a connection the application runs one request at a time, body included;
+    reading requests stays threaded, so an idle socket Chromium opens ahead cannot stall it.
+    """
+
+    def __init__(self, application):
+        self.application = application
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        self.lock.acquire()
+        try:
+            result = self.application(environ, start_response)
+        except BaseException:
+            self.lock.release()
+            raise
+        return _ReleasedOnClose(result, self.lock)
+
+
+class _ReleasedOnClose:
+    """A response body that frees the lock when the server closes it (WSGI: always called)."""
+
+    def __init__(self, result, lock):
+        self.result, self.lock, self.open = result, lock, True
+
+    def __iter__(self):
+        return iter(self.result)
+
+    def close(self):
+        try:
+            if hasattr(self.result, "close"):
+                self.result.close()
+        finally:
+            if self.open:
+                self.open = False
+                self.lock.release()
+
+
+class _LiveServer(ThreadedWSGIServer):
+    def set_app(self, application):
+        if self.connections_override:  # only an in-memory SQLite database is shared
+            application = _OneRequestAtATimeOnSharedSQLite(application)
+        super().set_app(application)
+
+
+LiveServerThread.server_class = _LiveServer  # pytest-django's live_server builds this thread
 
 
 @pytest.fixture(scope="session")

@@ -520,7 +520,11 @@ class TicketAssignIn(Input):
 
     action: Literal["assign"]
     responsible_id: RefId
-    department_id: RefId | None = None
+    department_id: RefId | None = Field(
+        None,
+        description="only for a person in no department: otherwise his own is taken, and "
+        "another is refused (422, field department_id)",
+    )
 
 
 class TicketAnalyseIn(Input):
@@ -884,7 +888,10 @@ class ServiceReportQuery(Schema):
     month: str | None = Field(
         None,
         pattern=_REPORT_MONTH,
-        description="YYYY-MM from 2000-01 to 2100-12 (default: the last complete month)",
+        description=(
+            "YYYY-MM from 2000-01 to 2100-12, not a month that has not begun "
+            "(default: the last complete month)"
+        ),
     )
     company_id: Id | None = Field(None, description="one company (default: all you report on)")
     project_id: Id | None = Field(None, description="one project (wins over company_id)")

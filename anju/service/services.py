@@ -275,6 +275,21 @@ def _require_may_be_responsible(user, ticket) -> None:
         )
 
 
+def _responsible_department(person, chosen, ticket):
+    """The department answering for the ticket: the person's own, which a choice may not
+    contradict (seen: "客服专员·刘洋" assigned as 工程部, a department he is not in)."""
+    own = person.department if person.department_id else None
+    if own is None or own.company_id != ticket.company_id:
+        return chosen
+    if chosen is not None and chosen.pk != own.pk:
+        raise ApplicationError(
+            _("%(person)s is in %(own)s, not in %(chosen)s.")
+            % {"person": person, "own": own.name, "chosen": chosen.name},
+            field="department_id",
+        )
+    return own
+
+
 # --- the complaint loop (SVC-4) -----------------------------------------------------------------
 
 
@@ -303,12 +318,15 @@ def ticket_judge(*, by, ticket, valid: bool, explanation: str = "") -> Ticket:
 
 @transaction.atomic
 def ticket_assign(*, by, ticket, responsible, department=None) -> Ticket:
-    """Step 3: the responsible department and person (reassigning keeps the status)."""
+    """Step 3: the responsible department and person (reassigning keeps the status). The
+    department is the person's own; one is chosen only for a person the staff list puts in
+    none (and without either, the ticket keeps the one it has)."""
     ticket = ticket_for_update(by, ticket)
     require_desk(by, ticket)
     if department is not None and department.company_id != ticket.company_id:
         raise NotFound(_("No such department."), field="department_id")
     _require_may_be_responsible(responsible, ticket)
+    department = _responsible_department(responsible, department, ticket)
     before = ticket.responsible_id
     if ticket.status in (Status.RECEIVED, Status.ACCEPTED):
         _move(ticket, Status.ASSIGNED)

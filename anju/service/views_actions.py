@@ -107,13 +107,8 @@ def ticket_judge(request, service_ticket_id):
 @require_POST
 def ticket_assign(request, service_ticket_id):
     def run(user, ticket, data):
-        person = data["responsible"]
-        department = data["department"]
-        if department is None and person.department_id:  # his own, if of this company
-            own = person.department
-            department = own if own.company_id == ticket.company_id else None
         return services.ticket_assign(
-            by=user, ticket=ticket, responsible=person, department=department
+            by=user, ticket=ticket, responsible=data["responsible"], department=data["department"]
         )
 
     return _step(

@@ -222,6 +222,8 @@ def filter_body(context, body) -> bool:
             return False  # "not valid → the explanation", required then
         if action == "implement" and not str(body.get("note") or "").strip():
             return False  # "a request needs the note": the ticket's type is unknown here
+        if action == "assign" and body.get("department_id") is not None:
+            return False  # "only for a person in no department": who is in one is unknown here
     if path.endswith("/sla-policies") and not (
         _ordered(body, "first_response_minutes", "solution_minutes")
         and _ordered(body, "solution_minutes", "closure_minutes")
@@ -334,11 +336,19 @@ def _host(url: str) -> str:
         return ""
 
 
+def _month_begun(query: dict) -> bool:
+    """A report's ``month`` (YYYY-MM) that has begun: the description refuses a month to come."""
+    month = query.get("month")
+    if not isinstance(month, str) or not re.fullmatch(r"\d{4}-\d{2}", month):
+        return True  # absent or malformed: schema validation answers that
+    return month <= NOW.strftime("%Y-%m")
+
+
 @schemathesis.hook
 def filter_query(context, query) -> bool:
     if not isinstance(query, dict):
         return True
-    return _ordered(query, "date_from", "date_to", convert=str)
+    return _ordered(query, "date_from", "date_to", convert=str) and _month_begun(query)
 
 
 def _customer_sheet() -> bytes:
