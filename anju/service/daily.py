@@ -40,12 +40,19 @@ def _late(now) -> Q:
     return Q(overdue=True) | Q(next_due_at__lte=now)
 
 
+EVERYONE = "all"  # ?person=all: every responsible person's open tickets the overseer sees
+
+
 def person_for(viewer, person_id):
-    """Whose list the viewer asks for: his own, or (an overseer) a person he sees — anyone
-    else's is refused (403); a person he does not see is 404."""
+    """Whose list the viewer asks for: his own, or (an overseer) everyone's (``None``, where
+    an overseer starts: he holds few tickets himself, his team holds them) or a person he
+    sees — anyone else's is refused (403); a person he does not see is 404."""
+    overseer = may_pick_person(viewer)
+    if overseer and person_id in (None, "", EVERYONE):
+        return None
     if person_id in (None, "", viewer.pk, str(viewer.pk)):
         return viewer
-    if not may_pick_person(viewer):
+    if not overseer:
         raise NotPermitted()
     from django.http import Http404
 
@@ -66,12 +73,10 @@ def open_list(viewer, person):
 
 def late_count(viewer, person, *, now=None) -> int:
     now = now or timezone.now()
-    return (
-        Ticket.objects.visible_to(viewer)
-        .filter(responsible=person, status__in=OPEN_STATUSES)
-        .filter(_late(now))
-        .count()
-    )
+    tickets = Ticket.objects.visible_to(viewer).filter(status__in=OPEN_STATUSES)
+    if person is not None:
+        tickets = tickets.filter(responsible=person)
+    return tickets.filter(_late(now)).count()
 
 
 @dataclass(frozen=True)

@@ -46,12 +46,11 @@ def ticket_detail(user, pk) -> Ticket:
 
 
 def open_tickets_of(user, responsible):
-    """每日盘点: a person's open tickets, the most urgent first."""
-    return (
-        tickets_visible_to(user)
-        .filter(responsible=responsible, status__in=OPEN_STATUSES)
-        .order_by("next_due_at", "pk")
-    )
+    """每日盘点: a person's open tickets (``None``: everyone's), the most urgent first."""
+    tickets = tickets_visible_to(user).filter(status__in=OPEN_STATUSES)
+    if responsible is not None:
+        tickets = tickets.filter(responsible=responsible)
+    return tickets.order_by("next_due_at", "pk")
 
 
 def owes_a_call(user, customer) -> bool:

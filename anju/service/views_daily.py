@@ -11,24 +11,28 @@ from . import daily, sla_status
 
 @login_required
 def daily_list(request):
-    """One's own open tickets, most urgent first; an overseer may pick a person."""
+    """One's own open tickets, most urgent first; an overseer starts on everyone's and may
+    pick a person (or himself)."""
     viewer, now = request.user, timezone.now()
     person = daily.person_for(viewer, request.GET.get("person"))
     page = paginate(daily.open_list(viewer, person), request.GET.get("page"))
     for ticket in page.object_list:
         ticket.late = sla_status.is_late(ticket, now)
     may_pick = daily.may_pick_person(viewer)
+    everyone = person is None
     return render(
         request,
         "service/daily.html",
         {
             "page": page,
             "person": person,
-            "own": person.pk == viewer.pk,
+            "everyone": everyone,
+            "everyone_value": daily.EVERYONE,
+            "own": not everyone and person.pk == viewer.pk,
             "late": daily.late_count(viewer, person, now=now),
             "may_pick": may_pick,
             "people": daily.people_with_open_tickets(viewer, now=now) if may_pick else [],
             "today": timezone.localdate(),
-            "extra_query": "" if person.pk == viewer.pk else f"person={person.pk}&",
+            "extra_query": f"person={daily.EVERYONE if everyone else person.pk}&",
         },
     )

@@ -134,3 +134,22 @@ def test_the_page_reads_a_fixed_number_of_queries(world, engineer_with_tickets, 
         page = client.get(f"/service/daily/?person={engineer.pk}").content.decode()
     assert page.count('data-testid="daily-row"') == 8
     assert len(many.captured_queries) == len(few.captured_queries) <= 12
+
+
+def test_a_manager_starts_on_his_teams_open_tickets(world, engineer_with_tickets, login):
+    """Found walking the service manager's day: the page opened on his own list, which holds
+    nothing (his team holds the tickets), and he had to pick each person to see any."""
+    engineer, tickets = engineer_with_tickets
+    client = login(world.users["servicemgr"])
+    page = client.get("/service/daily/").content.decode()
+    assert page.count('data-testid="daily-row"') == 4  # the engineer's three, the agent's one
+    assert page.count('data-testid="daily-responsible"') == 4 and str(engineer) in page
+    assert 'data-late="1"' in page
+    assert client.get("/service/daily/?person=all").content.decode().count("daily-row") == 4
+    # "me" is still there: his own list holds nothing
+    me = client.get(f"/service/daily/?person={world.users['servicemgr'].pk}").content.decode()
+    assert 'data-testid="daily-row"' not in me
+    # who oversees no one keeps his own list, and everyone's is not his to see
+    engineer_client = login(engineer)
+    assert engineer_client.get("/service/daily/").content.decode().count("daily-row") == 3
+    assert engineer_client.get("/service/daily/?person=all").status_code == 403
