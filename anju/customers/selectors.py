@@ -31,6 +31,9 @@ _CODE = re.compile(r"^[a-zA-Z][a-zA-Z0-9]{1,5}\d{7,}$")  # company code (org) + 
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
 
 
+MAX_HOLDERS = 50  # customers holding one number across the companies a user sees: a few
+
+
 def _phone_owner_ids(phone, company=None, *, user=None):
     """Customer ids holding ``phone`` — a subquery, so no join and no DISTINCT (benchmarks).
 
@@ -38,7 +41,9 @@ def _phone_owner_ids(phone, company=None, *, user=None):
     unique (company, phone) index answers it; a bare ``phone =`` read every phone row of
     the group (issue 10 item 1).
     """
-    phones = CustomerPhone.objects.filter(phone=phone)
+    phones = CustomerPhone.objects.unscoped(
+        "who holds the number, bounded by company below; callers filter the customers by scope"
+    ).filter(phone=phone)
     if company is not None:
         return phones.filter(company=company).values("customer_id")
     return phones.filter(company__in=companies_visible_to(user).values("pk")).values("customer_id")
@@ -125,17 +130,54 @@ def _unmasked_places(user) -> Q | None:
     return places
 
 
-def _log_phone_search(user, search: PhoneSearch, *, company=None, refused=False) -> None:
+# The same search again within this time is the same look-up (paging through its results,
+# coming back to them from a customer chosen): one log row, not one per page seen.
+SAME_SEARCH_WITHIN = timedelta(minutes=10)
+
+
+def _log_phone_search(
+    user, search: PhoneSearch, *, company=None, refused=False, found=None
+) -> None:
+    """Log the search, masked; ``found``: the one customer a full number matched (or his
+    id), so the log names whose number was looked up."""
     if user is None or not getattr(user, "is_authenticated", False):
         return
     description = f"phone search, {search.kind}: {search.masked()}"
+    description += " (refused)" if refused else ""
+    company = getattr(company, "pk", company) or user.company_id
+    if isinstance(found, int):
+        found = Customer(pk=found)
+    if _logged_already(user, search, company, description, found):
+        return
     personal_data_access_log(
         by=user,
         action=PersonalDataAccess.Action.SEARCH,
-        company=company or user.company_id,
+        target=found,
+        company=company,
         fields="phone",
         record_count=0 if refused else 1,  # a refused search showed nothing
-        description=description + (" (refused)" if refused else ""),
+        description=description,
+    )
+
+
+def _logged_already(user, search, company, description, found) -> bool:
+    """The same search, logged within ``SAME_SEARCH_WITHIN``. Only where the row tells one
+    search from another: the last 4 digits, or a full number by the customer it found — the
+    masked text of a full number that found nobody, or of a prefix, is the same for many
+    numbers, and each guess at one must count against the hourly limit."""
+    if search.kind == "full" and found is None or search.kind == "prefix":
+        return False
+    return (
+        PersonalDataAccess.objects.unscoped("the searcher's own recent log rows")
+        .filter(
+            user=user,
+            action=PersonalDataAccess.Action.SEARCH,
+            created_at__gte=timezone.now() - SAME_SEARCH_WITHIN,
+            company_id=company,
+            description=description,
+            target_id=getattr(found, "pk", None),
+        )
+        .exists()
     )
 
 
@@ -202,10 +244,14 @@ def _phone_q(user, search: PhoneSearch, *, company=None) -> Q:
                 code="phone_search_refused",
             )
         return Q(phone__startswith=search.digits) & places
-    _log_phone_search(user, search, company=company)
     if search.kind == "last4":
+        _log_phone_search(user, search, company=company)
         return Q(phone_last4=search.digits)
-    return Q(pk__in=_phone_owner_ids(search.digits, company, user=user))
+    # Read first (a few ids by the unique index): the log names the customer matched.
+    holders = _phone_owner_ids(search.digits, company, user=user)[:MAX_HOLDERS]
+    ids = [row["customer_id"] for row in holders]
+    _log_phone_search(user, search, company=company, found=ids[0] if len(ids) == 1 else None)
+    return Q(pk__in=ids)
 
 
 def _search_q(text: str, user) -> Q:
@@ -299,7 +345,6 @@ def customer_by_phone(user, company, phone: str, *, only=()) -> Customer | None:
     ``only``: the customer's columns the caller shows (the screen pop: issue 10), read with
     his consultant's name; else the whole row with consultant and project, for services."""
     phone = normalise_phone(phone)
-    _log_phone_search(user, PhoneSearch("full", phone), company=company)
     customers = with_source_names(Customer.objects.visible_to(user)).filter(
         pk__in=_phone_owner_ids(phone, company, user=user)
     )
@@ -307,7 +352,9 @@ def customer_by_phone(user, company, phone: str, *, only=()) -> Customer | None:
         customers = customers.select_related("owner").only(*only, *person_columns("owner"))
     else:
         customers = customers.select_related("owner", "project")
-    return customers.first()
+    customer = customers.first()
+    _log_phone_search(user, PhoneSearch("full", phone), company=company, found=customer)
+    return customer
 
 
 def about_visible_customer(rows, user, customer_id):

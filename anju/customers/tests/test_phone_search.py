@@ -224,7 +224,8 @@ def test_every_phone_search_is_logged_with_the_digits_masked(world, client, logi
         **auth,
     )
     rows = list(PersonalDataAccess.objects.order_by("id")[before:])
-    assert [r.action for r in rows] == ["search"] * 5, [r.description for r in rows]
+    # the API's two repeat the page's full and last-4 searches: the same look-ups, one row each
+    assert [r.action for r in rows] == ["search"] * 3, [r.description for r in rows]
     assert all(r.user_id == user.pk and r.fields == "phone" for r in rows)
     assert all(r.company_id == world.companies["sz"].pk for r in rows)
     texts = [r.description for r in rows]
@@ -368,3 +369,36 @@ def test_lookup_answers_404_for_unknown_or_out_of_scope_numbers(world, client, c
         == 404
     )
     assert Customer.objects.filter(phone=PHONE).count() == 1
+
+
+def test_one_search_is_one_log_row_naming_the_customer_it_found(world, login, customer):
+    """Found walking the data steward's day: one search, then choosing the customer and
+    coming back, was two rows, and neither said whose number it was (客户 "—"). The same
+    search within 10 minutes is one row; a full number names the customer it found."""
+    user = world.users["consultant"]
+    page = login(user)
+    before = PersonalDataAccess.objects.count()
+    search_page(page, PHONE)
+    page.get(f"/customers/{customer.pk}/")
+    search_page(page, PHONE)  # back to the results
+    search_page(page, "5496")
+    search_page(page, "5496")
+    rows = list(PersonalDataAccess.objects.order_by("id")[before:])
+    assert [r.description for r in rows] == [
+        "phone search, full: 152****5496",
+        "phone search, last4: ****5496",
+    ]
+    assert rows[0].target_id == customer.pk and rows[1].target_id is None
+    steward = login(world.users["datasteward"]).get("/access-log/").content.decode()
+    assert customer.code in steward  # the 客户 column names him for who may see him
+
+
+def test_every_guess_at_a_masked_number_is_a_row_of_its_own(world, login, customer):
+    """The rows of full numbers that found nobody read alike (152****5496): each is counted,
+    or guessing the hidden digits would cost one search (issue 7 item 2)."""
+    user = world.users["consultant"]
+    before = PersonalDataAccess.objects.count()
+    for n in range(3):
+        assert found_by_selector(user, f"152{n:04d}5496") == set()
+    found_by_selector(user, "15200005496")  # the same guess again: counted again
+    assert PersonalDataAccess.objects.count() - before == 4
