@@ -12,6 +12,25 @@ def wire() -> None:
     _register_panels()
     register_export_kinds()  # the deals lists as export jobs (issue 12 item 10)
     _register_kernel_hooks()
+    _register_message_sources()
+
+
+def _register_message_sources() -> None:
+    """The outbox's words for the payment reminders (services/reminders.py)."""
+    from django.utils.translation import pgettext_lazy
+
+    from anju.messaging.sources import register_message_source
+
+    from .services.reminders import BEFORE, OVERDUE
+
+    register_message_source(
+        "deals:reminder",
+        pgettext_lazy("message source", "Payment reminder"),
+        {
+            BEFORE: pgettext_lazy("message source", "before the due date"),
+            OVERDUE: pgettext_lazy("message source", "overdue"),
+        },
+    )
 
 
 def _register_panels() -> None:

@@ -4,6 +4,7 @@ the approval of manual tier changes."""
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 REFERRAL_VERB = "reception.visit_registered"
 
@@ -92,6 +93,7 @@ def register() -> None:
     from anju.core.roles import Role
     from anju.customers.merging import register_merge_handler
     from anju.customers.timeline import register_timeline_kind, register_timeline_provider
+    from anju.messaging.sources import register_message_source
     from anju.reception.hooks import register_visit_panel
 
     from . import models, privacy, timeline
@@ -138,6 +140,7 @@ def register() -> None:
     register_visit_panel(visit_club_panel)
     _register_webhooks()
     _register_approvals()
+    register_message_source("event", pgettext_lazy("message source", "Club event"))
 
     from . import events_hooks  # MEM-4: club events in the timeline, merge, PIPL, menu
 

@@ -14,6 +14,9 @@ class MessagingConfig(AppConfig):
         from anju.core.roles import ROLE_PERMS, Perm
 
         from . import gateways, integration, models  # noqa: F401 – gateways register themselves
+        from .sources import register_own_sources
+
+        register_own_sources()
 
         for model in (models.MessageTemplate, models.MessagingSettings, models.CareSettings):
             auditlog.register(model)

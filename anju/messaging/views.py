@@ -29,6 +29,7 @@ from .forms import (
 )
 from .gateways.registry import configured_name
 from .models import Channel, Kind, Status
+from .sources import describe_sources
 
 PAGE_SIZE = 50
 
@@ -65,11 +66,13 @@ def outbox(request):
         rows = filterset.queryset.none()
     params = request.GET.copy()
     params.pop("page", None)
+    page = paginate(rows, request.GET.get("page"), per_page=PAGE_SIZE)
+    describe_sources(request.user, page.object_list)
     return render(
         request,
         "messaging/outbox.html",
         {
-            "page": paginate(rows, request.GET.get("page"), per_page=PAGE_SIZE),
+            "page": page,
             "form": filterset.form,
             "query": params.urlencode(),
             "extra_query": params.urlencode() + "&" if params else "",
@@ -99,6 +102,7 @@ def retry_failed(request):
 @login_required
 def message_detail(request, message_id):
     message = selectors.message_detail(request.user, message_id)
+    describe_sources(request.user, [message])
     return render(
         request,
         "messaging/message_detail.html",

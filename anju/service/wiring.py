@@ -14,6 +14,28 @@ def wire() -> None:
     wire_delivery()  # SVC-7: delivery and repairs (delivery_wiring.py)
     _register_report()  # SVC-6: the monthly report in the menu
     _register_responsibility()  # who must call the customer may reveal his number
+    _register_message_sources()
+
+
+def _register_message_sources() -> None:
+    """The outbox's words for what the desk sends (notices.py, daily.py, public.py)."""
+    from django.utils.translation import pgettext_lazy
+
+    from anju.messaging.sources import register_message_source
+
+    register_message_source(
+        "service",
+        pgettext_lazy("message source", "Customer service"),
+        {
+            "received": pgettext_lazy("message source", "complaint received"),
+            "done": pgettext_lazy("message source", "solution carried out"),
+            "closed": pgettext_lazy("message source", "ticket closed"),
+            "daily": pgettext_lazy("message source", "daily open-ticket list"),
+        },
+    )
+    register_message_source(
+        "service:public_code", pgettext_lazy("message source", "Verification code")
+    )
 
 
 def _register_audit_log() -> None:

@@ -117,3 +117,49 @@ def test_settings_page_saves_quiet_hours(world, login):
     )
     assert answer.status_code == 302
     assert services.messaging_settings_for(sz).quiet_end.strftime("%H:%M") == "07:30"
+
+
+def test_the_outbox_says_what_sent_each_message_in_words(world, login, customer, at_local):
+    """Found walking the outbox as company management: 来源 showed the senders' keys
+    (``deals:reminder:overdue``, ``service:received``). Each app registers its words; a
+    campaign is named; an unknown key shows as written."""
+    from anju.messaging.campaign_services import campaign_create
+
+    at_local(10)
+    management = world.users["management"]
+    campaign = campaign_create(
+        by=management,
+        company=customer.company,
+        name="元旦业主答谢",
+        channel=Channel.SMS,
+        kind=Kind.SERVICE,
+        text="新年快乐",
+    )
+    sources = {
+        "deals:reminder:overdue": "付款提醒 · 逾期",
+        "service:received": "客服 · 受理通知",
+        "service:public_code:repair": "验证码",
+        "care:birthday": "客户关怀 · 生日",
+        f"campaign:{campaign.pk}": "群发 · 元旦业主答谢",
+        "somebody:else": "somebody:else",
+    }
+    for n, source in enumerate(sources):
+        services.message_enqueue(
+            by=None,
+            company=customer.company,
+            channel=Channel.SMS,
+            kind=Kind.SERVICE,
+            to=customer.phone,
+            body=f"来源{n}",
+            idempotency_key=f"src-{n}",
+            customer=customer,
+            source=source,
+        )
+    client = login(management)
+    page = client.get("/messaging/outbox/").content.decode()
+    for source, words in sources.items():
+        assert f'data-testid="message-source">{words}<' in page, source
+    assert "deals:reminder" not in page
+    message = Message.objects.unscoped("test").get(idempotency_key="src-0")
+    detail = client.get(f"/messaging/messages/{message.pk}/").content.decode()
+    assert "付款提醒 · 逾期" in detail
