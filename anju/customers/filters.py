@@ -23,7 +23,7 @@ from pydantic import create_model
 
 from anju.core.api_types import MAX_ID, Flag, Id, Input, IsoDate, RefId, Text
 from anju.core.errors import ApplicationError, NotFound
-from anju.org.selectors import projects_visible_to, staff_visible_to
+from anju.org.selectors import projects_visible_to
 
 from . import selectors
 from .models import SOURCE_CODE_PATTERN, CustomerStatus, Grade
@@ -166,8 +166,9 @@ class ProjectListFilter(ListFilter):
 
 
 class ConsultantListFilter(ListFilter):
-    """``consultant``: one consultant's rows; the choices are the consultants the user
-    oversees, himself included."""
+    """``consultant``: one consultant's rows; the choices are the sales people the user
+    oversees, himself included — not every colleague (engineers, stewards …), who never
+    hold a deal or a call."""
 
     consultant = IdChoiceFilter(
         label=_("Consultant"), queryset=None, empty_label=_("All consultants")
@@ -175,7 +176,9 @@ class ConsultantListFilter(ListFilter):
 
     def __init__(self, data=None, *, user, queryset, **kwargs):
         super().__init__(data, user=user, queryset=queryset, **kwargs)
-        self.filters["consultant"].queryset = staff_visible_to(user)
+        self.filters["consultant"].queryset = selectors.consultants_visible_to(
+            user, with_managers=True
+        )
 
 
 class SourceFilter(django_filters.ChoiceFilter):

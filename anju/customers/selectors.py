@@ -435,14 +435,17 @@ def data_quality_by_consultant(user, *, project=None):
     ]
 
 
-def consultants_visible_to(user, *, company=None):
-    """Consultants (and key-account reps) the user oversees: owners for filters and reassigns."""
+def consultants_visible_to(user, *, company=None, with_managers=False):
+    """Consultants (and key-account reps) the user oversees: owners for filters and reassigns.
+    ``with_managers``: sales managers too, who register queue numbers and deals themselves
+    (the 置业顾问 filter of those lists)."""
     from anju.core.roles import Role
     from anju.org.selectors import staff_visible_to
 
-    qs = staff_visible_to(user, company=company).filter(
-        role_assignments__role__in=[Role.SALES_CONSULTANT, Role.KEY_ACCOUNT_REP]
-    )
+    roles = [Role.SALES_CONSULTANT, Role.KEY_ACCOUNT_REP]
+    if with_managers:
+        roles.append(Role.SALES_MANAGER)
+    qs = staff_visible_to(user, company=company).filter(role_assignments__role__in=roles)
     # a choice list: the name only, not every column of every consultant (DISTINCT sorts them)
     return (
         qs.select_related(None)

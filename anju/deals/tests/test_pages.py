@@ -235,3 +235,15 @@ def test_the_subscription_export_follows_the_page_filters(world, login, held):
     assert str(held) in body and held.customer.code in body
     bad = client.get("/deals/export/subscriptions.csv?date_from=2026-02-01&date_to=2026-01-01")
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/deals/queue/", "/deals/subscriptions/"])
+def test_the_consultant_filter_offers_the_sales_people_only(world, login, path):
+    """Found walking the sales manager's day: 置业顾问 listed every colleague, engineers and
+    stewards included, who never hold a queue number or a deal."""
+    page = login(world.users["manager"]).get(path)
+    field = page.context["form"].fields["consultant"]
+    offered = {user.pk for user in field.queryset}
+    u = world.users
+    assert {u["consultant"].pk, u["consultant2"].pk, u["manager"].pk} <= offered
+    assert not {u["engineer"].pk, u["steward"].pk, u["service"].pk} & offered
