@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "anju.membership",  # issue 11: the customer club (万客会), MEM-1 … MEM-4
     "anju.deals",  # issue 12: queue numbers, launch day, subscriptions, contracts (QUE-1, SUB-*)
     "anju.service",  # issue 13: tickets, the complaint loop, SLA, delivery and repairs (SVC-*)
+    "anju.surveys",  # SUR-1 … SUR-5: satisfaction and loyalty surveys
     "anju.webhooks",  # INT-2: after every app whose events it publishes
     "anju.site",  # project level: seed_demo (knows every app)
 ]
@@ -313,6 +314,9 @@ ANJU_SMS_CALLBACK_SECRET = os.environ.get("ANJU_SMS_CALLBACK_SECRET", "").strip(
 # The public web form (issue 13 item 6) proves the phone with an SMS code ("sms") or, where
 # messaging is absent, a self-made picture ("captcha"); "auto": SMS when the SMS gateway above
 # can be built (the dev gateway writes var/messages/), else the picture.
+# The site's address as customers reach it (survey links in SMS and e-mail, SUR-2), e.g.
+# https://crm.example.com; empty: the address of the page that opened the survey.
+ANJU_SITE_URL = os.environ.get("ANJU_SITE_URL", "").strip()
 ANJU_PUBLIC_FORM_VERIFICATION = (
     os.environ.get("ANJU_PUBLIC_FORM_VERIFICATION", "").strip() or "auto"
 )

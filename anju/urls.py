@@ -39,6 +39,8 @@ urlpatterns = [
     path("deals/", include("anju.deals.urls")),  # issue 12: queue, launch day, subscriptions
     path("service/", include("anju.service.urls")),  # issue 13: tickets, SLA, delivery (SVC-*)
     path("s/", include("anju.service.urls_public")),  # issue 13 item 6: the public form, no login
+    path("surveys/", include("anju.surveys.urls")),  # SUR-1 … SUR-5
+    path("q/", include("anju.surveys.urls_public")),  # a survey's link (SUR-2), no login
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     # Prometheus: outside /api/, for allowed networks or a token only (404 to anyone else).

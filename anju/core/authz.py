@@ -190,6 +190,9 @@ PARAMS = {
     "payment_id": Obj("deals.Payment"),
     "fmt": Value("csv"),
     "company_code": Value("sz"),  # the public form's /s/<company code>/ (issue 13 item 6)
+    "survey_id": Obj("surveys.Survey"),
+    "response_id": Obj("surveys.SurveyResponse", filter={"status": "invited"}),
+    "token": Value("not-a-survey-link-token-0000000000"),  # a survey link (SUR-2): 404
     "field": Value("phone"),
     "kind": Value("agreement"),
     "what": Value("calls"),
@@ -553,6 +556,16 @@ REQUIRES = {
     "service:ticket_detail": OPEN,
     # --- the public web form (issue 13 item 6, helper "publicform"): no login, throttled per
     # address and phone, the phone proved by a code; ``company_code`` is PARAMS' sample.
+    # --- satisfaction surveys (SUR-*) ---
+    "surveys:list": Rule(perms=(Perm.TAKE_SURVEYS,)),
+    "surveys:new": Rule(perms=(Perm.RUN_SURVEYS,)),
+    "surveys:figures": REPORTS,
+    "surveys:templates": Rule(perms=(Perm.TAKE_SURVEYS,)),
+    "surveys:detail": Rule(perms=(Perm.TAKE_SURVEYS,)),
+    "surveys:open": Rule(perms=(Perm.RUN_SURVEYS,), post_only=True, get_status=405),
+    "surveys:close": Rule(perms=(Perm.RUN_SURVEYS,), post_only=True),
+    "surveys:take": Rule(perms=(Perm.TAKE_SURVEYS,)),
+    "survey_public:answer": PUBLIC,
     "service_public:form": PUBLIC,
     "service_public:code": PUBLIC,  # POST only: GET is 405
     "service_public:lookup": PUBLIC,

@@ -86,6 +86,7 @@ SECTIONS = {
     "messaging": pgettext_lazy("menu section", "Messages"),
     "campaigns": pgettext_lazy("menu section", "Messages"),
     "service": pgettext_lazy("menu section", "Service"),
+    "surveys": pgettext_lazy("menu section", "Service"),  # satisfaction (SUR-*)
 }
 
 

@@ -90,6 +90,9 @@ class Perm(models.TextChoices):
     # closes tickets; a ticket's responsible person works his own ticket whatever his role.
     HANDLE_TICKETS = "handle_tickets", _("Receive and handle service tickets")
     MANAGE_SERVICE = "manage_service", _("Configure time limits and the service desk")
+    # Satisfaction surveys (SUR-*): the service side runs them and asks on the phone.
+    RUN_SURVEYS = "run_surveys", _("Prepare, open and close satisfaction surveys")
+    TAKE_SURVEYS = "take_surveys", _("Take survey answers on the phone")
 
 
 _P = Perm
@@ -108,6 +111,7 @@ CLUB_MANAGER = {
     Perm.MANAGE_TEMPLATES,
     Perm.APPROVE_CAMPAIGN,
 }
+SURVEYS = {Perm.RUN_SURVEYS, Perm.TAKE_SURVEYS}
 ROLE_PERMS = {
     Role.SALES_CONSULTANT: {*RECEPTION, *CLUB_DESK, *SELLING},
     Role.KEY_ACCOUNT_REP: {*RECEPTION, *CLUB_DESK, *SELLING},
@@ -125,22 +129,24 @@ ROLE_PERMS = {
         _P.VIEW_REPORTS,
         _P.MANAGE_INVENTORY,
     },
-    Role.SERVICE_AGENT: {*CLUB_STAFF, *SERVICE_DESK},
+    Role.SERVICE_AGENT: {*CLUB_STAFF, *SERVICE_DESK, _P.TAKE_SURVEYS},
     Role.SERVICE_MANAGER: {
         *CLUB_MANAGER,
         *SERVICE_DESK,
+        *SURVEYS,
         _P.MANAGE_SERVICE,
         _P.APPROVE_SOLUTION,
         _P.EXPORT_DATA,
         _P.VIEW_REPORTS,
         _P.REQUEST_ERASURE,
     },
-    Role.CALLCENTRE_AGENT: {_P.LOG_CALLS, *SERVICE_DESK},
+    Role.CALLCENTRE_AGENT: {_P.LOG_CALLS, *SERVICE_DESK, _P.TAKE_SURVEYS},
     Role.ENGINEER: {*SERVICE_DESK},
     Role.PROPERTY_STEWARD: {*SERVICE_DESK},
     Role.COMPANY_MANAGEMENT: {
         *CLUB_MANAGER,
         *SERVICE_DESK,
+        *SURVEYS,
         _P.MANAGE_SERVICE,
         *DEALS_MANAGER,
         _P.UNMASK_PERSONAL_DATA,
@@ -156,6 +162,7 @@ ROLE_PERMS = {
     Role.GROUP_CENTRE: {
         *CLUB_MANAGER,
         *SERVICE_DESK,
+        *SURVEYS,
         _P.EXPORT_DATA,
         _P.VIEW_REPORTS,
         _P.APPROVE_SOLUTION,

@@ -187,3 +187,19 @@ def unit_deals(user, units) -> dict:
         )
         for s in rows
     }
+
+
+def signed_units(*, company_id, project_id=None):
+    """(customer id, project id, unit id, signed at) of every contract in force of a company
+    (or project): who owns what, for a survey's population (SUR-2). A system read: the
+    caller has checked who may survey the company."""
+    from .models import Contract
+
+    contracts = Contract.objects.unscoped("a survey's population: the company's buyers").filter(
+        company_id=company_id, cancelled_at__isnull=True
+    )
+    if project_id is not None:
+        contracts = contracts.filter(project_id=project_id)
+    return contracts.values_list(
+        "subscription__customer_id", "project_id", "subscription__unit_id", "signed_at"
+    ).order_by("signed_at", "id")

@@ -224,6 +224,7 @@ class TaskKind(models.TextChoices):
     REVISIT = "revisit", _("Revisit")
     VISIT_BY_COLLEAGUE = "visit_by_colleague", _("Your customer visited; a colleague received")
     FOLLOW_UP = "follow_up", _("Follow-up call")
+    IN_PERSON = "in_person", _("Visit in person")  # SUR-4: a very dissatisfied answer
 
 
 class TaskStatus(models.TextChoices):

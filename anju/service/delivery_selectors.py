@@ -192,3 +192,17 @@ def unit_delivery(user, unit) -> dict:
         .order_by("-handed_at", "-pk")[:10]
     )
     return {"appointment": appointment, "inspection": inspection, "handovers": handovers}
+
+
+def keys_handed_over(*, company_id, unit_ids):
+    """unit id → when its keys were first handed over (delivery, for SUR-2's owner stages).
+    A system read for a survey's population; the caller has checked the company."""
+    from django.db.models import Min
+
+    rows = (
+        KeyHandover.objects.unscoped("a survey's population: when each unit was delivered")
+        .filter(company_id=company_id, unit_id__in=unit_ids)
+        .values("unit_id")
+        .annotate(first=Min("handed_at"))
+    )
+    return {row["unit_id"]: row["first"] for row in rows}

@@ -354,6 +354,36 @@ def task_add(
     return task
 
 
+SURVEY_RULE = "survey_very_dissatisfied"  # SUR-4
+
+
+@transaction.atomic
+def task_visit_in_person(
+    *, by, customer, project, assignee, title: str, due_date, source
+) -> FollowUpTask:
+    """SUR-4: a very dissatisfied answer (``source``, another app's row) — the responsible
+    person visits the customer in person and records the outcome on the task. One per
+    source. ``by`` may be None (the customer answered on his own)."""
+    existing = (
+        FollowUpTask.objects.unscoped("idempotent task per source")
+        .filter(
+            rule=SURVEY_RULE,
+            source_type=ContentType.objects.get_for_model(source),
+            source_id=source.pk,
+        )
+        .first()
+    )
+    if existing is not None:
+        return existing
+    spec = followup_rules.TaskSpec(
+        kind=TaskKind.IN_PERSON, rule=SURVEY_RULE, due_date=due_date, title=title[:200]
+    )
+    (task,) = _create_tasks(
+        by=by, specs=[spec], project=project, assignee=assignee, customer=customer, source=source
+    )
+    return task
+
+
 # --- rules driven by visits and opportunities (issue 9 item 7) ---------------------------------
 
 

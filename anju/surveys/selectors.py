@@ -1,0 +1,69 @@
+"""Every read of the surveys app a user sees, scoped with ``visible_to``."""
+
+from django.db.models import Count, Q
+
+from anju.core.scope import get_visible_or_404
+
+from .models import ResponseStatus, Survey, SurveyResponse, SurveyTemplate
+
+PHONE_LIST_SIZE = 50
+
+
+def surveys_visible_to(user):
+    """Surveys with their counts (asked, answered), newest year first (one query)."""
+    return (
+        Survey.objects.visible_to(user)
+        .select_related("company", "project", "template")
+        .annotate(
+            asked=Count("responses"),
+            answered=Count("responses", filter=Q(responses__status=ResponseStatus.ANSWERED)),
+        )
+    )
+
+
+def survey_detail(user, pk) -> Survey:
+    return get_visible_or_404(
+        Survey.objects.select_related("company", "project", "template", "follow_up_by"),
+        user,
+        pk=pk,
+    )
+
+
+def response_counts(survey) -> dict:
+    rows = survey.responses.values("status").annotate(n=Count("pk")).order_by()
+    counts = {row["status"]: row["n"] for row in rows}
+    asked = sum(counts.values())
+    return {"asked": asked, "answered": counts.get(ResponseStatus.ANSWERED, 0)}
+
+
+def phone_list(user, survey):
+    """The customers still to call (the responses the user sees, not yet answered)."""
+    return (
+        SurveyResponse.objects.visible_to(user)
+        .filter(survey=survey, status=ResponseStatus.INVITED, customer__isnull=False)
+        .select_related("customer", "project")
+        .order_by("pk")
+    )
+
+
+def unhappy_answers(user, survey):
+    """Answered responses that gave their responsible person a visit to make (SUR-4)."""
+    return (
+        SurveyResponse.objects.visible_to(user)
+        .filter(survey=survey, follow_up_task_id__isnull=False)
+        .select_related("customer")
+        .order_by("-answered_at")
+    )
+
+
+def response_to_take(user, pk) -> SurveyResponse:
+    return get_visible_or_404(
+        SurveyResponse.objects.select_related("survey__template", "customer", "project"),
+        user,
+        pk=pk,
+    )
+
+
+def templates():
+    """The questionnaires, current version first per touchpoint, with their questions."""
+    return SurveyTemplate.objects.prefetch_related("questions").order_by("touchpoint", "-version")

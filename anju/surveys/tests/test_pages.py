@@ -1,0 +1,87 @@
+"""The surveys pages: prepare and open a survey, ask on the phone, read the figures."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from anju.reception.models import FollowUpTask
+from anju.surveys.models import ResponseStatus, Survey, SurveyResponse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_service_manager_prepares_opens_and_an_agent_asks_on_the_phone(world, login):
+    manager = login(world.users["servicemgr"])
+    answer = manager.post(
+        "/surveys/new/",
+        {
+            "company": world.companies["sz"].pk,
+            "touchpoint": "repair",
+            "population": "all_owners",
+            "channel": "phone",
+            "year": 2031,
+            "follow_up_by": world.users["engineer"].pk,
+        },
+    )
+    survey = Survey.objects.unscoped("test").get(year=2031)
+    assert answer.status_code == 302 and answer["Location"] == f"/surveys/{survey.pk}/"
+    assert manager.post(f"/surveys/{survey.pk}/open/").status_code == 302
+    agent = login(world.users["service"])
+    page = agent.get(f"/surveys/{survey.pk}/").content.decode()
+    response = SurveyResponse.objects.unscoped("test").filter(survey=survey).first()
+    assert f"/surveys/responses/{response.pk}/" in page
+    form = agent.get(f"/surveys/responses/{response.pk}/").context["form"]
+    values = {}
+    for name, field in form.fields.items():
+        choices = [v for v, _l in getattr(field, "choices", [])]
+        values[name] = choices[0] if choices else "上门时间准时"  # 1 of 5: very dissatisfied
+    done = agent.post(f"/surveys/responses/{response.pk}/", values)
+    assert done.status_code == 302
+    response.refresh_from_db()
+    assert (
+        response.status == ResponseStatus.ANSWERED and response.taken_by == world.users["service"]
+    )
+    task = FollowUpTask.objects.unscoped("test").get(pk=response.follow_up_task_id)
+    assert task.assignee == world.users["engineer"]
+    assert 'data-testid="survey-unhappy"' in agent.get(f"/surveys/{survey.pk}/").content.decode()
+
+
+def test_a_form_error_keeps_the_answers_unwritten(world, login):
+    survey = Survey.objects.unscoped("test").get(touchpoint="repair", status="open")
+    response = SurveyResponse.objects.unscoped("test").filter(survey=survey).first()
+    page = login(world.users["service"]).post(f"/surveys/responses/{response.pk}/", {})
+    assert page.status_code == 200 and "invalid-feedback" in page.content.decode()
+    response.refresh_from_db()
+    assert response.status == ResponseStatus.INVITED
+
+
+def test_the_survey_list_reads_a_fixed_number_of_queries(world, login):
+    client = login(world.users["group"])
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get("/surveys/")
+    assert page.content.decode().count('data-testid="survey-row"') == 5  # the demo's
+    assert len(ctx.captured_queries) <= 12
+
+
+def test_the_figures_page_shows_each_touchpoint_ranked_and_its_indicators(world, login):
+    from django.utils import timezone
+
+    year = timezone.localdate().year
+    page = login(world.users["group"]).get(f"/surveys/figures/?year={year}").content.decode()
+    assert 'data-testid="figures-sales"' in page
+    assert page.count('data-testid="company-line"') >= 2  # 深圳 and 珠海
+    assert "签约后我们对您的持续关心和关注" in page  # seed 000's first indicator
+    consultant = login(world.users["consultant"]).get("/surveys/figures/")
+    assert consultant.status_code == 403
+
+
+def test_the_phone_list_shows_only_customers_the_agent_may_see(world, login):
+    survey = Survey.objects.unscoped("test").get(touchpoint="repair", status="open")
+    page = login(world.users["service"]).get(f"/surveys/{survey.pk}/")
+    shown = {r.pk for r in page.context["to_call"].object_list}
+    seen = set(
+        SurveyResponse.objects.visible_to(world.users["service"])
+        .filter(survey=survey, status=ResponseStatus.INVITED)
+        .values_list("pk", flat=True)
+    )
+    assert shown == seen and shown

@@ -1,0 +1,196 @@
+"""The surveys pages: thin — the writes are in services.py, the reads in selectors.py."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.pagination import paginate
+from anju.core.permissions import has_perm, require_perm
+from anju.core.roles import Perm
+from anju.org.selectors import companies_visible_to, projects_visible_to, staff_visible_to
+
+from . import figures, selectors, services
+from .forms import AnswerForm, SurveyForm
+from .models import SurveyStatus, Touchpoint
+
+
+def _may_run(user) -> bool:
+    return has_perm(user, Perm.RUN_SURVEYS)
+
+
+def _require_survey_staff(user) -> None:
+    if not (has_perm(user, Perm.RUN_SURVEYS) or has_perm(user, Perm.TAKE_SURVEYS)):
+        raise NotPermitted()
+
+
+@login_required
+def survey_list(request):
+    _require_survey_staff(request.user)
+    page = paginate(selectors.surveys_visible_to(request.user), request.GET.get("page"))
+    return render(
+        request,
+        "surveys/list.html",
+        {"page": page, "may_run": _may_run(request.user), "extra_query": ""},
+    )
+
+
+def _runnable_companies(user):
+    ids = [c.pk for c in companies_visible_to(user) if has_perm(user, Perm.RUN_SURVEYS, company=c)]
+    return companies_visible_to(user).filter(pk__in=ids)
+
+
+@login_required
+def survey_new(request):
+    user = request.user
+    require_perm(user, Perm.RUN_SURVEYS)
+    form = SurveyForm(
+        request.POST if request.method == "POST" else None,
+        companies=_runnable_companies(user),
+        projects=projects_visible_to(user),
+        staff=staff_visible_to(user).filter(is_active=True),
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            survey = services.survey_create(
+                by=user,
+                company=d["company"],
+                project=d["project"],
+                touchpoint=d["touchpoint"],
+                population=d["population"],
+                channel=d["channel"],
+                year=d["year"],
+                name=d["name"],
+                follow_up_by=d["follow_up_by"],
+            )
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Survey prepared. Open it to ask the customers."))
+            return redirect("surveys:detail", survey.pk)
+    return render(request, "surveys/new.html", {"form": form})
+
+
+@login_required
+def survey_detail(request, survey_id):
+    user = request.user
+    survey = selectors.survey_detail(user, survey_id)  # 404 before 403, as for any record
+    _require_survey_staff(user)
+    to_call = paginate(selectors.phone_list(user, survey), request.GET.get("page"))
+    return render(
+        request,
+        "surveys/detail.html",
+        {
+            "survey": survey,
+            "counts": selectors.response_counts(survey),
+            "to_call": to_call,
+            "unhappy": selectors.unhappy_answers(user, survey)[:50],
+            "questions": survey.template.questions.all(),
+            "may_run": has_perm(
+                user, Perm.RUN_SURVEYS, company=survey.company_id, project=survey.project_id
+            ),
+            "may_take": has_perm(user, Perm.TAKE_SURVEYS, company=survey.company_id),
+            "statuses": SurveyStatus,
+            "extra_query": "",
+        },
+    )
+
+
+def _act(request, survey_id, action, done):
+    survey = selectors.survey_detail(request.user, survey_id)
+    try:
+        result = action(survey)
+    except ApplicationError as exc:
+        if exc.status_code == 403:
+            raise
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, done(result))
+    return redirect("surveys:detail", survey.pk)
+
+
+@login_required
+@require_POST
+def survey_open(request, survey_id):
+    site = request.build_absolute_uri("/")
+    return _act(
+        request,
+        survey_id,
+        lambda s: services.survey_open(by=request.user, survey=s, site_url=site),
+        lambda n: _("Survey opened: %(n)s people asked.") % {"n": n},
+    )
+
+
+@login_required
+@require_POST
+def survey_close(request, survey_id):
+    return _act(
+        request,
+        survey_id,
+        lambda s: services.survey_close(by=request.user, survey=s),
+        lambda s: _("Survey closed."),
+    )
+
+
+@login_required
+def response_take(request, response_id):
+    """An agent asks the questions on the phone and records the answers."""
+    response = selectors.response_to_take(request.user, response_id)
+    services.require_take(request.user, response)
+    survey = response.survey
+    form = AnswerForm(
+        request.POST if request.method == "POST" else None,
+        questions=survey.template.questions.all(),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.response_submit(response=response, answers=form.answers(), by=request.user)
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Answers recorded."))
+            return redirect("surveys:detail", survey.pk)
+    return render(
+        request, "surveys/take.html", {"response": response, "survey": survey, "form": form}
+    )
+
+
+@login_required
+def survey_figures(request):
+    """SUR-3: the year's figures per touchpoint and company, year on year, ranked."""
+    require_perm(request.user, Perm.VIEW_REPORTS)
+    this_year = timezone.localdate().year
+    try:
+        year = int(request.GET.get("year") or this_year)
+    except ValueError:
+        year = this_year
+    year = min(max(year, 2001), 2100)
+    touchpoint = request.GET.get("touchpoint") or Touchpoint.SALES
+    if touchpoint not in Touchpoint.values:
+        touchpoint = Touchpoint.SALES
+    return render(
+        request,
+        "surveys/figures.html",
+        {
+            "year": year,
+            "years": range(this_year, this_year - 6, -1),
+            "lines": figures.yearly_figures(request.user, year=year),
+            "touchpoint": touchpoint,
+            "touchpoints": Touchpoint.choices,
+            "indicators": figures.indicator_rates(request.user, year=year, touchpoint=touchpoint),
+        },
+    )
+
+
+@login_required
+def template_list(request):
+    _require_survey_staff(request.user)
+    return render(request, "surveys/templates.html", {"templates": selectors.templates()})

@@ -1,0 +1,20 @@
+"""What the surveys app plugs into the kernel and the other apps at start-up."""
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+def register() -> None:
+    from anju.core.navigation import NavItem, register_nav
+    from anju.core.roles import ROLE_PERMS, Perm
+    from anju.messaging.sources import register_message_source
+
+    survey_staff = frozenset(
+        role
+        for role, perms in ROLE_PERMS.items()
+        if Perm.RUN_SURVEYS in perms or Perm.TAKE_SURVEYS in perms
+    )
+    reporters = frozenset(role for role, perms in ROLE_PERMS.items() if Perm.VIEW_REPORTS in perms)
+    register_nav(NavItem(_("Surveys"), "surveys:list", survey_staff))
+    register_nav(NavItem(_("Satisfaction figures"), "surveys:figures", reporters))
+    register_message_source("survey", pgettext_lazy("message source", "Satisfaction survey"))
