@@ -34,10 +34,11 @@ def _answers(template, pattern):
     return answers
 
 
-def _survey(world, *, company, by, agent, touchpoint, year, patterns, answer=True):
+def _survey(world, *, company, by, agent, touchpoint, year, patterns, answer=True, project=None):
     survey = services.survey_create(
         by=by,
         company=company,
+        project=project,
         touchpoint=touchpoint,
         population=Population.ALL_OWNERS,
         channel=SurveyChannel.PHONE,
@@ -73,8 +74,10 @@ def seed(world):
         return
     year = timezone.localdate().year
     # 珠海 has no service manager in the demo: the group's relations centre runs its survey.
+    # 珠海 surveys its one project, 海湾里.
     for code, runner, asker in (("sz", "servicemgr", "service"), ("zh", "group", "group")):
         company, by, asker = companies[code], users[runner], users[asker]
+        project = world["projects"]["haiwan"] if code == "zh" else None
         last = _survey(
             world,
             company=company,
@@ -83,6 +86,7 @@ def seed(world):
             touchpoint=Touchpoint.SALES,
             year=year - 1,
             patterns=LAST_YEAR if code == "sz" else LAST_YEAR[::-1],
+            project=project,
         )
         _move_to(last, year - 1)
         _survey(
@@ -93,16 +97,19 @@ def seed(world):
             touchpoint=Touchpoint.SALES,
             year=year,
             patterns=THIS_YEAR if code == "sz" else THIS_YEAR[3:],
+            project=project,
         )
     # being called now: the repair service, nobody answered yet
-    _survey(
-        world,
-        company=companies["sz"],
-        by=users["servicemgr"],
-        agent=users["service"],
-        touchpoint=Touchpoint.REPAIR,
-        year=year,
-        patterns=[],
-        answer=False,
-    )
-    world.log("surveys: 5 surveys (sales service this year and last, repairs being called)")
+    for code, runner, project in (("sz", "servicemgr", None), ("zh", "group", "haiwan")):
+        _survey(
+            world,
+            company=companies[code],
+            by=users[runner],
+            agent=None,
+            touchpoint=Touchpoint.REPAIR,
+            year=year,
+            patterns=[],
+            answer=False,
+            project=world["projects"][project] if project else None,
+        )
+    world.log("surveys: 6 surveys (sales service this year and last, repairs being called)")

@@ -37,6 +37,12 @@ class SurveyForm(BootstrapForm):
         self.fields["follow_up_by"].queryset = staff
 
 
+SCALE_HINTS = {
+    QuestionKind.SCALE_5: _("1 = very dissatisfied, 5 = very satisfied"),
+    QuestionKind.SCALE_10: _("1 = not at all likely, 10 = certainly"),
+}
+
+
 def _field(question):
     label = question.text
     required = question.required
@@ -44,7 +50,11 @@ def _field(question):
         top = SCALE_TOP[question.kind]
         choices = [(str(n), str(n)) for n in range(1, top + 1)]
         return forms.ChoiceField(
-            label=label, choices=choices, required=required, widget=forms.RadioSelect
+            label=label,
+            choices=choices,
+            required=required,
+            widget=forms.RadioSelect,
+            help_text=SCALE_HINTS[question.kind],
         )
     if question.kind == QuestionKind.YES_NO:
         choices = [("1", _("Yes")), ("0", _("No"))]

@@ -125,9 +125,9 @@ class SurveyQuestion(models.Model):
 
 
 class SurveyStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    OPEN = "open", _("Open")
-    CLOSED = "closed", _("Closed")
+    DRAFT = "draft", pgettext_lazy("survey status", "Draft")
+    OPEN = "open", pgettext_lazy("survey status", "Open")
+    CLOSED = "closed", pgettext_lazy("survey status", "Closed")
 
 
 SURVEY_TRANSITIONS = {
@@ -186,8 +186,8 @@ class Survey(CompanyOwned):
 
 
 class ResponseStatus(models.TextChoices):
-    INVITED = "invited", _("Invited")
-    ANSWERED = "answered", _("Answered")
+    INVITED = "invited", pgettext_lazy("survey response", "Invited")
+    ANSWERED = "answered", pgettext_lazy("survey response", "Answered")
 
 
 class SurveyResponse(CompanyOwned):

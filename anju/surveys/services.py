@@ -23,6 +23,7 @@ from anju.core.roles import Perm
 from anju.core.transitions import check_transition
 from anju.core.validation import validate_fields
 
+from . import defaults
 from . import population as populations
 from .models import (
     SALES_TOUCHPOINTS,
@@ -34,6 +35,7 @@ from .models import (
     Survey,
     SurveyAnswer,
     SurveyChannel,
+    SurveyQuestion,
     SurveyResponse,
     SurveyStatus,
     SurveyTemplate,
@@ -45,7 +47,12 @@ TEXT_MAX = 500
 
 
 def current_template(touchpoint) -> SurveyTemplate:
+    """The touchpoint's current questionnaire; the default one if it has none (the data
+    migration installs them, but a database emptied by hand or by a test has none)."""
     template = SurveyTemplate.objects.filter(touchpoint=touchpoint, is_current=True).first()
+    if template is None and touchpoint in defaults.NAMES:
+        defaults.install(SurveyTemplate, SurveyQuestion)
+        template = SurveyTemplate.objects.filter(touchpoint=touchpoint, is_current=True).first()
     if template is None:
         raise ApplicationError(_("This touchpoint has no questionnaire."), field="touchpoint")
     return template

@@ -357,6 +357,9 @@ PARAM_VALUES = {  # a URL parameter → the model whose rows fill it, or fixed v
     "fmt": ["csv", "xlsx"],
     "notification_id": [1],  # one's own notices only (not scoped: notifications_views)
     "company_code": ["sz", "zh"],  # the public form (issue 13 item 6)
+    "survey_id": "surveys.Survey",  # SUR-*
+    "response_id": "surveys.SurveyResponse",
+    "token": ["no-such-survey-link-token-000000000"],
     # delivery and repairs (SVC-7)
     "batch_id": "service.DeliveryBatch",
     "appointment_id": "service.DeliveryAppointment",

@@ -387,7 +387,7 @@ def test_the_role_catalogue(world, client):
         "sell_units",
     }  # issue 9 item 5, 11, 12
     # issue 13: the call centre and engineers work service tickets (HANDLE_TICKETS)
-    assert codes["callcentre_agent"] == {"log_calls", "handle_tickets"}
+    assert codes["callcentre_agent"] == {"log_calls", "handle_tickets", "take_surveys"}  # SUR-2
     assert codes["engineer"] == {"handle_tickets"}
 
 

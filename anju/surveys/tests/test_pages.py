@@ -47,7 +47,9 @@ def test_a_service_manager_prepares_opens_and_an_agent_asks_on_the_phone(world, 
 
 
 def test_a_form_error_keeps_the_answers_unwritten(world, login):
-    survey = Survey.objects.unscoped("test").get(touchpoint="repair", status="open")
+    survey = Survey.objects.unscoped("test").get(
+        touchpoint="repair", status="open", company__code="sz"
+    )
     response = SurveyResponse.objects.unscoped("test").filter(survey=survey).first()
     page = login(world.users["service"]).post(f"/surveys/responses/{response.pk}/", {})
     assert page.status_code == 200 and "invalid-feedback" in page.content.decode()
@@ -59,7 +61,7 @@ def test_the_survey_list_reads_a_fixed_number_of_queries(world, login):
     client = login(world.users["group"])
     with CaptureQueriesContext(connection) as ctx:
         page = client.get("/surveys/")
-    assert page.content.decode().count('data-testid="survey-row"') == 5  # the demo's
+    assert page.content.decode().count('data-testid="survey-row"') == 6  # the demo's
     assert len(ctx.captured_queries) <= 12
 
 
@@ -76,7 +78,9 @@ def test_the_figures_page_shows_each_touchpoint_ranked_and_its_indicators(world,
 
 
 def test_the_phone_list_shows_only_customers_the_agent_may_see(world, login):
-    survey = Survey.objects.unscoped("test").get(touchpoint="repair", status="open")
+    survey = Survey.objects.unscoped("test").get(
+        touchpoint="repair", status="open", company__code="sz"
+    )
     page = login(world.users["service"]).get(f"/surveys/{survey.pk}/")
     shown = {r.pk for r in page.context["to_call"].object_list}
     seen = set(

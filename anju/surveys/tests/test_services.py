@@ -62,7 +62,7 @@ def _responses(survey):
 # --- SUR-1: the questionnaires ---------------------------------------------------------------
 
 
-def test_every_touchpoint_has_its_questionnaire_and_sales_carries_the_ten_indicators():
+def test_every_touchpoint_has_its_questionnaire_and_sales_carries_the_ten_indicators(world):
     current = {t.touchpoint: t for t in SurveyTemplate.objects.filter(is_current=True)}
     assert set(current) == set(Touchpoint.values)
     sales = [q.text for q in current["sales"].questions.filter(measure="indicator")]
