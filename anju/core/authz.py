@@ -560,6 +560,7 @@ REQUIRES = {
     "surveys:list": Rule(perms=(Perm.TAKE_SURVEYS,)),
     "surveys:new": Rule(perms=(Perm.RUN_SURVEYS,)),
     "surveys:figures": REPORTS,
+    "surveys:figures_export": Rule(perms=(Perm.VIEW_REPORTS, Perm.EXPORT_DATA)),
     "surveys:templates": Rule(perms=(Perm.TAKE_SURVEYS,)),
     "surveys:detail": Rule(perms=(Perm.TAKE_SURVEYS,)),
     "surveys:open": Rule(perms=(Perm.RUN_SURVEYS,), post_only=True, get_status=405),

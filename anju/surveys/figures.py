@@ -152,9 +152,10 @@ class CompanyLine:
 class TouchpointFigures:
     touchpoint: str
     label: str
-    group: Counts
+    group: Counts  # everything the user sees
     group_last_year: Counts
     companies: list[CompanyLine] = field(default_factory=list)
+    whole_group: Counts = field(default_factory=Counts)  # every company: the 集团 figure
 
     @property
     def change(self):
@@ -202,7 +203,11 @@ def yearly_figures(user, *, year: int, project=None) -> list[TouchpointFigures]:
         for line in lines:
             line.rank = rank_of.get(line.company_id)
         lines.sort(key=lambda line: (line.rank or 10**6, line.name))
-        result.append(TouchpointFigures(touchpoint, str(label), group, before, lines))
+        whole = Counts()
+        for (tp, _company, _y), counts in everyone.items():
+            if tp == touchpoint:
+                whole.add(counts)
+        result.append(TouchpointFigures(touchpoint, str(label), group, before, lines, whole))
     return result
 
 
@@ -227,3 +232,54 @@ def indicator_rates(user, *, year: int, touchpoint: str, project=None):
         (row["question__text"], row["total"], _percent(row["top"], row["total"])) for row in rows
     ]
     return sorted(lines, key=lambda line: order.get(line[0], 999))
+
+
+def _rate(value):
+    return "" if value is None else float(value)
+
+
+def workbook_sheets(user, *, year: int, project=None):
+    """The figures as (sheet title, lines) for ``core.exports.xlsx_book_file``."""
+    from django.utils.translation import gettext as _
+
+    head = [
+        _("Touchpoint"),
+        _("Company"),
+        _("Rank"),
+        _("Satisfaction rate"),
+        _("Change on last year"),
+        _("Loyalty rate"),
+        "NPS",
+        _("Answered"),
+        _("Asked"),
+    ]
+    lines = [
+        [f"{_('Satisfaction and loyalty')} {year}" + (f" · {project.name}" if project else "")]
+    ]
+    lines.append(head)
+    for tp in yearly_figures(user, year=year, project=project):
+        rows = [(line.name, line.rank, line.counts, line.change) for line in tp.companies]
+        rows.append((_("All you see"), None, tp.group, tp.change))
+        for name, rank, counts, change in rows:
+            lines.append(
+                [
+                    tp.label,
+                    name,
+                    rank or "",
+                    _rate(counts.satisfaction_rate),
+                    _rate(change),
+                    _rate(counts.loyalty_rate),
+                    _rate(counts.nps),
+                    counts.answered,
+                    counts.asked,
+                ]
+            )
+    indicators = [[_("Touchpoint"), _("Indicator"), _("Satisfaction rate"), _("Answers")]]
+    from .models import Touchpoint
+
+    for value, label in Touchpoint.choices:
+        for text, total, rate in indicator_rates(
+            user, year=year, touchpoint=value, project=project
+        ):
+            indicators.append([str(label), text, _rate(rate), total])
+    return [(_("Satisfaction and loyalty"), lines), (_("Indicators"), indicators)]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.survey_list, name="list"),
     path("new/", views.survey_new, name="new"),
     path("figures/", views.survey_figures, name="figures"),
+    path("figures/export.xlsx", views.survey_figures_export, name="figures_export"),
     path("templates/", views.template_list, name="templates"),
     path("<int:survey_id>/", views.survey_detail, name="detail"),
     path("<int:survey_id>/open/", views.survey_open, name="open"),

@@ -1,13 +1,17 @@
 """The surveys pages: thin — the writes are in services.py, the reads in selectors.py."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from anju.core.errors import ApplicationError, NotPermitted
+from anju.core.exports import XLSX_CONTENT_TYPE, xlsx_book_file
 from anju.core.pagination import paginate
 from anju.core.permissions import has_perm, require_perm
 from anju.core.roles import Perm
@@ -163,30 +167,62 @@ def response_take(request, response_id):
     )
 
 
-@login_required
-def survey_figures(request):
-    """SUR-3: the year's figures per touchpoint and company, year on year, ranked."""
+def _figures_filters(request):
+    """The year (this one by default), the project (one the user sees, or all) and the
+    touchpoint whose indicators are listed, from the query string; nonsense falls back."""
     require_perm(request.user, Perm.VIEW_REPORTS)
     this_year = timezone.localdate().year
-    try:
-        year = int(request.GET.get("year") or this_year)
-    except ValueError:
-        year = this_year
+    raw = str(request.GET.get("year") or "")
+    year = int(raw) if raw.isascii() and raw.isdigit() else this_year
     year = min(max(year, 2001), 2100)
+    raw = str(request.GET.get("project") or "")
+    project = None
+    if raw.isascii() and raw.isdigit() and int(raw) < 2**53:
+        project = projects_visible_to(request.user).filter(pk=int(raw)).first()
     touchpoint = request.GET.get("touchpoint") or Touchpoint.SALES
     if touchpoint not in Touchpoint.values:
         touchpoint = Touchpoint.SALES
+    return year, project, touchpoint
+
+
+@login_required
+def survey_figures(request):
+    """SUR-3: the year's figures per touchpoint and company, year on year, ranked."""
+    year, project, touchpoint = _figures_filters(request)
+    this_year = timezone.localdate().year
+    query = urlencode({"year": year, **({"project": project.pk} if project else {})})
     return render(
         request,
         "surveys/figures.html",
         {
             "year": year,
             "years": range(this_year, this_year - 6, -1),
-            "lines": figures.yearly_figures(request.user, year=year),
+            "project": project,
+            "projects": projects_visible_to(request.user),
+            "lines": figures.yearly_figures(request.user, year=year, project=project),
             "touchpoint": touchpoint,
             "touchpoints": Touchpoint.choices,
-            "indicators": figures.indicator_rates(request.user, year=year, touchpoint=touchpoint),
+            "indicators": figures.indicator_rates(
+                request.user, year=year, touchpoint=touchpoint, project=project
+            ),
+            "may_export": has_perm(request.user, Perm.EXPORT_DATA),
+            "query": query,
         },
+    )
+
+
+@login_required
+def survey_figures_export(request):
+    """The figures page as a workbook: one sheet of touchpoints and companies, one of the
+    indicators of every touchpoint (counts and rates only: nothing for the access log)."""
+    year, project, _touchpoint = _figures_filters(request)
+    require_perm(request.user, Perm.EXPORT_DATA)
+    sheets = figures.workbook_sheets(request.user, year=year, project=project)
+    return FileResponse(
+        xlsx_book_file(sheets),
+        as_attachment=True,
+        filename=f"satisfaction-{year}.xlsx",
+        content_type=XLSX_CONTENT_TYPE,
     )
 
 

@@ -89,3 +89,34 @@ def test_the_phone_list_shows_only_customers_the_agent_may_see(world, login):
         .values_list("pk", flat=True)
     )
     assert shown == seen and shown
+
+
+def test_the_figures_export_to_excel_and_a_company_sees_the_group_figure(world, login):
+    import io
+
+    import openpyxl
+    from django.utils import timezone
+
+    year = timezone.localdate().year
+    management = login(world.users["management"])  # 深圳's: sees 深圳's line and the group's
+    page = management.get(f"/surveys/figures/?year={year}").content.decode()
+    assert page.count('data-testid="company-line"') == 2  # sales and repairs: 深圳 only
+    assert "珠海公司" not in page and 'data-testid="whole-group-line"' in page
+    answer = management.get(f"/surveys/figures/export.xlsx?year={year}")
+    assert answer.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(answer.streaming_content)))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert any(row[1] == "深圳公司" and row[3] == 80.0 for row in rows), rows
+    indicators = list(book.worksheets[1].iter_rows(values_only=True))
+    assert any("签约后" in str(row[1]) for row in indicators)
+
+
+def test_the_figures_of_one_project(world, login):
+    from django.utils import timezone
+
+    year = timezone.localdate().year
+    client = login(world.users["group"])
+    haiwan = world.projects["haiwan"]
+    page = client.get(f"/surveys/figures/?year={year}&project={haiwan.pk}").content.decode()
+    assert "珠海公司" in page and "深圳公司" not in page
+    assert client.get("/surveys/figures/?year=abc&project=xyz").status_code == 200
