@@ -228,3 +228,4 @@ api.add_router(
 api.add_router("/", "anju.core.notifications_api.router")  # issue 13 item 7: staff notices
 api.add_router("/", "anju.service.api.router")  # issue 13 item 8: service tickets (SVC-1 … SVC-5)
 api.add_router("/", "anju.service.delivery_api.router")  # issue 13 item 8: delivery, repairs
+api.add_router("/", "anju.surveys.api.router")  # SUR-1 … SUR-4: surveys, phone answers, figures

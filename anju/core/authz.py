@@ -880,5 +880,25 @@ REQUIRES.update(
         "POST /repairs/{repair_id}/sign-off": Rule(perms=_DELIVERY_DESK, body={}),
         "POST /repairs/{repair_id}/reject": Rule(perms=_DELIVERY_DESK, body={"reason": "matrix"}),
         "GET /service/report": REPORTS,
+        # satisfaction surveys (SUR-*)
+        "GET /surveys": Rule(perms=(Perm.TAKE_SURVEYS,)),
+        "POST /surveys": Rule(
+            perms=(Perm.RUN_SURVEYS,),
+            body={
+                "company_id": 1,
+                "touchpoint": "repair",
+                "population": "all_owners",
+                "channel": "phone",
+                "year": 2031,
+            },
+        ),
+        "GET /surveys/{survey_id}": Rule(perms=(Perm.TAKE_SURVEYS,)),
+        "POST /surveys/{survey_id}/open": Rule(perms=(Perm.RUN_SURVEYS,)),
+        "POST /surveys/{survey_id}/close": Rule(perms=(Perm.RUN_SURVEYS,)),
+        "GET /surveys/{survey_id}/to-call": Rule(perms=(Perm.TAKE_SURVEYS,)),
+        "POST /survey-responses/{response_id}/answers": Rule(
+            perms=(Perm.TAKE_SURVEYS,), body={"answers": []}
+        ),
+        "GET /survey-figures": REPORTS,
     }
 )

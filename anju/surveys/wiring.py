@@ -18,3 +18,14 @@ def register() -> None:
     register_nav(NavItem(_("Surveys"), "surveys:list", survey_staff))
     register_nav(NavItem(_("Satisfaction figures"), "surveys:figures", reporters))
     register_message_source("survey", pgettext_lazy("message source", "Satisfaction survey"))
+    _register_timeline()
+
+
+def _register_timeline() -> None:
+    from anju.customers.timeline import register_timeline_kind, register_timeline_provider
+
+    from .models import SurveyResponse
+    from .timeline import surveys_timeline
+
+    register_timeline_kind("survey", _("Survey"))
+    register_timeline_provider(surveys_timeline, covers=("surveys.",), sources=(SurveyResponse,))

@@ -224,6 +224,10 @@ def filter_body(context, body) -> bool:
             return False  # "a request needs the note": the ticket's type is unknown here
         if action == "assign" and body.get("department_id") is not None:
             return False  # "only for a person in no department": who is in one is unknown here
+    # satisfaction surveys (SUR-*): the rules the operations' descriptions state
+    if path.endswith("/surveys") and "population" in body and "touchpoint" in body:
+        if (body.get("population") == "staff") != (body.get("touchpoint") == "internal"):
+            return False  # "staff goes with internal, and only with it"
     if path.endswith("/sla-policies") and not (
         _ordered(body, "first_response_minutes", "solution_minutes")
         and _ordered(body, "solution_minutes", "closure_minutes")
@@ -426,8 +430,42 @@ def before_add_examples(context, examples) -> None:
 _A_MOBILE = "13912345678"
 
 
+_SURVEY_VALUES = {"scale5": "4", "scale10": "9", "yes_no": "1", "text": "服务很好"}
+
+
+def _survey_answers(case):
+    """``POST /survey-responses/{id}/answers``: "every required question of the survey's
+    questionnaire, in its kind" — the questionnaire is data, not schema, so a positive case
+    answers the response's own questions, read from the server's database (a response that
+    does not exist keeps its generated body: 404)."""
+    from anju.surveys.models import SurveyResponse
+
+    raw = (case.path_parameters or {}).get("response_id")
+    if not isinstance(raw, int) or raw < 1:
+        return None
+    response = (
+        SurveyResponse.objects.unscoped("the contract run's hooks: a response's questions")
+        .select_related("survey__template")
+        .filter(pk=raw)
+        .first()
+    )
+    if response is None:
+        return None
+    answers = []
+    for question in response.survey.template.questions.all():
+        value = _SURVEY_VALUES.get(question.kind) or next(iter(question.choices or []), "")
+        answers.append({"question_id": question.pk, "value": str(value)})
+    return {"answers": answers}
+
+
 @schemathesis.hook
 def map_case(context, case):
+    path = case.operation.path
+    if _is_positive(case) and path.endswith("/survey-responses/{response_id}/answers"):
+        body = _survey_answers(case)
+        if body is not None:
+            case.body = body
+        return case
     if not _is_coverage(case):
         return case
     body = case.body

@@ -120,3 +120,16 @@ def test_the_figures_of_one_project(world, login):
     page = client.get(f"/surveys/figures/?year={year}&project={haiwan.pk}").content.decode()
     assert "珠海公司" in page and "深圳公司" not in page
     assert client.get("/surveys/figures/?year=abc&project=xyz").status_code == 200
+
+
+def test_the_customer_s_timeline_shows_the_survey_he_answered(world, login):
+    response = (
+        SurveyResponse.objects.unscoped("test")
+        .filter(status=ResponseStatus.ANSWERED, follow_up_task_id__isnull=False)
+        .select_related("customer")
+        .first()
+    )
+    customer = response.customer
+    page = login(world.users["servicemgr"]).get(f"/customers/{customer.pk}/").content.decode()
+    assert "销售服务满意度调查" in page and "surveys.response_recorded" not in page
+    assert "上门拜访" in page  # the visit in person that followed
