@@ -225,9 +225,9 @@ def filter_body(context, body) -> bool:
         if action == "assign" and body.get("department_id") is not None:
             return False  # "only for a person in no department": who is in one is unknown here
     # satisfaction surveys (SUR-*): the rules the operations' descriptions state
-    if path.endswith("/surveys") and "population" in body and "touchpoint" in body:
-        if (body.get("population") == "staff") != (body.get("touchpoint") == "internal"):
-            return False  # "staff goes with internal, and only with it"
+    staff, internal = body.get("population") == "staff", body.get("touchpoint") == "internal"
+    if path.endswith("/surveys") and "population" in body and staff != internal:
+        return False  # "staff goes with internal, and only with it"
     if path.endswith("/sla-policies") and not (
         _ordered(body, "first_response_minutes", "solution_minutes")
         and _ordered(body, "solution_minutes", "closure_minutes")
