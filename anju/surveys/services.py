@@ -280,7 +280,7 @@ def response_submit(*, response, answers: dict, by=None) -> SurveyResponse:
     (TAKE_SURVEYS where the response is); none: the customer on his link's page."""
     response = (
         SurveyResponse.objects.unscoped("locking a response already read")
-        .select_for_update()
+        .select_for_update(of=("self",))  # the customer is an outer join: not lockable
         .select_related("survey", "customer")
         .get(pk=response.pk)
     )
