@@ -9,10 +9,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from anju.core.api_types import Id, Input, Pagination, RefId, may_answer
+from anju.core.errors import NotFound
 from anju.core.permissions import require_perm
 from anju.core.roles import Perm
 from anju.core.scope import get_visible_or_404
@@ -215,9 +217,7 @@ def create_survey(request, payload: SurveyIn):
         staff = staff_visible_to(user).filter(company=company, is_active=True)
         follow_up_by = staff.filter(pk=payload.follow_up_by_id).first()
         if follow_up_by is None:  # no one of this company by that id
-            from anju.core.errors import NotFound
-
-            raise NotFound(field="follow_up_by_id")
+            raise NotFound(_("Not found."), field="follow_up_by_id")
     survey = services.survey_create(
         by=user,
         company=company,

@@ -85,6 +85,22 @@ def test_who_may_do_what(world, login):
         },
     )
     assert refused.status_code == 403
+    # the person who follows up is one of the company's: 珠海's consultant is "not found"
+    manager = login(world.users["group"])
+    outsider = _post(
+        manager,
+        f"{API}/surveys",
+        {
+            "company_id": world.companies["sz"].pk,
+            "touchpoint": "repair",
+            "population": "all_owners",
+            "channel": "phone",
+            "year": 2031,
+            "follow_up_by_id": world.users["consultant_zh"].pk,
+        },
+    )
+    assert outsider.status_code == 404 and outsider.json()["field"] == "follow_up_by_id"
+    agent = login(world.users["service"])
     zh = SurveyResponse.objects.unscoped("test").filter(company__code="zh").first()
     assert agent.get(f"{API}/surveys/{zh.survey_id}").status_code == 404  # 珠海's
 
