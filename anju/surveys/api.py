@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from anju.core.api_types import Id, Input, Pagination, RefId, may_answer
+from anju.core.api_types import Id, Input, Pagination, RefId, may_answer, model_text
 from anju.core.errors import NotFound
 from anju.core.permissions import require_perm
 from anju.core.roles import Perm
@@ -26,6 +26,7 @@ from .models import (
     Population,
     QuestionKind,
     ResponseStatus,
+    Survey,
     SurveyChannel,
     SurveyStatus,
     Touchpoint,
@@ -85,7 +86,7 @@ class SurveyIn(Input):
     population: Population
     channel: SurveyChannel
     year: int = Field(ge=2000, le=2100)
-    name: str = Field("", max_length=100)
+    name: model_text(Survey, "name") = ""
     follow_up_by_id: RefId | None = Field(
         None,
         description="who visits very dissatisfied customers of service touchpoints (default: you)",

@@ -253,8 +253,9 @@ def filter_body(context, body) -> bool:
         return False  # the description: an e-mail template needs a subject
     if path.endswith("/campaigns") and "text" in body and not str(body.get("text") or "").strip():
         return False  # the description: a text, when given, is not blank
-    if path.endswith("/events") and not _ends_after_start(body):
-        return False  # the description: it ends after it starts
+    is_event = path.endswith("/events") or path.endswith("/events/{event_id}")
+    if is_event and not _ends_after_start(body):
+        return False  # the description: it ends after it starts (a change too: seen, PATCH)
     patch = context.operation.method.upper() == "PATCH"
     if "/events/" in path and patch and any(value is None for value in body.values()):
         return False  # the description: leave out what does not change (no nulls)
