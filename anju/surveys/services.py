@@ -193,14 +193,15 @@ def send_links(survey_id: int, site_url: str) -> int:
     )
     responses = (
         SurveyResponse.objects.unscoped("sending a survey's links")
-        .filter(survey=survey, status=ResponseStatus.INVITED, customer__isnull=False)
-        .select_related("customer")
+        .filter(survey=survey, status=ResponseStatus.INVITED)
+        .select_related("customer", "staff")
     )
     sent = 0
     for response in responses.iterator(chunk_size=500):
-        customer = response.customer
-        to = customer.phone if survey.channel == SurveyChannel.SMS else customer.email
-        if not to or customer.anonymised_at is not None:
+        customer = response.customer  # None for an employee (SUR-5): his staff account's
+        person = customer or response.staff
+        to = person.phone if survey.channel == SurveyChannel.SMS else person.email
+        if not to or getattr(customer, "anonymised_at", None) is not None:
             continue
         body = LINK_TEXT.format(
             company=survey.company.name,

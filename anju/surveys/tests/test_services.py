@@ -127,9 +127,20 @@ def test_the_employee_survey_asks_the_staff_and_only_it(world):
         _survey(world, touchpoint=Touchpoint.INTERNAL)
     with pytest.raises(ApplicationError):
         _survey(world, population=Population.STAFF)
-    internal = _opened(world, touchpoint=Touchpoint.INTERNAL, population=Population.STAFF)
+    engineer = world.users["engineer"]
+    engineer.phone = "13800138111"
+    engineer.save(update_fields=["phone"])
+    internal = _opened(
+        world,
+        touchpoint=Touchpoint.INTERNAL,
+        population=Population.STAFF,
+        channel=SurveyChannel.SMS,
+    )
     asked = {r.staff_id for r in _responses(internal)}
-    assert world.users["engineer"].pk in asked and world.users["consultant_zh"].pk not in asked
+    assert engineer.pk in asked and world.users["consultant_zh"].pk not in asked
+    services.send_links(internal.pk, "https://crm.test")  # the employee's link, by SMS
+    sms = Message.objects.unscoped("test").get(source=f"survey:{internal.pk}", to=engineer.phone)
+    assert "/q/" in sms.body and sms.customer_id is None
 
 
 # --- opening: the links --------------------------------------------------------------------------
