@@ -15,6 +15,7 @@ from ninja.pagination import paginate
 
 from anju.core.api_types import Id, Input, Pagination, RefId, may_answer, model_text
 from anju.core.errors import NotFound
+from anju.core.masking import mask_phone
 from anju.core.permissions import require_perm
 from anju.core.roles import Perm
 from anju.core.scope import get_visible_or_404
@@ -109,7 +110,14 @@ class ToCallOut(Schema):
     )
     customer_id: int | None = Field(description="null where you may not open the customer")
     customer_name: str = Field(description="masked where you may not open the customer")
+    phone: str = Field(
+        description="masked; reveal it to call with POST /customers/{customer_id}/reveal/phone"
+    )
     project_id: Id | None
+
+    @staticmethod
+    def resolve_phone(obj):
+        return mask_phone(obj.customer.phone) if obj.customer.phone else ""
 
     @staticmethod
     def resolve_customer_id(obj, context):

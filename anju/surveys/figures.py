@@ -20,7 +20,6 @@ from .models import (
     Measure,
     QuestionKind,
     ResponseStatus,
-    Survey,
     SurveyAnswer,
     SurveyQuestion,
     SurveyResponse,
@@ -59,7 +58,7 @@ class Counts:
     def nps(self):
         if not self.nps_total:
             return None
-        return _percent(self.promoters, self.nps_total) - _percent(self.detractors, self.nps_total)
+        return _percent(self.promoters - self.detractors, self.nps_total)
 
     @property
     def response_rate(self):
@@ -72,18 +71,26 @@ def _percent(part, whole):
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def _answers(surveys):
+def _answers(responses):
     return SurveyAnswer.objects.filter(
-        response__survey__in=surveys.values("pk"), response__status=ResponseStatus.ANSWERED
+        response__in=responses.values("pk"), response__status=ResponseStatus.ANSWERED
     )
 
 
-def counts_by(surveys) -> dict[tuple, Counts]:
-    """(touchpoint, company id, year) → Counts, for the given surveys (a queryset)."""
+def seen_responses(user, *, years, project=None):
+    """The responses the figures count for ``user``: the ones he sees — by the customer's
+    project, so a project's people count the company-wide surveys' answers of their project
+    — of the years asked, of one project if chosen."""
+    responses = SurveyResponse.objects.visible_to(user).filter(survey__year__in=years)
+    return responses.filter(project=project) if project is not None else responses
+
+
+def counts_by(responses) -> dict[tuple, Counts]:
+    """(touchpoint, company id, year) → Counts, for the given responses (a queryset)."""
     table: dict[tuple, Counts] = {}
     keys = ("response__survey__touchpoint", "response__company_id", "response__survey__year")
     answers = (
-        _answers(surveys)
+        _answers(responses)
         .values(*keys)
         .annotate(
             satisfaction_total=Count("pk", filter=Q(question__measure=Measure.SATISFACTION)),
@@ -111,9 +118,7 @@ def counts_by(surveys) -> dict[tuple, Counts]:
     both = said(Measure.BUY_AGAIN) & said(Measure.RECOMMEND)
     answered = Q(status=ResponseStatus.ANSWERED)
     responses = (
-        SurveyResponse.objects.unscoped("counted for surveys the caller chose by visible_to")
-        .filter(survey__in=surveys.values("pk"))
-        .values("survey__touchpoint", "company_id", "survey__year")
+        responses.values("survey__touchpoint", "company_id", "survey__year")
         .annotate(
             asked=Count("pk"),
             answered=Count("pk", filter=answered),
@@ -170,12 +175,11 @@ def yearly_figures(user, *, year: int, project=None) -> list[TouchpointFigures]:
 
     from .models import Touchpoint
 
-    seen = Survey.objects.visible_to(user).filter(year__in=(year, year - 1))
-    if project is not None:
-        seen = seen.filter(project=project)
-    table = counts_by(seen)
+    table = counts_by(seen_responses(user, years=(year, year - 1), project=project))
     everyone = counts_by(
-        Survey.objects.unscoped("the group's ranking: aggregate figures only").filter(year=year)
+        SurveyResponse.objects.unscoped("the group's ranking: aggregate figures only").filter(
+            survey__year=year
+        )
     )
     names = dict(Company.objects.unscoped("company names of the figures").values_list("pk", "name"))
     result = []
@@ -200,8 +204,8 @@ def yearly_figures(user, *, year: int, project=None) -> list[TouchpointFigures]:
             reverse=True,
         )
         rank_of = {company_id: n for n, (_rate, company_id) in enumerate(ranking, start=1)}
-        for line in lines:
-            line.rank = rank_of.get(line.company_id)
+        for line in lines:  # a company's rank, not a project's: none for one project
+            line.rank = rank_of.get(line.company_id) if project is None else None
         lines.sort(key=lambda line: (line.rank or 10**6, line.name))
         whole = Counts()
         for (tp, _company, _y), counts in everyone.items():
@@ -214,11 +218,11 @@ def yearly_figures(user, *, year: int, project=None) -> list[TouchpointFigures]:
 def indicator_rates(user, *, year: int, touchpoint: str, project=None):
     """(question text, answers, satisfaction rate) of each indicator of the touchpoint's
     questionnaires in the year, in questionnaire order (one query)."""
-    surveys = Survey.objects.visible_to(user).filter(year=year, touchpoint=touchpoint)
-    if project is not None:
-        surveys = surveys.filter(project=project)
+    responses = seen_responses(user, years=(year,), project=project).filter(
+        survey__touchpoint=touchpoint
+    )
     rows = (
-        _answers(surveys)
+        _answers(responses)
         .filter(question__measure__in=(Measure.INDICATOR, Measure.SATISFACTION))
         .values("question__text")
         .annotate(total=Count("pk"), top=Count("pk", filter=_TOP_TWO))

@@ -30,6 +30,10 @@ def answer(request, token):
         try:
             services.response_submit(response=response, answers=form.answers())
         except ApplicationError as exc:
+            if exc.code == "already_answered":  # a second tap that lost the race
+                return render(request, "surveys/public/thanks.html", {**context, "already": True})
+            if exc.code == "survey_closed":
+                return render(request, "surveys/public/closed.html", context, status=410)
             form.add_service_error(exc)
         else:
             return render(request, "surveys/public/thanks.html", context)

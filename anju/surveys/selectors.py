@@ -37,12 +37,44 @@ def response_counts(survey) -> dict:
 
 
 def phone_list(user, survey):
-    """The customers still to call (the responses the user sees, not yet answered)."""
+    """The customers still to call (the responses the user sees, not yet answered; not a
+    merged-away record or an erased person, whom nobody calls)."""
     return (
         SurveyResponse.objects.visible_to(user)
-        .filter(survey=survey, status=ResponseStatus.INVITED, customer__isnull=False)
+        .filter(
+            survey=survey,
+            status=ResponseStatus.INVITED,
+            customer__isnull=False,
+            customer__merged_into__isnull=True,
+            customer__anonymised_at__isnull=True,
+        )
         .select_related("customer", "project")
         .order_by("pk")
+    )
+
+
+def owes_a_survey_call(user, customer) -> bool:
+    """The customers app's responsibility rule (who may reveal the number to call him): an
+    agent who takes surveys on the phone where an open phone survey still waits for his
+    answers. One query."""
+    from anju.core.permissions import has_perm
+    from anju.core.roles import Perm
+
+    from .models import SurveyChannel, SurveyStatus
+
+    waiting = (
+        SurveyResponse.objects.visible_to(user)
+        .filter(
+            customer=customer,
+            status=ResponseStatus.INVITED,
+            survey__status=SurveyStatus.OPEN,
+            survey__channel=SurveyChannel.PHONE,
+        )
+        .values_list("company_id", "project_id")[:20]
+    )
+    return any(
+        has_perm(user, Perm.TAKE_SURVEYS, company=company, project=project)
+        for company, project in waiting
     )
 
 

@@ -86,6 +86,11 @@ def survey_create(
         )
     if channel not in SurveyChannel.values:
         raise ApplicationError(_("Unknown channel."), field="channel")
+    if touchpoint == Touchpoint.INTERNAL and channel == SurveyChannel.PHONE:
+        raise ApplicationError(
+            _("Employees answer on their own link, not to a colleague on the phone."),
+            field="channel",
+        )
     follow_up_by = follow_up_by or by
     if not follow_up_by.is_active or follow_up_by.company_id not in (None, company.pk):
         raise ApplicationError(
@@ -327,7 +332,9 @@ def _responsible(response, survey):
     owner = response.customer.owner if response.customer.owner_id else None
     if survey.touchpoint in SALES_TOUCHPOINTS and owner is not None and owner.is_active:
         return owner
-    return survey.follow_up_by
+    if survey.follow_up_by.is_active:
+        return survey.follow_up_by
+    return survey.created_by  # the person named has left: who prepared the survey
 
 
 def _visit_in_person(response, survey, unhappy, *, by):

@@ -162,8 +162,18 @@ def response_take(request, response_id):
         else:
             messages.success(request, _("Answers recorded."))
             return redirect("surveys:detail", survey.pk)
+    from anju.customers.services import may_reveal
+
     return render(
-        request, "surveys/take.html", {"response": response, "survey": survey, "form": form}
+        request,
+        "surveys/take.html",
+        {
+            "response": response,
+            "survey": survey,
+            "form": form,
+            "may_reveal_phone": response.customer is not None
+            and may_reveal(request.user, response.customer),
+        },
     )
 
 

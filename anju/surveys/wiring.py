@@ -19,6 +19,16 @@ def register() -> None:
     register_nav(NavItem(_("Satisfaction figures"), "surveys:figures", reporters))
     register_message_source("survey", pgettext_lazy("message source", "Satisfaction survey"))
     _register_timeline()
+    _register_responsibility()
+
+
+def _register_responsibility() -> None:
+    """Who asks a customer on the phone may reveal his number to call him (SUR-2)."""
+    from anju.customers.responsibility import register_responsibility_provider
+
+    from .selectors import owes_a_survey_call
+
+    register_responsibility_provider(owes_a_survey_call)
 
 
 def _register_timeline() -> None:
