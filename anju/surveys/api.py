@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from anju.core.api_types import Id, Input, Pagination, RefId, may_answer, model_text
+from anju.core.api_types import Id, Input, Pagination, RefId, Text, may_answer, model_text
 from anju.core.errors import NotFound
 from anju.core.masking import mask_phone
 from anju.core.permissions import require_perm
@@ -130,8 +130,10 @@ class ToCallOut(Schema):
 
 class AnswerIn(Schema):
     question_id: RefId
-    value: str = Field(
-        max_length=500,
+    value: Text(
+        500,
+        required=True,
+        multiline=True,
         description="a scale's number, 1/0 for yes/no, a choice as written, or the text",
     )
 

@@ -78,14 +78,23 @@ def owes_a_survey_call(user, customer) -> bool:
     )
 
 
-def unhappy_answers(user, survey):
-    """Answered responses that gave their responsible person a visit to make (SUR-4)."""
-    return (
+def unhappy_answers(user, survey, *, limit=50):
+    """Answered responses that gave their responsible person a visit to make (SUR-4), each
+    with ``visit``: the task (who, its status, the outcome recorded) where the user may see
+    it. Two queries."""
+    from anju.reception.selectors import tasks_visible_to
+
+    rows = list(
         SurveyResponse.objects.visible_to(user)
         .filter(survey=survey, follow_up_task_id__isnull=False)
         .select_related("customer")
-        .order_by("-answered_at")
+        .order_by("-answered_at")[:limit]
     )
+    tasks = tasks_visible_to(user).filter(pk__in=[r.follow_up_task_id for r in rows])
+    by_id = {task.pk: task for task in tasks}
+    for row in rows:
+        row.visit = by_id.get(row.follow_up_task_id)
+    return rows
 
 
 def response_to_take(user, pk) -> SurveyResponse:

@@ -94,7 +94,7 @@ def survey_detail(request, survey_id):
             "survey": survey,
             "counts": selectors.response_counts(survey),
             "to_call": to_call,
-            "unhappy": selectors.unhappy_answers(user, survey)[:50],
+            "unhappy": selectors.unhappy_answers(user, survey),
             "questions": survey.template.questions.all(),
             "may_run": has_perm(
                 user, Perm.RUN_SURVEYS, company=survey.company_id, project=survey.project_id

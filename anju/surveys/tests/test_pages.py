@@ -43,7 +43,12 @@ def test_a_service_manager_prepares_opens_and_an_agent_asks_on_the_phone(world, 
     )
     task = FollowUpTask.objects.unscoped("test").get(pk=response.follow_up_task_id)
     assert task.assignee == world.users["engineer"]
-    assert 'data-testid="survey-unhappy"' in agent.get(f"/surveys/{survey.pk}/").content.decode()
+    detail = agent.get(f"/surveys/{survey.pk}/").content.decode()
+    assert 'data-testid="survey-unhappy"' in detail
+    # the manager follows the visit: who makes it, whether it is done, what came of it
+    manager = login(world.users["servicemgr"])
+    detail = manager.get(f"/surveys/{survey.pk}/").content.decode()
+    assert f"/reception/tasks/{task.pk}/" in detail and str(task.assignee) in detail
 
 
 def test_a_form_error_keeps_the_answers_unwritten(world, login):
