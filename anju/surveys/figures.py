@@ -254,7 +254,7 @@ def workbook_sheets(user, *, year: int, project=None):
         _("Change on last year"),
         _("Loyalty rate"),
         "NPS",
-        _("Answered"),
+        _("Answers received"),
         _("Asked"),
     ]
     lines = [

@@ -40,7 +40,7 @@ class QuestionKind(models.TextChoices):
     SCALE_10 = "scale10", _("Scale 1–10")
     CHOICE = "choice", _("One choice")
     YES_NO = "yes_no", _("Yes or no")
-    TEXT = "text", _("Text")
+    TEXT = "text", pgettext_lazy("question kind", "Text")
 
 
 SCALE_TOP = {QuestionKind.SCALE_5: 5, QuestionKind.SCALE_10: 10}
