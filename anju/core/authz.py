@@ -193,6 +193,7 @@ PARAMS = {
     "survey_id": Obj("surveys.Survey"),
     "response_id": Obj("surveys.SurveyResponse", filter={"status": "invited"}),
     "token": Value("not-a-survey-link-token-0000000000"),  # a survey link (SUR-2): 404
+    "touchpoint": Value("sales"),  # a questionnaire to revise (SUR-1): group-wide, unscoped
     "field": Value("phone"),
     "kind": Value("agreement"),
     "what": Value("calls"),
@@ -562,6 +563,7 @@ REQUIRES = {
     "surveys:figures": REPORTS,
     "surveys:figures_export": Rule(perms=(Perm.VIEW_REPORTS, Perm.EXPORT_DATA)),
     "surveys:templates": Rule(perms=(Perm.TAKE_SURVEYS,)),
+    "surveys:revise": Rule(perms=(Perm.MANAGE_QUESTIONNAIRES,)),
     "surveys:detail": Rule(perms=(Perm.TAKE_SURVEYS,)),
     "surveys:open": Rule(perms=(Perm.RUN_SURVEYS,), post_only=True, get_status=405),
     "surveys:close": Rule(perms=(Perm.RUN_SURVEYS,), post_only=True),

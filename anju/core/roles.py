@@ -93,6 +93,7 @@ class Perm(models.TextChoices):
     # Satisfaction surveys (SUR-*): the service side runs them and asks on the phone.
     RUN_SURVEYS = "run_surveys", _("Prepare, open and close satisfaction surveys")
     TAKE_SURVEYS = "take_surveys", _("Take survey answers on the phone")
+    MANAGE_QUESTIONNAIRES = "manage_questionnaires", _("Revise the group's questionnaires")
 
 
 _P = Perm
@@ -163,6 +164,7 @@ ROLE_PERMS = {
         *CLUB_MANAGER,
         *SERVICE_DESK,
         *SURVEYS,
+        _P.MANAGE_QUESTIONNAIRES,  # group-wide, so that companies' figures compare
         _P.EXPORT_DATA,
         _P.VIEW_REPORTS,
         _P.APPROVE_SOLUTION,

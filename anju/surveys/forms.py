@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from anju.reception.forms import BootstrapForm
 
-from .models import SCALE_TOP, Population, QuestionKind, SurveyChannel, Touchpoint
+from .models import SCALE_TOP, Measure, Population, QuestionKind, SurveyChannel, Touchpoint
 
 
 class SurveyForm(BootstrapForm):
@@ -86,3 +86,35 @@ class AnswerForm(BootstrapForm):
 
     def answers(self) -> dict:
         return {q.pk: self.cleaned_data.get(f"q{q.pk}") for q in self.questions}
+
+
+class QuestionForm(BootstrapForm):
+    """One row of a questionnaire being revised; a row with no text is left out."""
+
+    text = forms.CharField(label=_("Question"), max_length=200, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=QuestionKind.choices)
+    measure = forms.ChoiceField(label=_("Figure"), choices=Measure.choices, required=False)
+    required = forms.BooleanField(label=_("Required"), required=False)
+    choices = forms.CharField(
+        label=_("Choices"),
+        max_length=500,
+        required=False,
+        help_text=_("For a choice: the answers, separated by commas."),
+    )
+    delete = forms.BooleanField(label=_("Remove"), required=False)
+
+    def question(self) -> dict | None:
+        d = self.cleaned_data
+        if d.get("delete") or not (d.get("text") or "").strip():
+            return None
+        choices = [c.strip() for c in (d.get("choices") or "").replace("，", ",").split(",")]
+        return {
+            "text": d["text"],
+            "kind": d["kind"],
+            "measure": d.get("measure") or "",
+            "required": d.get("required", False),
+            "choices": [c for c in choices if c],
+        }
+
+
+QuestionFormSet = forms.formset_factory(QuestionForm, extra=3, max_num=40, absolute_max=60)

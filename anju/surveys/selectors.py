@@ -108,3 +108,16 @@ def response_to_take(user, pk) -> SurveyResponse:
 def templates():
     """The questionnaires, current version first per touchpoint, with their questions."""
     return SurveyTemplate.objects.prefetch_related("questions").order_by("touchpoint", "-version")
+
+
+def current_questionnaire(touchpoint) -> SurveyTemplate:
+    """The touchpoint's current questionnaire (group-wide data, not scoped); 404 for a word
+    that is no touchpoint."""
+    from django.http import Http404
+
+    from .models import Touchpoint
+    from .services import current_template
+
+    if touchpoint not in Touchpoint.values:
+        raise Http404("not found")
+    return current_template(touchpoint)

@@ -29,6 +29,7 @@ from .models import (
     SALES_TOUCHPOINTS,
     SCALE_TOP,
     SURVEY_TRANSITIONS,
+    Measure,
     Population,
     QuestionKind,
     ResponseStatus,
@@ -174,6 +175,91 @@ def survey_close(*, by, survey) -> Survey:
     survey.save(update_fields=["status", "closed_at", "updated_at"])
     record_event(by=by, verb="surveys.survey_closed", target=survey)
     return survey
+
+
+# --- questionnaires (SUR-1) --------------------------------------------------------------------
+
+QUESTIONS_MAX = 40
+# The measures a questionnaire has at most once, and the kind of question each needs.
+SINGLE_MEASURES = {
+    Measure.SATISFACTION: (QuestionKind.SCALE_5, QuestionKind.SCALE_10),
+    Measure.BUY_AGAIN: (QuestionKind.YES_NO,),
+    Measure.RECOMMEND: (QuestionKind.YES_NO,),
+    Measure.NPS: (QuestionKind.SCALE_10,),
+}
+
+
+def _question(n, raw) -> SurveyQuestion:
+    field = f"questions.{n}"
+    text = str(raw.get("text") or "").strip()
+    kind, measure = raw.get("kind"), raw.get("measure") or ""
+    if not text:
+        raise ApplicationError(_("Write the question."), field=f"{field}.text")
+    if kind not in QuestionKind.values:
+        raise ApplicationError(_("Unknown kind of question."), field=f"{field}.kind")
+    if measure not in Measure.values:
+        raise ApplicationError(_("Unknown measure."), field=f"{field}.measure")
+    kinds = SINGLE_MEASURES.get(measure, (QuestionKind.SCALE_5, QuestionKind.SCALE_10))
+    if measure and kind not in kinds:
+        raise ApplicationError(
+            _("“%(measure)s” needs a question of the kind %(kinds)s.")
+            % {
+                "measure": Measure(measure).label,
+                "kinds": " / ".join(str(QuestionKind(k).label) for k in kinds),
+            },
+            field=f"{field}.kind",
+        )
+    choices = [str(c).strip() for c in raw.get("choices") or [] if str(c).strip()]
+    if kind == QuestionKind.CHOICE and len(choices) < 2:
+        raise ApplicationError(_("Give at least two choices."), field=f"{field}.choices")
+    question = SurveyQuestion(
+        position=n + 1,
+        text=text,
+        kind=kind,
+        measure=measure,
+        required=bool(raw.get("required", True)),
+        choices=choices if kind == QuestionKind.CHOICE else [],
+    )
+    validate_fields(question, ["text"])
+    return question
+
+
+@transaction.atomic
+def template_revise(*, by, template, questions: list[dict]) -> SurveyTemplate:
+    """A new version of the touchpoint's questionnaire (the group's relations centre): the
+    surveys already made keep the version they asked, the next ones ask this one. Each
+    measure that makes a figure is on one question at most, of a kind that can give it."""
+    require_perm(by, Perm.MANAGE_QUESTIONNAIRES)
+    current = (
+        SurveyTemplate.objects.select_for_update().filter(pk=template.pk, is_current=True).first()
+    )
+    if current is None:
+        raise Conflict(_("Revise the current version."), code="not_current")
+    if not questions or len(questions) > QUESTIONS_MAX:
+        raise ApplicationError(
+            _("A questionnaire has 1 to %(n)s questions.") % {"n": QUESTIONS_MAX},
+            field="questions",
+        )
+    rows = [_question(n, raw) for n, raw in enumerate(questions)]
+    for measure in SINGLE_MEASURES:
+        if sum(row.measure == measure for row in rows) > 1:
+            raise ApplicationError(
+                _("Only one question measures “%(measure)s”.")
+                % {"measure": Measure(measure).label},
+                field="questions",
+            )
+    current.is_current = False
+    current.save(update_fields=["is_current"])
+    revised = SurveyTemplate.objects.create(
+        touchpoint=current.touchpoint,
+        name=current.name,
+        version=current.version + 1,
+        previous=current,
+    )
+    for row in rows:
+        row.template = revised
+    SurveyQuestion.objects.bulk_create(rows)
+    return revised
 
 
 # --- the links (tasks.py sends them) -----------------------------------------------------------

@@ -10,6 +10,7 @@ urlpatterns = [
     path("figures/", views.survey_figures, name="figures"),
     path("figures/export.xlsx", views.survey_figures_export, name="figures_export"),
     path("templates/", views.template_list, name="templates"),
+    path("templates/<slug:touchpoint>/revise/", views.template_revise, name="revise"),
     path("<int:survey_id>/", views.survey_detail, name="detail"),
     path("<int:survey_id>/open/", views.survey_open, name="open"),
     path("<int:survey_id>/close/", views.survey_close, name="close"),

@@ -18,7 +18,7 @@ from anju.core.roles import Perm
 from anju.org.selectors import companies_visible_to, projects_visible_to, staff_visible_to
 
 from . import figures, selectors, services
-from .forms import AnswerForm, SurveyForm
+from .forms import AnswerForm, QuestionFormSet, SurveyForm
 from .models import SurveyStatus, Touchpoint
 
 
@@ -239,4 +239,61 @@ def survey_figures_export(request):
 @login_required
 def template_list(request):
     _require_survey_staff(request.user)
-    return render(request, "surveys/templates.html", {"templates": selectors.templates()})
+    return render(
+        request,
+        "surveys/templates.html",
+        {
+            "templates": selectors.templates(),
+            "may_revise": has_perm(request.user, Perm.MANAGE_QUESTIONNAIRES),
+        },
+    )
+
+
+@login_required
+def template_revise(request, touchpoint):
+    """A new version of a touchpoint's questionnaire: its questions to change, remove, add
+    (SUR-1). Group-wide configuration, not a record: the permission is asked first."""
+    require_perm(request.user, Perm.MANAGE_QUESTIONNAIRES)
+    template = selectors.current_questionnaire(touchpoint)
+    initial = [
+        {
+            "text": q.text,
+            "kind": q.kind,
+            "measure": q.measure,
+            "required": q.required,
+            "choices": ", ".join(q.choices),
+        }
+        for q in template.questions.all()
+    ]
+    formset = QuestionFormSet(
+        request.POST if request.method == "POST" else None, initial=initial, prefix="q"
+    )
+    if request.method == "POST" and formset.is_valid():
+        rows = [(form, form.question()) for form in formset.forms]
+        kept = [(form, question) for form, question in rows if question is not None]
+        try:
+            revised = services.template_revise(
+                by=request.user, template=template, questions=[q for _f, q in kept]
+            )
+        except ApplicationError as exc:
+            if exc.status_code == 403:
+                raise
+            _show_on_row(formset, kept, exc)
+        else:
+            messages.success(
+                request,
+                _("Version %(n)s of the questionnaire: the next surveys ask it.")
+                % {"n": revised.version},
+            )
+            return redirect("surveys:templates")
+    return render(request, "surveys/revise.html", {"template": template, "formset": formset})
+
+
+def _show_on_row(formset, kept, exc) -> None:
+    """An error on ``questions.N.field`` shows on the N-th kept row; others above the table."""
+    parts = str(exc.field or "").split(".")
+    if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(kept):
+        form = kept[int(parts[1])][0]
+        form.add_error(parts[2] if parts[2] in form.fields else None, str(exc.message))
+    else:
+        formset._non_form_errors = formset.error_class([str(exc.message)])

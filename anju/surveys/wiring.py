@@ -20,6 +20,17 @@ def register() -> None:
     register_message_source("survey", pgettext_lazy("message source", "Satisfaction survey"))
     _register_timeline()
     _register_responsibility()
+    _register_audit_log()
+
+
+def _register_audit_log() -> None:
+    """SEC-3: who revised a questionnaire, and when (it has no company for an event row)."""
+    from auditlog.registry import auditlog
+
+    from .models import Survey, SurveyQuestion, SurveyTemplate
+
+    for model in (SurveyTemplate, SurveyQuestion, Survey):
+        auditlog.register(model)
 
 
 def _register_responsibility() -> None:

@@ -360,6 +360,7 @@ PARAM_VALUES = {  # a URL parameter → the model whose rows fill it, or fixed v
     "survey_id": "surveys.Survey",  # SUR-*
     "response_id": "surveys.SurveyResponse",
     "token": ["no-such-survey-link-token-000000000"],
+    "touchpoint": ["sales", "no-such-touchpoint"],
     # delivery and repairs (SVC-7)
     "batch_id": "service.DeliveryBatch",
     "appointment_id": "service.DeliveryAppointment",
