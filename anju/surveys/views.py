@@ -201,6 +201,7 @@ def survey_figures(request):
     year, project, touchpoint = _figures_filters(request)
     this_year = timezone.localdate().year
     query = urlencode({"year": year, **({"project": project.pk} if project else {})})
+    lines = figures.yearly_figures(request.user, year=year, project=project)
     return render(
         request,
         "surveys/figures.html",
@@ -209,7 +210,8 @@ def survey_figures(request):
             "years": range(this_year, this_year - 6, -1),
             "project": project,
             "projects": projects_visible_to(request.user),
-            "lines": figures.yearly_figures(request.user, year=year, project=project),
+            "lines": lines,
+            "chart": _chart(lines, year),
             "touchpoint": touchpoint,
             "touchpoints": Touchpoint.choices,
             "indicators": figures.indicator_rates(
@@ -219,6 +221,26 @@ def survey_figures(request):
             "query": query,
         },
     )
+
+
+def _chart(lines, year) -> dict:
+    """The chart's figures (json_script): this year's rate per touchpoint, last year's, the
+    group's; numbers, not Decimals, for the page's script."""
+
+    def rate(value):
+        return None if value is None else float(value)
+
+    return {
+        "touchpoints": [tp.label for tp in lines],
+        "this_year": [rate(tp.group.satisfaction_rate) for tp in lines],
+        "last_year": [rate(tp.group_last_year.satisfaction_rate) for tp in lines],
+        "group": [rate(tp.whole_group.satisfaction_rate) for tp in lines],
+        "labels": {
+            "this_year": str(year),
+            "last_year": str(year - 1),
+            "group": _("The group"),
+        },
+    }
 
 
 @login_required

@@ -33,6 +33,8 @@ def test_the_figures_page(world, page, browser_login, screenshot):
     page.goto(f"/surveys/figures/?year={timezone.localdate().year}")
     page.wait_for_selector("[data-testid=figures-sales]")
     assert page.locator("[data-testid=company-line]").count() >= 2
+    page.wait_for_selector("body[data-charts-ready='1']")
+    assert page.locator("#chart-figures canvas").count() >= 1
     screenshot("survey-figures")
     page.goto("/surveys/")
     screenshot("survey-list")
