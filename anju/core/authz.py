@@ -568,6 +568,9 @@ REQUIRES = {
     "surveys:open": Rule(perms=(Perm.RUN_SURVEYS,), post_only=True, get_status=405),
     "surveys:close": Rule(perms=(Perm.RUN_SURVEYS,), post_only=True),
     "surveys:take": Rule(perms=(Perm.TAKE_SURVEYS,)),
+    "surveys:outcome": Rule(
+        perms=(Perm.TAKE_SURVEYS,), post_only=True, body={"outcome": "no_answer"}
+    ),
     "survey_public:answer": PUBLIC,
     "service_public:form": PUBLIC,
     "service_public:code": PUBLIC,  # POST only: GET is 405
@@ -900,6 +903,9 @@ REQUIRES.update(
         "GET /surveys/{survey_id}/to-call": Rule(perms=(Perm.TAKE_SURVEYS,)),
         "POST /survey-responses/{response_id}/answers": Rule(
             perms=(Perm.TAKE_SURVEYS,), body={"answers": []}
+        ),
+        "POST /survey-responses/{response_id}/call-outcome": Rule(
+            perms=(Perm.TAKE_SURVEYS,), body={"outcome": "no_answer"}
         ),
         "GET /survey-figures": REPORTS,
     }

@@ -24,6 +24,7 @@ from anju.org.models import Company, Project
 
 from . import figures, selectors, services
 from .models import (
+    CallOutcome,
     Population,
     QuestionKind,
     ResponseStatus,
@@ -150,6 +151,8 @@ class ResponseOut(Schema):
     follow_up_task_id: int | None = Field(
         description="the visit in person a very dissatisfied answer gave (SUR-4)"
     )
+    calls: int = Field(description="calls that brought no answers")
+    last_call_at: datetime | None
 
 
 class CountsOut(Schema):
@@ -293,6 +296,26 @@ def record_answers(request, response_id: Id, payload: AnswersIn):
     services.require_take(request.user, response)
     answers = {a.question_id: a.value for a in payload.answers}
     return services.response_submit(response=response, answers=answers, by=request.user)
+
+
+class CallOutcomeIn(Input):
+    outcome: CallOutcome = Field(
+        description="no_answer: called, nobody answered (stays on the list); declined: he "
+        "declined the survey (off the list)"
+    )
+
+
+@router.post(
+    "/survey-responses/{int:response_id}/call-outcome",
+    response=ResponseOut,
+    openapi_extra=may_answer(409),
+)
+def record_call_outcome(request, response_id: Id, payload: CallOutcomeIn):
+    """A call without answers (409 ``already_answered``, ``survey_closed``)."""
+    response = selectors.response_to_take(request.user, response_id)
+    return services.response_call_outcome(
+        by=request.user, response=response, outcome=payload.outcome
+    )
 
 
 @router.get("/survey-figures", response=list[TouchpointFiguresOut])

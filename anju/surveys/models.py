@@ -188,6 +188,14 @@ class Survey(CompanyOwned):
 class ResponseStatus(models.TextChoices):
     INVITED = "invited", pgettext_lazy("survey response", "Invited")
     ANSWERED = "answered", pgettext_lazy("survey response", "Answered")
+    DECLINED = "declined", pgettext_lazy("survey response", "Declined")  # 拒访, on the phone
+
+
+class CallOutcome(models.TextChoices):
+    """A phone call that brought no answers (the agent records it; SUR-2)."""
+
+    NO_ANSWER = "no_answer", _("No answer, call again")  # 未接通
+    DECLINED = "declined", _("Declined the survey")  # 拒访
 
 
 class SurveyResponse(CompanyOwned):
@@ -220,6 +228,8 @@ class SurveyResponse(CompanyOwned):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     follow_up_task_id = models.BigIntegerField(null=True, blank=True)  # SUR-4, reception's task
+    calls = models.PositiveSmallIntegerField(_("calls without answers"), default=0)
+    last_call_at = models.DateTimeField(_("last call"), null=True, blank=True)
 
     scope = ScopeSpec(company="company", project="project")
 

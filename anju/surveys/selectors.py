@@ -1,6 +1,6 @@
 """Every read of the surveys app a user sees, scoped with ``visible_to``."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from anju.core.scope import get_visible_or_404
 
@@ -49,7 +49,7 @@ def phone_list(user, survey):
             customer__anonymised_at__isnull=True,
         )
         .select_related("customer", "project")
-        .order_by("pk")
+        .order_by("calls", F("last_call_at").asc(nulls_first=True), "pk")
     )
 
 

@@ -29,6 +29,7 @@ from .models import (
     SALES_TOUCHPOINTS,
     SCALE_TOP,
     SURVEY_TRANSITIONS,
+    CallOutcome,
     Measure,
     Population,
     QuestionKind,
@@ -408,6 +409,39 @@ def response_submit(*, response, answers: dict, by=None) -> SurveyResponse:
         target=response,
         subject=response.customer,
         details={"survey": survey.pk, "answers": len(rows), "very_dissatisfied": len(unhappy)},
+    )
+    return response
+
+
+@transaction.atomic
+def response_call_outcome(*, by, response, outcome: str) -> SurveyResponse:
+    """A call that brought no answers: nobody answered (the customer stays on the list, the
+    ones called least and longest ago first) or he declined (off the list, counted as asked
+    and not answered)."""
+    if outcome not in CallOutcome.values:
+        raise ApplicationError(_("Unknown call outcome."), field="outcome")
+    response = (
+        SurveyResponse.objects.unscoped("locking a response already read")
+        .select_for_update(of=("self",))
+        .select_related("survey")
+        .get(pk=response.pk)
+    )
+    require_perm(by, Perm.TAKE_SURVEYS, company=response.company_id, project=response.project_id)
+    if response.survey.status != SurveyStatus.OPEN:
+        raise Conflict(_("This survey has ended."), code="survey_closed")
+    if response.status != ResponseStatus.INVITED:
+        raise Conflict(_("These answers were already given. Thank you!"), code="already_answered")
+    response.calls += 1
+    response.last_call_at = timezone.now()
+    if outcome == CallOutcome.DECLINED:
+        response.status = ResponseStatus.DECLINED
+    response.save(update_fields=["calls", "last_call_at", "status", "updated_at"])
+    record_event(
+        by=by,
+        verb="surveys.call_recorded",
+        target=response,
+        subject=response.customer,
+        details={"survey": response.survey_id, "outcome": outcome, "calls": response.calls},
     )
     return response
 

@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:survey_id>/open/", views.survey_open, name="open"),
     path("<int:survey_id>/close/", views.survey_close, name="close"),
     path("responses/<int:response_id>/", views.response_take, name="take"),
+    path("responses/<int:response_id>/outcome/", views.response_outcome, name="outcome"),
 ]

@@ -19,7 +19,7 @@ from anju.org.selectors import companies_visible_to, projects_visible_to, staff_
 
 from . import figures, selectors, services
 from .forms import AnswerForm, QuestionFormSet, SurveyForm
-from .models import SurveyStatus, Touchpoint
+from .models import CallOutcome, SurveyStatus, Touchpoint
 
 
 def _may_run(user) -> bool:
@@ -101,6 +101,7 @@ def survey_detail(request, survey_id):
             ),
             "may_take": has_perm(user, Perm.TAKE_SURVEYS, company=survey.company_id),
             "statuses": SurveyStatus,
+            "outcomes": CallOutcome.choices,
             "extra_query": "",
         },
     )
@@ -193,6 +194,24 @@ def _figures_filters(request):
     if touchpoint not in Touchpoint.values:
         touchpoint = Touchpoint.SALES
     return year, project, touchpoint
+
+
+@login_required
+@require_POST
+def response_outcome(request, response_id):
+    """未接通 / 拒访 from the call list."""
+    response = selectors.response_to_take(request.user, response_id)
+    try:
+        services.response_call_outcome(
+            by=request.user, response=response, outcome=request.POST.get("outcome", "")
+        )
+    except ApplicationError as exc:
+        if exc.status_code == 403:
+            raise
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Call recorded."))
+    return redirect("surveys:detail", response.survey_id)
 
 
 @login_required

@@ -63,7 +63,11 @@ def test_a_survey_through_the_api(world, login):
     assert twice.status_code == 409 and twice.json()["code"] == "already_answered"
     assert SurveyResponse.objects.unscoped("test").get(pk=first).taken_by == world.users["service"]
 
-    manager = login(world.users["servicemgr"])  # one test client: log him in again
+    second = to_call[1]["id"]
+    agent = login(world.users["service"])
+    missed = _post(agent, f"{API}/survey-responses/{second}/call-outcome", {"outcome": "no_answer"})
+    assert missed.status_code == 200 and missed.json()["calls"] == 1
+    manager = login(world.users["servicemgr"])
     closed = _post(manager, f"{API}/surveys/{survey['id']}/close")
     assert closed.json()["status"] == "closed" and closed.json()["answered"] == 1
 

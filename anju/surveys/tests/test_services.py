@@ -382,3 +382,38 @@ def test_when_the_person_named_has_left_the_visit_goes_to_who_prepared_the_surve
     services.response_submit(response=response, answers=_answers(survey, score=1), by=None)
     task = FollowUpTask.objects.unscoped("test").get(pk=response_task(response))
     assert task.assignee == world.users["servicemgr"]
+
+
+def test_calls_without_answers_keep_the_customer_on_the_list_until_he_declines(world, login):
+    from anju.surveys import selectors
+
+    agent = world.users["service"]
+    survey = _opened(world)
+    first, second = _responses(survey)[:2]
+    services.response_call_outcome(by=agent, response=first, outcome="no_answer")
+    listed = list(selectors.phone_list(agent, survey))
+    assert listed[-1] == first and first in listed  # called already: after the others
+    assert listed[-1].calls == 1 and listed[-1].last_call_at is not None
+    client = login(agent)
+    client.post(f"/surveys/responses/{second.pk}/outcome/", {"outcome": "declined"})
+    second.refresh_from_db()
+    assert second.status == ResponseStatus.DECLINED
+    assert second not in list(selectors.phone_list(agent, survey))
+    with pytest.raises(Conflict):  # declined already: no second refusal to record
+        services.response_call_outcome(by=agent, response=second, outcome="declined")
+    with pytest.raises(ApplicationError):
+        services.response_call_outcome(by=agent, response=first, outcome="busy")
+    with pytest.raises(NotPermitted):
+        services.response_call_outcome(
+            by=world.users["consultant"], response=first, outcome="no_answer"
+        )
+    (sales,) = [
+        f
+        for f in figures.yearly_figures(world.users["group"], year=YEAR)
+        if f.touchpoint == "sales"
+    ]
+    assert sales.group.asked == len(_responses(survey)) and sales.group.answered == 0
+    # he calls back and agrees after all: his answers are taken
+    services.response_submit(response=second, answers=_answers(survey), by=agent)
+    second.refresh_from_db()
+    assert second.status == ResponseStatus.ANSWERED
