@@ -80,7 +80,8 @@ class SurveyDetailOut(SurveyOut):
 
 class SurveyIn(Input):
     """A draft survey. ``population`` ``staff`` goes with ``touchpoint`` ``internal``, and
-    only with it (422 otherwise); ``follow_up_by_id`` is an active person of the company."""
+    only with it, and employees are not asked by ``channel`` ``phone`` (422 otherwise);
+    ``follow_up_by_id`` is an active person of the company."""
 
     company_id: RefId
     project_id: RefId | None = None

@@ -228,6 +228,8 @@ def filter_body(context, body) -> bool:
     staff, internal = body.get("population") == "staff", body.get("touchpoint") == "internal"
     if path.endswith("/surveys") and "population" in body and staff != internal:
         return False  # "staff goes with internal, and only with it"
+    if path.endswith("/surveys") and internal and body.get("channel") == "phone":
+        return False  # "employees are not asked by phone"
     if path.endswith("/sla-policies") and not (
         _ordered(body, "first_response_minutes", "solution_minutes")
         and _ordered(body, "solution_minutes", "closure_minutes")
