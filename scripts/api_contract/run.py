@@ -121,6 +121,12 @@ def main() -> int:
                 str(options.max_examples),
                 "--workers",
                 "2",
+                # The generator's own limit, not the server's: drawing a body for a long text
+                # field sometimes overruns hypothesis's buffer (seen: POST /message-templates/
+                # preview as manager, once in many runs). Such a case is skipped, not failed;
+                # every other check still judges every request that is sent.
+                "--suppress-health-check",
+                "data_too_large",
                 "-H",
                 f"Authorization: Bearer {token}",
                 "--no-color",
