@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from anju.core.errors import ApplicationError, NotFound, NotPermitted
 from anju.core.permissions import has_perm
 from anju.core.roles import ROLE_PERMS, ROLE_SCOPE, Perm, ScopeLevel
+from anju.core.shares import percent
 from anju.org.selectors import companies_visible_to, projects_visible_to
 
 from .models import Category, Handling, Satisfaction, Ticket, TicketRevisit, TicketType
@@ -269,12 +270,6 @@ class MonthlyReport:
     @property
     def in_time_rate(self) -> Decimal | None:
         return self.current.in_time_rate
-
-
-def percent(part: int, whole: int) -> Decimal | None:
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 def class_label(code: str) -> str:

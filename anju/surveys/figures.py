@@ -12,9 +12,10 @@ are the surveys the user sees; the rank of a company is among all the group's co
 """
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q
+
+from anju.core.shares import percent
 
 from .models import (
     Measure,
@@ -48,27 +49,21 @@ class Counts:
 
     @property
     def satisfaction_rate(self):
-        return _percent(self.satisfaction_top, self.satisfaction_total)
+        return percent(self.satisfaction_top, self.satisfaction_total)
 
     @property
     def loyalty_rate(self):
-        return _percent(self.loyal, self.loyalty_total)
+        return percent(self.loyal, self.loyalty_total)
 
     @property
     def nps(self):
         if not self.nps_total:
             return None
-        return _percent(self.promoters - self.detractors, self.nps_total)
+        return percent(self.promoters - self.detractors, self.nps_total)
 
     @property
     def response_rate(self):
-        return _percent(self.answered, self.asked)
-
-
-def _percent(part, whole):
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        return percent(self.answered, self.asked)
 
 
 def _answers(responses):
@@ -233,7 +228,7 @@ def indicator_rates(user, *, year: int, touchpoint: str, project=None):
     for text, position in questions.values_list("text", "position"):
         order.setdefault(text, position)
     lines = [
-        (row["question__text"], row["total"], _percent(row["top"], row["total"])) for row in rows
+        (row["question__text"], row["total"], percent(row["top"], row["total"])) for row in rows
     ]
     return sorted(lines, key=lambda line: order.get(line[0], 999))
 

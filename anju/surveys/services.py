@@ -50,7 +50,9 @@ TEXT_MAX = 500
 
 def current_template(touchpoint) -> SurveyTemplate:
     """The touchpoint's current questionnaire; the default one if it has none (the data
-    migration installs them, but a database emptied by hand or by a test has none)."""
+    migration installs them, but a database emptied by hand or by a test has none).
+    Not a scoped read: questionnaires are the group's configuration (no company, no personal
+    data), the same for every company so that their figures compare."""
     template = SurveyTemplate.objects.filter(touchpoint=touchpoint, is_current=True).first()
     if template is None and touchpoint in defaults.NAMES:
         defaults.install(SurveyTemplate, SurveyQuestion)
